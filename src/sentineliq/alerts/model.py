@@ -1,0 +1,219 @@
+"""The alert input format. Strict: unknown fields and wrong types are refused, never coerced."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Annotated
+
+from pydantic import (
+    AfterValidator,
+    AnyHttpUrl,
+    BaseModel,
+    ConfigDict,
+    EmailStr,
+    Field,
+    StringConstraints,
+    field_validator,
+    model_validator,
+)
+
+
+class Severity(StrEnum):
+    CRITICAL = "critical"
+    HIGH = "high"
+    MEDIUM = "medium"
+    LOW = "low"
+    INFO = "info"
+
+
+class AlertStatus(StrEnum):
+    NEW = "new"
+    ACKNOWLEDGED = "acknowledged"
+    INVESTIGATING = "investigating"
+    RESOLVED = "resolved"
+    DISMISSED = "dismissed"
+
+
+class Module(StrEnum):
+    AEGIS = "aegis"  # security alerts
+    ECLIPSE = "eclipse"  # brand-protection detections
+
+
+class ObservableType(StrEnum):
+    IP = "ip"
+    DOMAIN = "domain"
+    URL = "url"
+    HASH_MD5 = "hash_md5"
+    HASH_SHA1 = "hash_sha1"
+    HASH_SHA256 = "hash_sha256"
+    EMAIL = "email"
+    FILE = "file"
+    REGISTRY = "registry"
+    USER_AGENT = "user_agent"
+    OTHER = "other"
+
+
+class Tlp(StrEnum):
+    """Traffic Light Protocol 2.0. TLP 1.0's "white" is accepted as its successor "clear"."""
+
+    CLEAR = "clear"
+    GREEN = "green"
+    AMBER = "amber"
+    AMBER_STRICT = "amber+strict"
+    RED = "red"
+
+
+class EvidenceType(StrEnum):
+    EMAIL = "email"
+    NETWORK = "network"
+    FILE = "file"
+    LOG = "log"
+    SCREENSHOT = "screenshot"
+    MEMORY_DUMP = "memory_dump"
+    DISK_IMAGE = "disk_image"
+    OTHER = "other"
+
+
+class CustodyAction(StrEnum):
+    COLLECTED = "collected"
+    TRANSFERRED = "transferred"
+    ANALYZED = "analyzed"
+    STORED = "stored"
+    RETURNED = "returned"
+    ACCESSED = "accessed"
+    MODIFIED = "modified"
+    DELETED = "deleted"
+    PRESERVED = "preserved"
+    QUARANTINED = "quarantined"
+
+
+def _require_timezone(value: datetime) -> datetime:
+    # A naive timestamp is ambiguous by hours; guessing would silently corrupt the timeline.
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise ValueError("timestamp must include a timezone, e.g. 2026-11-27T08:00:00Z")
+    return value
+
+
+AwareDatetime = Annotated[datetime, AfterValidator(_require_timezone)]
+NonEmptyText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=1000)]
+
+_HEX = {"md5": 32, "sha1": 40, "sha256": 64}
+_ATTACK_ID = re.compile(r"^(?:T\d{4}(?:\.\d{3})?|TA\d{4})$")
+_HASH_OBSERVABLE_LENGTH = {
+    ObservableType.HASH_MD5: 32,
+    ObservableType.HASH_SHA1: 40,
+    ObservableType.HASH_SHA256: 64,
+}
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+
+class Observable(_Strict):
+    type: ObservableType
+    value: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=8192)]
+    tlp: Tlp = Tlp.AMBER
+
+    @field_validator("tlp", mode="before")
+    @classmethod
+    def _tlp_v1_white_is_clear(cls, value: object) -> object:
+        return "clear" if isinstance(value, str) and value.lower() == "white" else value
+
+    @model_validator(mode="after")
+    def _hash_shape(self) -> Observable:
+        length = _HASH_OBSERVABLE_LENGTH.get(self.type)
+        if length is not None and not re.fullmatch(rf"[0-9a-fA-F]{{{length}}}", self.value):
+            raise ValueError(f"value: a {self.type.value} must be {length} hexadecimal characters")
+        return self
+
+
+class EvidenceHashes(_Strict):
+    md5: str | None = None
+    sha1: str | None = None
+    sha256: str | None = None
+
+    @model_validator(mode="after")
+    def _hex_digests(self) -> EvidenceHashes:
+        for name, length in _HEX.items():
+            digest = getattr(self, name)
+            if digest is not None and not re.fullmatch(rf"[0-9a-fA-F]{{{length}}}", digest):
+                raise ValueError(f"{name}: must be {length} hexadecimal characters")
+        return self
+
+
+class CustodyEntry(_Strict):
+    action: CustodyAction
+    actor: ShortText
+    at: AwareDatetime
+    location: ShortText | None = None
+    notes: Annotated[str, StringConstraints(max_length=10_000)] | None = None
+
+
+class Evidence(_Strict):
+    name: ShortText
+    type: EvidenceType
+    size_bytes: Annotated[int, Field(ge=0)] | None = None
+    hashes: EvidenceHashes = EvidenceHashes()
+    location: ShortText | None = None
+    collected_at: AwareDatetime | None = None
+    collected_by: ShortText | None = None
+    custody: list[CustodyEntry] = Field(default_factory=list, max_length=1000)
+
+
+def _attack_id(value: str) -> str:
+    value = value.strip().upper()
+    if not _ATTACK_ID.match(value):
+        raise ValueError(
+            f"{value!r} is not a MITRE ATT&CK id (expected T1234, T1234.001 or TA0001)"
+        )
+    return value
+
+
+AttackId = Annotated[str, AfterValidator(_attack_id)]
+
+
+class Alert(_Strict):
+    """One security alert or brand-protection detection, as a source system sends it."""
+
+    title: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
+    description: Annotated[str, StringConstraints(max_length=200_000)] = ""
+    severity: Severity
+    status: AlertStatus = AlertStatus.NEW
+    source: ShortText
+    category: ShortText | None = None
+    detected_at: AwareDatetime
+    threat_score: Annotated[int, Field(ge=0, le=100)] | None = None
+    affected_assets: list[ShortText] = Field(default_factory=list, max_length=1000)
+    tags: list[ShortText] = Field(default_factory=list, max_length=100)
+    external_id: ShortText | None = None
+    fingerprint: Annotated[
+        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)
+    ] | None = None
+    link: AnyHttpUrl | None = None
+    assignee_email: EmailStr | None = None
+    due_date: date | None = None
+    module: Module = Module.AEGIS
+    observables: list[Observable] = Field(default_factory=list, max_length=1000)
+    mitre: list[AttackId] = Field(default_factory=list, max_length=100)
+    evidence: list[Evidence] = Field(default_factory=list, max_length=100)
+
+    @property
+    def effective_fingerprint(self) -> str:
+        """The identity of the problem this alert reports, used to never ticket it twice.
+
+        A source-given fingerprint wins. Otherwise the source's own id identifies it, and failing
+        that the title and detection time do.
+        """
+        if self.fingerprint:
+            return self.fingerprint
+        basis = (
+            [self.module.value, self.source, "id", self.external_id]
+            if self.external_id
+            else [self.module.value, self.source, "t", self.title, self.detected_at.isoformat()]
+        )
+        return "sha256:" + hashlib.sha256("\x1f".join(basis).encode()).hexdigest()

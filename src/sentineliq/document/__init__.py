@@ -1,0 +1,1 @@
+"""A neutral rich-text document, built once and rendered per ticket system."""

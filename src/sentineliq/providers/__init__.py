@@ -1,0 +1,1 @@
+"""Ticket systems behind one small contract."""

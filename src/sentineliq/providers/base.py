@@ -1,0 +1,98 @@
+"""The provider contract every ticket system implements, and its classified errors."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Protocol
+
+from sentineliq.tickets.draft import TicketDraft
+
+
+class ErrorKind(StrEnum):
+    AUTH = "auth"  # credentials rejected (401)
+    PERMISSION = "permission"  # authenticated but not allowed (403)
+    VALIDATION = "validation"  # the ticket system refused fields (400)
+    NOT_FOUND = "not_found"  # project/issue missing or invisible (404)
+    RATE_LIMITED = "rate_limited"  # 429, carries retry_after when the server sent one
+    UNAVAILABLE = "unavailable"  # 5xx / 503
+    NETWORK = "network"  # nothing was sent or the connection failed before sending
+    AMBIGUOUS = "ambiguous"  # the request was sent but no answer came back
+    CONFIG = "config"  # our own configuration is unusable
+
+
+RETRYABLE = frozenset(
+    {ErrorKind.RATE_LIMITED, ErrorKind.UNAVAILABLE, ErrorKind.NETWORK, ErrorKind.AMBIGUOUS}
+)
+
+
+class ProviderError(Exception):
+    """A classified failure talking to a ticket system. Messages never contain secrets."""
+
+    def __init__(
+        self,
+        kind: ErrorKind,
+        message: str,
+        *,
+        status: int | None = None,
+        retry_after: float | None = None,
+        field_errors: Mapping[str, str] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.kind = kind
+        self.message = message
+        self.status = status
+        self.retry_after = retry_after
+        self.field_errors: dict[str, str] = dict(field_errors or {})
+
+    @property
+    def retryable(self) -> bool:
+        return self.kind in RETRYABLE
+
+    def __str__(self) -> str:
+        detail = "; ".join(f"{name}: {msg}" for name, msg in sorted(self.field_errors.items()))
+        return f"{self.message} ({detail})" if detail else self.message
+
+    def __repr__(self) -> str:
+        return f"ProviderError(kind={self.kind.value!r}, status={self.status!r}, message={str(self)!r})"
+
+
+@dataclass(frozen=True)
+class CreatedTicket:
+    id: str
+    key: str
+    url: str  # human-facing URL (for Jira: <base>/browse/KEY)
+    dropped_fields: tuple[str, ...] = ()  # optional fields the ticket system could not take
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    name: str
+    ok: bool
+    detail: str
+
+
+@dataclass(frozen=True)
+class ConnectionReport:
+    checks: tuple[CheckResult, ...] = field(default_factory=tuple)
+
+    @property
+    def ok(self) -> bool:
+        return bool(self.checks) and all(check.ok for check in self.checks)
+
+
+class TicketProvider(Protocol):
+    """One configured ticket system of one workspace."""
+
+    name: str
+
+    def create_ticket(self, draft: TicketDraft, *, idempotency_key: str) -> CreatedTicket:
+        """File one ticket. Raises ProviderError, classified, on any failure."""
+        ...
+
+    def test_connection(self, *, assignee_email: str | None = None) -> ConnectionReport:
+        """Run named checks (credentials, project, issue type, ...) without creating anything."""
+        ...
+
+    def close(self) -> None: ...
