@@ -13,12 +13,13 @@ from pydantic import (
     AnyHttpUrl,
     BaseModel,
     ConfigDict,
-    EmailStr,
     Field,
     StringConstraints,
     field_validator,
     model_validator,
 )
+
+from sentineliq.addresses import EmailAddress
 
 
 class Severity(StrEnum):
@@ -191,11 +192,12 @@ class Alert(_Strict):
     affected_assets: list[ShortText] = Field(default_factory=list, max_length=1000)
     tags: list[ShortText] = Field(default_factory=list, max_length=100)
     external_id: ShortText | None = None
-    fingerprint: Annotated[
-        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)
-    ] | None = None
+    fingerprint: (
+        Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+        | None
+    ) = None
     link: AnyHttpUrl | None = None
-    assignee_email: EmailStr | None = None
+    assignee_email: EmailAddress | None = None
     due_date: date | None = None
     module: Module = Module.AEGIS
     observables: list[Observable] = Field(default_factory=list, max_length=1000)

@@ -12,7 +12,7 @@ from typing import Literal
 
 @dataclass(frozen=True)
 class Text:
-    """A run of text. `code` excludes `strong`/`em` (ADF cannot combine them); renderers enforce it."""
+    """A run of text. `code` excludes `strong`/`em` (ADF forbids the mix); renderers enforce it."""
 
     text: str
     strong: bool = False

@@ -55,7 +55,8 @@ class ProviderError(Exception):
         return f"{self.message} ({detail})" if detail else self.message
 
     def __repr__(self) -> str:
-        return f"ProviderError(kind={self.kind.value!r}, status={self.status!r}, message={str(self)!r})"
+        kind, status = self.kind.value, self.status
+        return f"ProviderError(kind={kind!r}, status={status!r}, message={str(self)!r})"
 
 
 @dataclass(frozen=True)

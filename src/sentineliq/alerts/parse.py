@@ -1,0 +1,134 @@
+"""Reading alert batches: one JSON object, a JSON array, or NDJSON.
+
+Each record is validated on its own, so one bad record never sinks the batch; every refusal names
+the record, the field and the problem.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import ValidationError
+
+from sentineliq.alerts.model import Alert
+
+
+@dataclass(frozen=True)
+class RecordError:
+    record: int  # 1-based position in the batch; 0 when the input as a whole is unreadable
+    field: str  # dotted path such as "observables[0].value"; "" for the whole record
+    problem: str
+    line: int | None = None
+
+    def __str__(self) -> str:
+        where = f"record {self.record}" if self.record else "input"
+        if self.line is not None:
+            where += f" (line {self.line})"
+        return (
+            f"{where}: {self.field}: {self.problem}" if self.field else f"{where}: {self.problem}"
+        )
+
+
+@dataclass(frozen=True)
+class ParsedRecord:
+    record: int
+    alert: Alert
+
+
+@dataclass
+class ParseResult:
+    accepted: list[ParsedRecord] = field(default_factory=list)
+    errors: list[RecordError] = field(default_factory=list)
+
+    @property
+    def refused_records(self) -> int:
+        return len({error.record for error in self.errors})
+
+    @property
+    def total(self) -> int:
+        return len(self.accepted) + self.refused_records
+
+
+def field_path(loc: tuple[int | str, ...]) -> str:
+    path = ""
+    for part in loc:
+        path += f"[{part}]" if isinstance(part, int) else (f".{part}" if path else str(part))
+    return path
+
+
+def validation_errors(exc: ValidationError, record: int, line: int | None) -> list[RecordError]:
+    errors = []
+    for error in exc.errors(include_url=False):
+        path = field_path(tuple(error["loc"]))
+        problem = str(error["msg"]).removeprefix("Value error, ")
+        # Cross-field validators report "<field>: <problem>" from the enclosing object.
+        head, sep, rest = problem.partition(": ")
+        if sep and head.isidentifier() and error["type"] == "value_error":
+            path, problem = (f"{path}.{head}" if path else head), rest
+        if error["type"] == "extra_forbidden":
+            problem = "unknown field"
+        errors.append(RecordError(record, path, problem, line))
+    return errors
+
+
+def _records(text: str) -> Iterator[tuple[int, int | None, Any] | RecordError]:
+    """Yield (record number, line, decoded JSON) or a RecordError for undecodable input."""
+    stripped = text.lstrip()
+    if not stripped:
+        yield RecordError(0, "", "no alerts in input (empty)")
+        return
+    if stripped[0] == "[":
+        try:
+            items = json.loads(text)
+        except json.JSONDecodeError as exc:
+            yield RecordError(
+                0, "", f"invalid JSON array: {exc.msg} at column {exc.colno}", exc.lineno
+            )
+            return
+        if not items:
+            yield RecordError(0, "", "no alerts in input (empty array)")
+        for number, item in enumerate(items, start=1):
+            yield number, None, item
+        return
+    try:
+        yield 1, 1, json.loads(text)
+        return
+    except json.JSONDecodeError:
+        pass  # not a single document: read it as NDJSON, one record per non-blank line
+    number = 0
+    for line_number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        number += 1
+        try:
+            yield number, line_number, json.loads(line)
+        except json.JSONDecodeError as exc:
+            yield RecordError(
+                number, "", f"invalid JSON: {exc.msg} at column {exc.colno}", line_number
+            )
+
+
+def parse_alerts(text: str) -> ParseResult:
+    result = ParseResult()
+    for item in _records(text):
+        if isinstance(item, RecordError):
+            result.errors.append(item)
+            continue
+        number, line, value = item
+        if not isinstance(value, dict):
+            kind = type(value).__name__ if value is not None else "null"
+            result.errors.append(
+                RecordError(number, "", f"must be a JSON object, not {kind}", line)
+            )
+            continue
+        try:
+            # JSON mode keeps strictness (no "5" -> 5) while still reading ISO dates and URLs.
+            alert = Alert.model_validate_json(json.dumps(value))
+        except ValidationError as exc:
+            result.errors.extend(validation_errors(exc, number, line))
+            continue
+        result.accepted.append(ParsedRecord(number, alert))
+    return result

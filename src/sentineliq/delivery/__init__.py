@@ -1,0 +1,1 @@
+"""Getting tickets out: the outbox worker and its retry policy."""

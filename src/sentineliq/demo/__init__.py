@@ -1,0 +1,1 @@
+"""`sentineliq demo`: sample alerts to Jira sandbox tickets, end to end, on embedded defaults."""
