@@ -25,7 +25,9 @@ class Settings:
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
         env = os.environ if env is None else env
         data_dir = Path(env.get("SENTINELIQ_DATA_DIR") or Path.home() / ".sentineliq").expanduser()
-        database_url = env.get("SENTINELIQ_DATABASE_URL") or f"sqlite:///{data_dir / 'sentineliq.db'}"
+        database_url = (
+            env.get("SENTINELIQ_DATABASE_URL") or f"sqlite:///{data_dir / 'sentineliq.db'}"
+        )
         return cls(
             data_dir=data_dir,
             database_url=database_url,
