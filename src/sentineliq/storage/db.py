@@ -1,0 +1,53 @@
+"""The unit of work: one `Database` per process, one session per transaction."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.orm import Session, sessionmaker
+
+from sentineliq.settings import Settings
+from sentineliq.storage.engine import create_db_engine, sqlite_path
+from sentineliq.storage.migrate import upgrade_to_head
+
+
+class Database:
+    """Owns the engine; `session()` is the unit of work (commit on success, rollback on error)."""
+
+    def __init__(self, url: str | URL) -> None:
+        self.url = make_url(url)
+        self.engine = create_db_engine(self.url)
+        self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+
+    @classmethod
+    def from_settings(cls, settings: Settings, *, migrate: bool = True) -> Database:
+        """Open the configured database, creating the SQLite data directory and schema if needed."""
+        path = sqlite_path(settings.database_url)
+        if path is not None:
+            path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        if migrate:
+            upgrade_to_head(settings.database_url)
+        return cls(settings.database_url)
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.url.get_backend_name() == "sqlite"
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        with self._sessions.begin() as session:
+            yield session
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+    def __enter__(self) -> Database:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.dispose()
+
+    def __repr__(self) -> str:
+        return f"Database({self.url.render_as_string(hide_password=True)!r})"

@@ -1,0 +1,61 @@
+"""Engine construction: the connection settings every part of the application relies on."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import URL, Connection, make_url
+from sqlalchemy.pool import NullPool
+
+SQLITE_BUSY_TIMEOUT_MS = 10_000
+
+
+def is_sqlite(url: str | URL) -> bool:
+    return make_url(url).get_backend_name() == "sqlite"
+
+
+def sqlite_path(url: str | URL) -> Path | None:
+    """The database file of a SQLite URL, or None for in-memory databases and other backends."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+        return None
+    return Path(parsed.database)
+
+
+def create_db_engine(url: str | URL, *, foreign_keys: bool = True, pooled: bool = True) -> Engine:
+    """An engine configured for this application.
+
+    SQLite gets WAL (readers never block the writer), a busy timeout instead of immediate
+    "database is locked" errors, enforced foreign keys, and `BEGIN IMMEDIATE` transactions. The
+    sqlite3 module's own transaction handling is switched off: it does not begin a transaction
+    before SELECT or SAVEPOINT, which breaks savepoints and lets a read-then-write transaction
+    fail with SQLITE_BUSY that no timeout can cure. Taking the write lock at BEGIN instead
+    serialises writers cleanly; WAL keeps that cheap.
+    """
+    kwargs: dict[str, Any] = {}
+    if not pooled:
+        kwargs["poolclass"] = NullPool
+    if is_sqlite(url):
+        engine = create_engine(url, **kwargs)
+        _configure_sqlite(engine, foreign_keys=foreign_keys)
+        return engine
+    return create_engine(url, pool_pre_ping=True, **kwargs)
+
+
+def _configure_sqlite(engine: Engine, *, foreign_keys: bool) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        try:
+            cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
+            cursor.execute("PRAGMA journal_mode = WAL")
+            cursor.execute(f"PRAGMA foreign_keys = {'ON' if foreign_keys else 'OFF'}")
+        finally:
+            cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Connection) -> None:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")

@@ -1,0 +1,1 @@
+"""Alembic migration environment (package data; loaded by Alembic, not imported)."""

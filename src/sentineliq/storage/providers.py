@@ -1,0 +1,302 @@
+"""Ticket-provider configuration per workspace, with secret fields encrypted at rest."""
+
+from __future__ import annotations
+
+import builtins
+import copy
+import json
+import re
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from types import MappingProxyType
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from sentineliq.storage.audit import add_audit
+from sentineliq.storage.crypto import MASK, SecretBox, SecretError
+from sentineliq.storage.db import Database
+from sentineliq.storage.errors import NotFoundError
+from sentineliq.storage.tables import TicketProviderRow, WorkspaceRow, new_id
+from sentineliq.storage.types import utcnow
+
+ENCRYPTED = "$encrypted"  # a secret field is stored as {"$encrypted": "<fernet token>"}
+_PROVIDER_NAME = re.compile(r"^[a-z][a-z0-9_-]{0,31}$")
+
+
+@dataclass(frozen=True, repr=False)
+class ProviderRecord:
+    id: str
+    workspace_id: str
+    provider: str
+    is_enabled: bool
+    # Secret fields hold plaintext only when `decrypted`; otherwise they read MASK.
+    config: Mapping[str, Any]
+    secret_fields: frozenset[str]  # the fields stored encrypted
+    config_version: int
+    created_at: datetime
+    updated_at: datetime
+    decrypted: bool
+
+    @property
+    def has_secret(self) -> bool:
+        return bool(self.secret_fields)
+
+    def __repr__(self) -> str:
+        # Records get logged; a decrypted one must not leak its secrets that way.
+        shown = {
+            key: MASK if key in self.secret_fields else value for key, value in self.config.items()
+        }
+        return (
+            f"ProviderRecord(provider={self.provider!r}, workspace_id={self.workspace_id!r}, "
+            f"is_enabled={self.is_enabled}, config_version={self.config_version}, config={shown!r})"
+        )
+
+
+def _is_encrypted(value: Any) -> bool:
+    return (
+        isinstance(value, Mapping)
+        and set(value) == {ENCRYPTED}
+        and isinstance(value[ENCRYPTED], str)
+    )
+
+
+def _secret_fields(stored: Mapping[str, Any]) -> frozenset[str]:
+    return frozenset(key for key, value in stored.items() if _is_encrypted(value))
+
+
+def masked(stored: Mapping[str, Any]) -> dict[str, Any]:
+    return {key: MASK if _is_encrypted(value) else value for key, value in stored.items()}
+
+
+def _revealed(stored: Mapping[str, Any], box: SecretBox) -> dict[str, Any]:
+    return {
+        key: box.decrypt(value[ENCRYPTED]) if _is_encrypted(value) else value
+        for key, value in stored.items()
+    }
+
+
+def _to_record(row: TicketProviderRow, box: SecretBox, *, decrypt: bool) -> ProviderRecord:
+    config = _revealed(row.config, box) if decrypt else masked(row.config)
+    return ProviderRecord(
+        id=row.id,
+        workspace_id=row.workspace_id,
+        provider=row.provider,
+        is_enabled=row.is_enabled,
+        config=MappingProxyType(config),
+        secret_fields=_secret_fields(row.config),
+        config_version=row.config_version,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+        decrypted=decrypt,
+    )
+
+
+class ProviderRepository:
+    def __init__(self, db: Database, secrets: SecretBox) -> None:
+        self._db = db
+        self._box = secrets
+
+    def save(
+        self,
+        workspace_id: str,
+        provider: str,
+        config: Mapping[str, Any],
+        secret_fields: Collection[str] = (),
+        enabled: bool = True,
+        *,
+        actor: str = "system",
+    ) -> ProviderRecord:
+        """Create or replace the provider's configuration; returns it masked.
+
+        Fields named in `secret_fields` (top-level keys, string values) are encrypted. A secret
+        given as MASK keeps the stored secret, so a form can round-trip masked values.
+        `config_version` is bumped only when the configuration (in plaintext) actually changed.
+        """
+        if not _PROVIDER_NAME.match(provider):
+            raise ValueError("a provider name is 1 to 32 lowercase letters, digits, '-' or '_'")
+        secret = frozenset(secret_fields)
+        for key in secret:
+            value = config.get(key)
+            if value is not None and not isinstance(value, str):
+                raise ValueError(f"{key}: a secret field must be a string")
+        try:
+            plain = json.loads(json.dumps(dict(config)))  # a deep, JSON-clean copy
+        except (TypeError, ValueError):
+            raise ValueError("a provider configuration must be JSON-serialisable") from None
+        # One retry: a concurrent first save of the same provider wins the insert, we update it.
+        for attempt in range(2):
+            try:
+                with self._db.session() as session:
+                    return self._save(
+                        session, workspace_id, provider, plain, secret, enabled, actor
+                    )
+            except IntegrityError:
+                if attempt:
+                    raise
+        raise AssertionError("unreachable")
+
+    def _save(
+        self,
+        session: Session,
+        workspace_id: str,
+        provider: str,
+        plain: dict[str, Any],
+        secret: frozenset[str],
+        enabled: bool,
+        actor: str,
+    ) -> ProviderRecord:
+        if session.get(WorkspaceRow, workspace_id) is None:
+            raise NotFoundError(f"workspace {workspace_id} not found")
+        row = session.scalar(
+            select(TicketProviderRow)
+            .where(
+                TicketProviderRow.workspace_id == workspace_id,
+                TicketProviderRow.provider == provider,
+            )
+            .with_for_update()
+        )
+        old_stored: dict[str, Any] = dict(row.config) if row is not None else {}
+        new_stored: dict[str, Any] = {}
+        for key, value in plain.items():
+            if key not in secret or value is None:
+                new_stored[key] = value
+            elif value == MASK:
+                if not _is_encrypted(old_stored.get(key)):
+                    raise ValueError(f"{key}: there is no stored secret to keep; enter it")
+                new_stored[key] = copy.deepcopy(old_stored[key])
+            else:
+                new_stored[key] = {ENCRYPTED: self._box.encrypt(value)}
+        changed = row is None or self._differs(old_stored, new_stored)
+        now = utcnow()
+        if row is None:
+            row = TicketProviderRow(
+                id=new_id(),
+                created_at=now,
+                updated_at=now,
+                workspace_id=workspace_id,
+                provider=provider,
+                is_enabled=enabled,
+                config=new_stored,
+                config_version=1,
+            )
+            session.add(row)
+        else:
+            if changed:
+                # Unchanged configs keep their stored tokens: Fernet output differs every time.
+                row.config = new_stored
+                row.config_version += 1
+            if changed or row.is_enabled != enabled:
+                row.updated_at = now
+            row.is_enabled = enabled
+        add_audit(
+            session,
+            "provider.configured",
+            actor=actor,
+            workspace_id=workspace_id,
+            target=f"provider:{provider}",
+            details={
+                "provider": provider,
+                "enabled": enabled,
+                "changed": changed,
+                "config_version": row.config_version,
+                "config": masked(row.config),
+                "encrypted_fields": sorted(_secret_fields(row.config)),
+            },
+        )
+        session.flush()
+        return _to_record(row, self._box, decrypt=False)
+
+    def _differs(self, old_stored: Mapping[str, Any], new_stored: Mapping[str, Any]) -> bool:
+        if _secret_fields(old_stored) != _secret_fields(new_stored):
+            return True
+        try:
+            return _revealed(old_stored, self._box) != _revealed(new_stored, self._box)
+        except SecretError:
+            # Secrets stored under a key we no longer have: the new config replaces them.
+            return True
+
+    def get(self, workspace_id: str, provider: str, *, decrypt: bool) -> ProviderRecord | None:
+        """The configuration, with secrets in plaintext only if `decrypt` (raises SecretError if
+        the key does not match)."""
+        with self._db.session() as session:
+            row = session.scalar(
+                select(TicketProviderRow).where(
+                    TicketProviderRow.workspace_id == workspace_id,
+                    TicketProviderRow.provider == provider,
+                )
+            )
+            return _to_record(row, self._box, decrypt=decrypt) if row is not None else None
+
+    def list(self, workspace_id: str) -> builtins.list[ProviderRecord]:
+        """All providers of the workspace, masked."""
+        return self._list(workspace_id, enabled_only=False, decrypt=False)
+
+    def list_enabled(
+        self, workspace_id: str, *, decrypt: bool = False
+    ) -> builtins.list[ProviderRecord]:
+        return self._list(workspace_id, enabled_only=True, decrypt=decrypt)
+
+    def _list(
+        self, workspace_id: str, *, enabled_only: bool, decrypt: bool
+    ) -> builtins.list[ProviderRecord]:
+        query = (
+            select(TicketProviderRow)
+            .where(TicketProviderRow.workspace_id == workspace_id)
+            .order_by(TicketProviderRow.provider)
+        )
+        if enabled_only:
+            query = query.where(TicketProviderRow.is_enabled.is_(True))
+        with self._db.session() as session:
+            return [_to_record(row, self._box, decrypt=decrypt) for row in session.scalars(query)]
+
+    def set_enabled(
+        self, workspace_id: str, provider: str, enabled: bool, *, actor: str = "system"
+    ) -> ProviderRecord:
+        """Pause or resume a provider. Its pending deliveries wait while it is disabled."""
+        with self._db.session() as session:
+            row = session.scalar(
+                select(TicketProviderRow)
+                .where(
+                    TicketProviderRow.workspace_id == workspace_id,
+                    TicketProviderRow.provider == provider,
+                )
+                .with_for_update()
+            )
+            if row is None:
+                raise NotFoundError(f"provider {provider!r} is not configured in this workspace")
+            if row.is_enabled != enabled:
+                row.is_enabled = enabled
+                row.updated_at = utcnow()
+                add_audit(
+                    session,
+                    "provider.enabled" if enabled else "provider.disabled",
+                    actor=actor,
+                    workspace_id=workspace_id,
+                    target=f"provider:{provider}",
+                    details={"provider": provider},
+                )
+            session.flush()
+            return _to_record(row, self._box, decrypt=False)
+
+    def rotate_secrets(self, *, actor: str = "system") -> int:
+        """Re-encrypt every stored secret under the newest key; returns how many were rotated.
+
+        The plaintext is unchanged, so config_version is too.
+        """
+        rotated = 0
+        with self._db.session() as session:
+            for row in session.scalars(select(TicketProviderRow).with_for_update()):
+                fields = _secret_fields(row.config)
+                if not fields:
+                    continue
+                row.config = {
+                    key: {ENCRYPTED: self._box.rotate(value[ENCRYPTED])} if key in fields else value
+                    for key, value in row.config.items()
+                }
+                rotated += len(fields)
+            add_audit(session, "secrets.rotated", actor=actor, details={"secrets": rotated})
+        return rotated

@@ -1,0 +1,159 @@
+"""The custody chain verifies intact, and any tampering with stored rows is pinpointed."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import delete, select, update
+from sqlalchemy.orm import Session
+from storage_samples import make_alert
+
+from sentineliq.storage import (
+    AlertRepository,
+    Database,
+    NotFoundError,
+    WorkspaceRecord,
+    verify_custody_chain,
+)
+from sentineliq.storage.tables import CustodyEntryRow, EvidenceRow
+
+
+@pytest.fixture
+def evidence_ids(alerts: AlertRepository, workspace: WorkspaceRecord) -> tuple[str, ...]:
+    [outcome] = alerts.ingest(workspace.id, [make_alert()], actor="t")
+    return alerts.get(outcome.alert_id).evidence_ids
+
+
+def test_intact_chains_verify(alerts: AlertRepository, evidence_ids: tuple[str, ...]) -> None:
+    with_custody, without_custody = evidence_ids
+    result = alerts.verify_custody(with_custody)
+    assert (result.ok, result.broken_at, result.reason, result.length) == (True, None, "intact", 3)
+    empty = alerts.verify_custody(without_custody)
+    assert (empty.ok, empty.length) == (True, 0)
+
+
+def test_chain_links_entries_in_order(database: Database, evidence_ids: tuple[str, ...]) -> None:
+    with database.session() as session:
+        entries = session.scalars(
+            select(CustodyEntryRow)
+            .where(CustodyEntryRow.evidence_id == evidence_ids[0])
+            .order_by(CustodyEntryRow.position)
+        ).all()
+        evidence = session.get_one(EvidenceRow, evidence_ids[0])
+    assert [e.action for e in entries] == ["collected", "transferred", "analyzed"]
+    assert entries[1].prev_hash == entries[0].entry_hash
+    assert entries[2].prev_hash == entries[1].entry_hash
+    assert evidence.custody_head == entries[2].entry_hash
+    assert len({e.entry_hash for e in entries}) == 3
+
+
+def _entry(position: int) -> Callable[[Session, str], None]:
+    def change(session: Session, evidence_id: str) -> None:
+        session.execute(
+            update(CustodyEntryRow)
+            .where(CustodyEntryRow.evidence_id == evidence_id, CustodyEntryRow.position == position)
+            .values(actor="mallory")
+        )
+
+    return change
+
+
+def _shift_time(session: Session, evidence_id: str) -> None:
+    row = session.scalars(
+        select(CustodyEntryRow).where(
+            CustodyEntryRow.evidence_id == evidence_id, CustodyEntryRow.position == 1
+        )
+    ).one()
+    row.at = row.at + timedelta(seconds=1)
+
+
+def _delete_middle(session: Session, evidence_id: str) -> None:
+    session.execute(
+        delete(CustodyEntryRow).where(
+            CustodyEntryRow.evidence_id == evidence_id, CustodyEntryRow.position == 1
+        )
+    )
+
+
+def _delete_last(session: Session, evidence_id: str) -> None:
+    session.execute(
+        delete(CustodyEntryRow).where(
+            CustodyEntryRow.evidence_id == evidence_id, CustodyEntryRow.position == 2
+        )
+    )
+
+
+def _swap_evidence_hash(session: Session, evidence_id: str) -> None:
+    session.execute(
+        update(EvidenceRow).where(EvidenceRow.id == evidence_id).values(sha256="d" * 64)
+    )
+
+
+def _rehash_one_entry(session: Session, evidence_id: str) -> None:
+    # A forger edits entry 1 and recomputes its own hash; entry 2 still points at the old one.
+    from sentineliq.storage.custody import entry_hash
+
+    row = session.scalars(
+        select(CustodyEntryRow).where(
+            CustodyEntryRow.evidence_id == evidence_id, CustodyEntryRow.position == 1
+        )
+    ).one()
+    row.notes = "nothing to see"
+    row.entry_hash = entry_hash(
+        evidence_id=evidence_id,
+        position=1,
+        action=row.action,
+        actor=row.actor,
+        at=row.at,
+        location=row.location,
+        notes=row.notes,
+        prev_hash=row.prev_hash,
+    )
+
+
+@pytest.mark.parametrize(
+    ("tamper", "broken_at", "reason"),
+    [
+        (_entry(0), 0, "entry 0 was altered"),
+        (_entry(2), 2, "entry 2 was altered"),
+        (_shift_time, 1, "entry 1 was altered"),
+        (_delete_middle, 1, "entry 1 is missing"),
+        (_delete_last, 2, "2 entries but 3 were recorded"),
+        (_swap_evidence_hash, 0, "name or hashes"),
+        (_rehash_one_entry, 2, "entry 2 does not link to entry 1"),
+    ],
+    ids=["actor-0", "actor-2", "time", "delete-middle", "delete-last", "evidence", "rehash"],
+)
+def test_tampering_is_detected(
+    database: Database,
+    evidence_ids: tuple[str, ...],
+    tamper: Callable[[Session, str], None],
+    broken_at: int,
+    reason: str,
+) -> None:
+    with database.session() as session:
+        tamper(session, evidence_ids[0])
+    with database.session() as session:
+        result = verify_custody_chain(session, evidence_ids[0])
+    assert not result.ok
+    assert result.broken_at == broken_at
+    assert reason in result.reason
+
+
+def test_renamed_evidence_without_custody_is_detected(
+    database: Database, alerts: AlertRepository, evidence_ids: tuple[str, ...]
+) -> None:
+    with database.session() as session:
+        session.execute(
+            update(EvidenceRow).where(EvidenceRow.id == evidence_ids[1]).values(name="other.pcap")
+        )
+    result = alerts.verify_custody(evidence_ids[1])
+    assert not result.ok
+    assert "name or hashes" in result.reason
+
+
+def test_unknown_evidence(alerts: AlertRepository) -> None:
+    with pytest.raises(NotFoundError):
+        alerts.verify_custody("00000000-0000-0000-0000-000000000000")
