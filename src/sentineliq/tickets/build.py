@@ -1,0 +1,70 @@
+"""Alert -> TicketDraft: the one place that decides summary, priority, labels and attributes."""
+
+from __future__ import annotations
+
+import re
+
+from sentineliq.alerts.model import Alert, Severity
+from sentineliq.document.model import Document
+from sentineliq.mitre.catalog import AttackCatalog
+from sentineliq.tickets.draft import AttributeValue, Priority, TicketDraft
+from sentineliq.tickets.layout import build_description, iso_utc
+
+_PRIORITIES = {
+    Severity.CRITICAL: Priority.CRITICAL,
+    Severity.HIGH: Priority.HIGH,
+    Severity.MEDIUM: Priority.MEDIUM,
+    Severity.LOW: Priority.LOW,
+    Severity.INFO: Priority.LOW,
+}
+# Control characters that str.split() does not treat as whitespace; invisible in a summary.
+_CONTROL = re.compile("[\x00-\x08\x0e-\x1b\x7f-\x84\x86-\x9f]")
+
+
+def one_line(text: str) -> str:
+    """Collapse all whitespace (newlines included) to single spaces and drop control characters."""
+    return " ".join(_CONTROL.sub("", text).split())
+
+
+def build_draft(
+    alert: Alert, *, workspace_name: str, catalog: AttackCatalog | None = None
+) -> TicketDraft:
+    document: Document = build_description(alert, workspace_name=workspace_name, catalog=catalog)
+    return TicketDraft(
+        summary=one_line(alert.title),
+        document=document,
+        priority=_PRIORITIES[alert.severity],
+        labels=_labels(alert),
+        assignee_email=alert.assignee_email,
+        due_date=alert.due_date,
+        link=str(alert.link) if alert.link is not None else None,
+        attributes=_attributes(alert),
+    )
+
+
+def _labels(alert: Alert) -> tuple[str, ...]:
+    labels = [
+        *alert.tags,
+        "sentineliq",
+        f"severity-{alert.severity.value}",
+        f"module-{alert.module.value}",
+        *alert.mitre,
+    ]
+    return tuple(dict.fromkeys(labels))  # first occurrence wins, order kept
+
+
+def _attributes(alert: Alert) -> dict[str, AttributeValue]:
+    return {
+        "severity": alert.severity.value,
+        "status": alert.status.value,
+        "source": alert.source,
+        "category": alert.category,
+        "threat_score": alert.threat_score,
+        "detected_at": iso_utc(alert.detected_at),
+        "external_id": alert.external_id,
+        "fingerprint": alert.effective_fingerprint,
+        "module": alert.module.value,
+        "mitre": list(alert.mitre),
+        "link": str(alert.link) if alert.link is not None else None,
+        "title": alert.title,
+    }

@@ -1,0 +1,313 @@
+"""What a ticket description says about an alert, as a neutral document.
+
+Order: a facts table (with the link back to the alert, so it survives truncation of the tail), the
+alert text, MITRE ATT&CK, observables, affected assets, evidence with its chain of custody, and the
+link again at the end. Sections without data are left out, except the alert text. Every value from
+the alert goes into a Text node as-is: renderers never interpret it as markup.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from datetime import UTC, datetime
+
+from sentineliq.alerts.model import (
+    Alert,
+    CustodyEntry,
+    Evidence,
+    EvidenceType,
+    Module,
+    Observable,
+    ObservableType,
+    Severity,
+    Tlp,
+)
+from sentineliq.document.model import (
+    Block,
+    BulletList,
+    Document,
+    Heading,
+    Inline,
+    ListItem,
+    Panel,
+    PanelKind,
+    Paragraph,
+    Table,
+    TableCell,
+    TableRow,
+    Text,
+)
+from sentineliq.mitre.catalog import AttackCatalog, Resolved, attack_url, default_catalog
+
+_MODULES = {
+    Module.AEGIS: "Aegis — security alert",
+    Module.ECLIPSE: "Eclipse — brand-protection detection",
+}
+_OBSERVABLE_TYPES = {
+    ObservableType.IP: "IP address",
+    ObservableType.DOMAIN: "Domain",
+    ObservableType.URL: "URL",
+    ObservableType.HASH_MD5: "MD5",
+    ObservableType.HASH_SHA1: "SHA-1",
+    ObservableType.HASH_SHA256: "SHA-256",
+    ObservableType.EMAIL: "Email address",
+    ObservableType.FILE: "File",
+    ObservableType.REGISTRY: "Registry key",
+    ObservableType.USER_AGENT: "User agent",
+    ObservableType.OTHER: "Other",
+}
+_EVIDENCE_TYPES = {
+    EvidenceType.EMAIL: "Email",
+    EvidenceType.NETWORK: "Network capture",
+    EvidenceType.FILE: "File",
+    EvidenceType.LOG: "Log",
+    EvidenceType.SCREENSHOT: "Screenshot",
+    EvidenceType.MEMORY_DUMP: "Memory dump",
+    EvidenceType.DISK_IMAGE: "Disk image",
+    EvidenceType.OTHER: "Other",
+}
+_SEVERITY_PANELS: dict[Severity, tuple[PanelKind, str, str]] = {
+    Severity.CRITICAL: ("error", "Critical severity", " — triage immediately."),
+    Severity.HIGH: ("warning", "High severity", " — triage promptly."),
+}
+_BLANK_LINE = re.compile(r"\r?\n[ \t]*\r?\n")
+_SIZE_UNITS = ("KiB", "MiB", "GiB", "TiB", "PiB", "EiB")
+
+
+def build_description(
+    alert: Alert, *, workspace_name: str, catalog: AttackCatalog | None = None
+) -> Document:
+    catalog = catalog or default_catalog()
+    blocks: list[Block] = []
+    panel = _SEVERITY_PANELS.get(alert.severity)
+    if panel is not None:
+        kind, headline, rest = panel
+        blocks.append(Panel(kind, (Paragraph((Text(headline, strong=True), Text(rest))),)))
+    blocks.append(_facts(alert, workspace_name))
+    blocks += _alert_text(alert)
+    blocks += _mitre(alert.mitre, catalog)
+    blocks += _observables(alert.observables)
+    blocks += _assets(alert.affected_assets)
+    blocks += _evidence(alert.evidence)
+    blocks += _link(alert)
+    return Document(tuple(blocks))
+
+
+# --- building blocks ------------------------------------------------------------------------------
+
+
+def _heading(text: str, level: int = 2) -> Heading:
+    return Heading(level, (Text(text),))
+
+
+def _para(*inlines: Inline) -> Paragraph:
+    return Paragraph(tuple(inlines))
+
+
+def _cell(*inlines: Inline, header: bool = False) -> TableCell:
+    return TableCell((_para(*inlines),), header=header)
+
+
+def _header_row(*titles: str) -> TableRow:
+    return TableRow(tuple(_cell(Text(title), header=True) for title in titles))
+
+
+def _fact_table(rows: Iterable[tuple[str, Inline | None]]) -> Table | None:
+    """Two columns, names as header cells; rows without a value are left out."""
+    table_rows = tuple(
+        TableRow((_cell(Text(name), header=True), _cell(value)))
+        for name, value in rows
+        if value is not None
+    )
+    return Table(table_rows) if table_rows else None
+
+
+def _plain(value: str | None) -> Text | None:
+    return Text(value) if value else None
+
+
+def _code(value: str | None) -> Text | None:
+    return Text(value, code=True) if value else None
+
+
+def iso_utc(moment: datetime) -> str:
+    """ISO 8601 in UTC with a Z, the one unambiguous form for analysts across time zones."""
+    try:
+        return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+    except OverflowError:  # within hours of year 1 or 9999: keep the source's own offset
+        return moment.isoformat()
+
+
+def human_size(size: int) -> str:
+    """1,572,864 -> "1.5 MiB (1,572,864 bytes)"; small sizes stay in bytes."""
+    if size < 1024:
+        return "1 byte" if size == 1 else f"{size:,} bytes"
+    value = size / 1024
+    index = 0
+    while value >= 1024 and index < len(_SIZE_UNITS) - 1:
+        value /= 1024
+        index += 1
+    return f"{value:,.1f} {_SIZE_UNITS[index]} ({size:,} bytes)"
+
+
+def tlp_label(tlp: Tlp) -> str:
+    return f"TLP:{tlp.value.upper()}"
+
+
+# --- sections -------------------------------------------------------------------------------------
+
+
+def _facts(alert: Alert, workspace_name: str) -> Table:
+    link = str(alert.link) if alert.link else None
+    score = f"{alert.threat_score} / 100" if alert.threat_score is not None else None
+    table = _fact_table(
+        [
+            ("Severity", _plain(alert.severity.value.capitalize())),
+            ("Status", _plain(alert.status.value.capitalize())),
+            ("Source", _plain(alert.source)),
+            ("Category", _plain(alert.category)),
+            ("Threat score", _plain(score)),
+            ("Detected at", _plain(iso_utc(alert.detected_at))),
+            ("Workspace", _plain(workspace_name.strip() or None)),
+            ("Module", _plain(_MODULES[alert.module])),
+            ("External id", _plain(alert.external_id)),
+            ("Fingerprint", _code(alert.effective_fingerprint)),
+            ("Alert link", Text(link, href=link) if link else None),
+        ]
+    )
+    assert table is not None  # severity, status, source... are always present
+    return table
+
+
+def _alert_text(alert: Alert) -> list[Block]:
+    blocks: list[Block] = [_heading("Alert"), _para(Text(alert.title, strong=True))]
+    paragraphs = [part.strip("\r\n") for part in _BLANK_LINE.split(alert.description)]
+    paragraphs = [part for part in paragraphs if part.strip()]
+    if not paragraphs:
+        blocks.append(_para(Text("No description provided.", em=True)))
+    blocks += [_para(Text(part)) for part in paragraphs]
+    return blocks
+
+
+def _mitre(ids: Iterable[str], catalog: AttackCatalog) -> list[Block]:
+    unique = list(dict.fromkeys(ids))
+    if not unique:
+        return []
+    rows = [_header_row("ID", "Technique", "Tactics")]
+    for attack_id in unique:
+        resolved = catalog.resolve(attack_id)
+        rows.append(
+            TableRow(
+                (
+                    _cell(Text(resolved.id, href=resolved.url)),
+                    TableCell((_mitre_name(resolved, catalog),)),
+                    TableCell((_mitre_tactics(resolved),)),
+                )
+            )
+        )
+    return [_heading("MITRE ATT&CK"), Table(tuple(rows))]
+
+
+def _mitre_name(resolved: Resolved, catalog: AttackCatalog) -> Paragraph:
+    inlines: list[Inline] = []
+    if resolved.name is not None:
+        inlines.append(Text(resolved.name))
+    if resolved.kind == "tactic":
+        inlines.append(Text(" (tactic)" if inlines else "Tactic", em=True))
+    if resolved.legacy:
+        inlines.append(Text(f" — legacy ID, not in ATT&CK {catalog.release}", em=True))
+        if resolved.successor is not None:
+            inlines.append(Text("; same name now: ", em=True))
+            inlines.append(Text(resolved.successor, href=attack_url(resolved.successor)))
+    elif not resolved.known:
+        prefix = " — " if inlines else ""
+        inlines.append(Text(f"{prefix}not in ATT&CK {catalog.release} catalog", em=True))
+    if resolved.former_name is not None and resolved.note is not None:
+        inlines.append(Text(f" — {resolved.note}", em=True))
+    return Paragraph(tuple(inlines))
+
+
+def _mitre_tactics(resolved: Resolved) -> Paragraph:
+    inlines: list[Inline] = []
+    for tactic in resolved.tactics:
+        if inlines:
+            inlines.append(Text(", "))
+        inlines.append(Text(f"{tactic.name} ("))
+        inlines.append(Text(tactic.id, href=tactic.url))
+        inlines.append(Text(")"))
+    return Paragraph(tuple(inlines) or (Text("—"),))
+
+
+def _observables(observables: Iterable[Observable]) -> list[Block]:
+    rows = [
+        TableRow(
+            (
+                _cell(Text(_OBSERVABLE_TYPES[item.type])),
+                _cell(Text(item.value, code=True)),
+                _cell(Text(tlp_label(item.tlp))),
+            )
+        )
+        for item in observables
+    ]
+    if not rows:
+        return []
+    return [_heading("Observables"), Table((_header_row("Type", "Value", "TLP"), *rows))]
+
+
+def _assets(assets: Iterable[str]) -> list[Block]:
+    items = tuple(ListItem((_para(Text(asset)),)) for asset in assets)
+    return [_heading("Affected assets"), BulletList(items)] if items else []
+
+
+def _evidence(evidence: Iterable[Evidence]) -> list[Block]:
+    blocks: list[Block] = []
+    for item in evidence:
+        blocks.append(_heading(item.name, level=3))
+        details = _fact_table(
+            [
+                ("Type", _plain(_EVIDENCE_TYPES[item.type])),
+                ("Size", _plain(None if item.size_bytes is None else human_size(item.size_bytes))),
+                ("Location", _plain(item.location)),
+                ("Collected at", _plain(iso_utc(item.collected_at) if item.collected_at else None)),
+                ("Collected by", _plain(item.collected_by)),
+                ("MD5", _code(item.hashes.md5)),
+                ("SHA-1", _code(item.hashes.sha1)),
+                ("SHA-256", _code(item.hashes.sha256)),
+            ]
+        )
+        if details is not None:
+            blocks.append(details)
+        if item.custody:
+            blocks.append(_para(Text("Chain of custody", strong=True)))
+            blocks.append(_custody(item.custody))
+    return [_heading("Evidence"), *blocks] if blocks else []
+
+
+def _custody(entries: Iterable[CustodyEntry]) -> Table:
+    # sorted() is stable: entries logged at the same instant keep the order the source gave.
+    ordered = sorted(entries, key=lambda entry: entry.at)
+    rows = [_header_row("#", "Action", "Actor", "At", "Location", "Notes")]
+    for number, entry in enumerate(ordered, start=1):
+        rows.append(
+            TableRow(
+                (
+                    _cell(Text(str(number))),
+                    _cell(Text(entry.action.value.capitalize())),
+                    _cell(Text(entry.actor)),
+                    _cell(Text(iso_utc(entry.at))),
+                    _cell(Text(entry.location or "—")),
+                    _cell(Text(entry.notes or "—")),
+                )
+            )
+        )
+    return Table(tuple(rows))
+
+
+def _link(alert: Alert) -> list[Block]:
+    if alert.link is None:
+        body = _para(Text("No link to the alert was provided.", em=True))
+    else:
+        link = str(alert.link)
+        body = _para(Text(link, href=link))
+    return [_heading("Link to alert"), body]
