@@ -1,0 +1,318 @@
+"""JiraClient: the Jira Cloud REST v3 calls SentinelIQ makes, over one sync httpx2.Client.
+
+HTTP only: it knows endpoints, paging, auth and error classification, nothing about alerts.
+Every failure surfaces as a classified ProviderError (see errors.py). Redirects are not followed:
+a redirect means a wrong base_url, and following it would send the credentials elsewhere.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import quote, urlsplit
+
+import httpx2
+from pydantic import SecretStr
+
+from sentineliq import __version__
+from sentineliq.providers.base import ErrorKind, ProviderError
+from sentineliq.providers.jira import errors
+from sentineliq.providers.jira.config import JiraConfig
+from sentineliq.providers.net import BlockedTargetError, guarded_transport
+
+log = logging.getLogger(__name__)
+
+API = "/rest/api/3"
+USER_AGENT = f"sentineliq/{__version__} (jira-cloud-provider)"
+_PAGE_SIZE = 200  # createmeta's maximum
+_MAX_PAGES = 50  # a misbehaving server must not keep us paging forever
+_CONNECT_TIMEOUT_CAP = 10.0
+
+
+@dataclass(frozen=True)
+class RateLimitSnapshot:
+    """The last X-RateLimit-* values Jira sent; None where a header was absent."""
+
+    limit: int | None
+    remaining: int | None
+    near_limit: bool | None
+    observed_at: float  # time.time() when seen
+
+
+def _int_header(headers: httpx2.Headers, name: str) -> int | None:
+    try:
+        return int(headers[name])
+    except (KeyError, ValueError):
+        return None
+
+
+def _segment(value: str) -> str:
+    return quote(value, safe="")
+
+
+class JiraClient:
+    """Talks to one Jira Cloud site as one account. Thread-safe (httpx2.Client is)."""
+
+    def __init__(
+        self,
+        base_url: str,
+        email: str,
+        api_token: SecretStr,
+        *,
+        timeout_s: float = 15.0,
+        allow_private_targets: bool = False,
+        transport: httpx2.BaseTransport | None = None,
+        now: Callable[[], float] = time.time,
+    ) -> None:
+        """`transport` replaces the guarded default (instrumentation); wrap `guarded_transport`
+        to keep the outbound-address guard. `now` is the wall clock for HTTP-date Retry-After."""
+        self.base_url = base_url.rstrip("/")
+        self.email = email
+        self._token = api_token
+        self._now = now
+        self._host = urlsplit(self.base_url).netloc
+        self._rate_lock = threading.Lock()
+        self._rate: RateLimitSnapshot | None = None
+        self.page_size = _PAGE_SIZE
+        self._http = httpx2.Client(
+            base_url=self.base_url,
+            auth=httpx2.BasicAuth(email, api_token.get_secret_value()),
+            headers={"Accept": "application/json", "User-Agent": USER_AGENT},
+            timeout=httpx2.Timeout(timeout_s, connect=min(timeout_s, _CONNECT_TIMEOUT_CAP)),
+            follow_redirects=False,
+            trust_env=False,
+            transport=transport or guarded_transport(allow_private=allow_private_targets),
+        )
+
+    @classmethod
+    def from_config(
+        cls, config: JiraConfig, *, transport: httpx2.BaseTransport | None = None
+    ) -> JiraClient:
+        return cls(
+            config.base_url,
+            config.email,
+            config.api_token,
+            timeout_s=config.timeout_s,
+            allow_private_targets=config.allow_private_targets,
+            transport=transport,
+        )
+
+    def __repr__(self) -> str:
+        return f"JiraClient(base_url={self.base_url!r}, email={self.email!r})"
+
+    def __enter__(self) -> JiraClient:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._http.close()
+
+    @property
+    def rate_limit(self) -> RateLimitSnapshot | None:
+        with self._rate_lock:
+            return self._rate
+
+    # --- endpoints ------------------------------------------------------------------------------
+
+    def server_info(self) -> dict[str, Any]:
+        return self._object("GET", f"{API}/serverInfo", action="read the server info")
+
+    def myself(self) -> dict[str, Any]:
+        return self._object("GET", f"{API}/myself", action="read the account's own profile")
+
+    def get_project(self, key: str) -> dict[str, Any]:
+        return self._object("GET", f"{API}/project/{_segment(key)}", action=f"read project {key}")
+
+    def createmeta_issuetypes(self, project: str) -> list[dict[str, Any]]:
+        return self._paged(
+            f"{API}/issue/createmeta/{_segment(project)}/issuetypes",
+            "issueTypes",
+            action=f"list the issue types of project {project}",
+        )
+
+    def createmeta_fields(self, project: str, issuetype_id: str) -> list[dict[str, Any]]:
+        return self._paged(
+            f"{API}/issue/createmeta/{_segment(project)}/issuetypes/{_segment(issuetype_id)}",
+            "fields",
+            action=f"list the create-screen fields of project {project}",
+        )
+
+    def fields(self) -> list[dict[str, Any]]:
+        return self._list("GET", f"{API}/field", action="list the fields")
+
+    def search_users(self, query: str, *, max_results: int = 50) -> list[dict[str, Any]]:
+        return self._list(
+            "GET",
+            f"{API}/user/search",
+            params={"query": query, "maxResults": max_results},
+            action="search users",
+        )
+
+    def create_issue(self, body: Mapping[str, Any]) -> dict[str, Any]:
+        return self._object(
+            "POST", f"{API}/issue", json=body, action="create an issue", non_idempotent=True
+        )
+
+    def search_jql(
+        self,
+        jql: str,
+        fields: Sequence[str] = ("id", "key"),
+        max_results: int = 50,
+        *,
+        next_page_token: str | None = None,
+        reconcile_issues: Sequence[int] = (),
+    ) -> dict[str, Any]:
+        """One page of POST /search/jql (the only search left on Cloud; /search is 410 Gone)."""
+        body: dict[str, Any] = {"jql": jql, "fields": list(fields), "maxResults": max_results}
+        if next_page_token:
+            body["nextPageToken"] = next_page_token
+        if reconcile_issues:
+            body["reconcileIssues"] = list(reconcile_issues)
+        return self._object("POST", f"{API}/search/jql", json=body, action="search issues")
+
+    def get_issue_property(self, issue: str, key: str) -> dict[str, Any]:
+        return self._object(
+            "GET",
+            f"{API}/issue/{_segment(issue)}/properties/{_segment(key)}",
+            action=f"read property {key} of issue {issue}",
+        )
+
+    # --- plumbing -------------------------------------------------------------------------------
+
+    def _request(
+        self,
+        method: str,
+        path: str,
+        *,
+        action: str,
+        params: Mapping[str, str | int] | None = None,
+        json: Mapping[str, Any] | None = None,
+        non_idempotent: bool = False,
+    ) -> httpx2.Response:
+        secrets = (self._token.get_secret_value(),)
+        started = time.monotonic()
+        try:
+            response = self._http.request(method, path, params=params, json=json)
+        except BlockedTargetError as exc:
+            raise errors.blocked_target(exc, action=action) from None
+        except httpx2.TransportError as exc:
+            error = errors.classify_transport_error(
+                exc,
+                action=action,
+                host=self._host,
+                non_idempotent=non_idempotent,
+                secrets=secrets,
+            )
+            log.warning("jira %s %s failed (%s): %s", method, path, error.kind.value, error)
+            raise error from None
+        self._observe_rate(response.headers)
+        log.debug(
+            "jira %s %s -> %s in %.0f ms",
+            method,
+            path,
+            response.status_code,
+            (time.monotonic() - started) * 1000,
+        )
+        if response.is_success:
+            return response
+        error = errors.classify_response(
+            response,
+            action=action,
+            account=self.email,
+            secrets=secrets,
+            non_idempotent=non_idempotent,
+            now=self._now,
+        )
+        log.info("jira %s %s -> %s: %s", method, path, error.kind.value, error)
+        raise error
+
+    def _json(self, response: httpx2.Response, *, action: str, non_idempotent: bool) -> Any:
+        try:
+            return response.json()
+        except ValueError:
+            raise errors.unreadable_answer(
+                response, action=action, non_idempotent=non_idempotent
+            ) from None
+
+    def _object(
+        self,
+        method: str,
+        path: str,
+        *,
+        action: str,
+        params: Mapping[str, str | int] | None = None,
+        json: Mapping[str, Any] | None = None,
+        non_idempotent: bool = False,
+    ) -> dict[str, Any]:
+        response = self._request(
+            method, path, action=action, params=params, json=json, non_idempotent=non_idempotent
+        )
+        body = self._json(response, action=action, non_idempotent=non_idempotent)
+        if not isinstance(body, dict):
+            raise errors.unreadable_answer(response, action=action, non_idempotent=non_idempotent)
+        return body
+
+    def _list(
+        self,
+        method: str,
+        path: str,
+        *,
+        action: str,
+        params: Mapping[str, str | int] | None = None,
+    ) -> list[dict[str, Any]]:
+        response = self._request(method, path, action=action, params=params)
+        body = self._json(response, action=action, non_idempotent=False)
+        if not isinstance(body, list):
+            raise errors.unreadable_answer(response, action=action)
+        return [item for item in body if isinstance(item, dict)]
+
+    def _paged(self, path: str, item_key: str, *, action: str) -> list[dict[str, Any]]:
+        """Follow startAt/maxResults/total paging (Data Center pages in `values`/`isLast`)."""
+        items: list[dict[str, Any]] = []
+        start = 0
+        for _ in range(_MAX_PAGES):
+            page = self._object(
+                "GET", path, action=action, params={"startAt": start, "maxResults": self.page_size}
+            )
+            batch = page.get(item_key)
+            if batch is None:
+                batch = page.get("values")
+            if not isinstance(batch, list):
+                raise ProviderError(
+                    ErrorKind.UNAVAILABLE,
+                    f"Jira's answer to the request to {action} has no {item_key!r} list",
+                )
+            items.extend(item for item in batch if isinstance(item, dict))
+            start += len(batch)
+            total = page.get("total")
+            done = (
+                not batch
+                or page.get("isLast") is True
+                or (isinstance(total, int) and start >= total)
+                or (total is None and "isLast" not in page)
+            )
+            if done:
+                return items
+        log.warning("jira paging of %s stopped after %d pages", path, _MAX_PAGES)
+        return items
+
+    def _observe_rate(self, headers: httpx2.Headers) -> None:
+        limit = _int_header(headers, "x-ratelimit-limit")
+        remaining = _int_header(headers, "x-ratelimit-remaining")
+        near = headers.get("x-ratelimit-nearlimit")
+        if limit is None and remaining is None and near is None:
+            return
+        snapshot = RateLimitSnapshot(
+            limit=limit,
+            remaining=remaining,
+            near_limit=None if near is None else near.strip().lower() == "true",
+            observed_at=self._now(),
+        )
+        with self._rate_lock:
+            self._rate = snapshot
