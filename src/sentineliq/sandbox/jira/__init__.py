@@ -1,0 +1,92 @@
+"""A stateful Jira Cloud sandbox: the subset of the Jira Cloud REST v3 API that SentinelIQ uses,
+served over real HTTP, validating like Cloud, with scripted faults and rate limits.
+
+    from sentineliq.sandbox.jira import JiraSandbox
+    with JiraSandbox() as sb:          # 127.0.0.1, a free port
+        sb.url                         # "http://127.0.0.1:<port>"
+        sb.set_fault("error", status=503, count=2)
+
+Default seed (the client, the demo and tests rely on it; `reset()` restores it)
+-------------------------------------------------------------------------------
+Users (accountIds are stable: `model.account_id_for(email)`):
+
+=========================  ================  ==============  ==============================
+email                      display name      API token       notes
+=========================  ================  ==============  ==============================
+sandbox@sentineliq.test    Sandbox Admin     sandbox-token   creates issues, browses users,
+                                                             assignable, project lead
+analyst@sentineliq.test    Alex Analyst      (none)          assignable
+private@sentineliq.test    Morgan Private    (none)          assignable; email hidden (no
+                                                             `emailAddress` in answers)
+readonly@sentineliq.test   Riley Readonly    readonly-token  browses, but 403 on create /
+                                                             comment / transition / property
+=========================  ================  ==============  ==============================
+
+accountIds: sandbox 712020:0b19f24b-e184-542d-810e-a8ea2f83a7f2,
+analyst 712020:241d8c3e-358c-5ca2-9256-b5295f6466b5,
+private 712020:6b0ed771-fd7f-5f7d-a3e7-0dd9854ec5c2,
+readonly 712020:e30c9643-4c9a-5aee-8947-dadd30fadcea.
+
+Project SEC (id 10000, "Security Operations"); issue types Task 10001, Bug 10002, Incident 10003;
+priorities Highest 1, High 2, Medium 3 (default), Low 4, Lowest 5; statuses To Do (10000),
+In Progress (3), Done (10001) with transitions 11 / 21 / 31 between any of them. Every create
+screen holds summary, issuetype, project, description, priority, labels, assignee, reporter,
+duedate and the custom fields customfield_10050 "Threat score" (number, float),
+customfield_10051 "Alert source" (textfield, plain string <= 255) and customfield_10052
+"Analyst notes" (textarea, ADF). Issue keys are SEC-1, SEC-2, ...; issue ids start at 10001.
+
+Endpoints
+---------
+/rest/api/3: serverInfo (anonymous), myself, project/{idOrKey}, issue/createmeta/{project}/
+issuetypes[/{id}], field, user/search, user/assignable/search, issue (POST),
+issue/{idOrKey} (GET), .../properties[/{key}] (GET, PUT), .../comment (GET, POST),
+.../transitions (GET, POST), search/jql (GET, POST; JQL subset in `jql`); the removed
+search (GET, POST) answers 410. Every other /rest call needs Basic `email:token` (401 otherwise).
+Pages: / and /browse list issues, /browse/KEY shows one as HTML. Control (no auth): /_sandbox/
+fault, rate-limit, search-lag, screen/remove, users (POST); issues, requests (GET); reset (POST).
+
+Behaviour worth knowing
+-----------------------
+- Bodies of POST/PUT operations are validated against Atlassian's OpenAPI document, then Jira's
+  own rules (`rules`): all field problems come back together as `{"errors": {field: message}}`.
+- The description (and textarea fields, comments) must be valid ADF whose compact JSON is at most
+  32,767 characters.
+- Faults (`faults`) and the rate limit (`ratelimit`) apply to /rest requests only; pages and the
+  control API are never slowed, failed or limited. A 503 from the `error` fault carries
+  `Retry-After: 1`; a request that arrives before any announced Retry-After expired is recorded
+  with `early=True` (see `JiraSandbox.violations()`).
+- Search lag: an issue is visible to search/jql `lag` seconds (of the sandbox clock) after its
+  creation; `reconcileIssues` makes given issue ids visible at once, as on Cloud.
+- `slow` processes the request at once and delays only the answer, so a client that times out
+  still leaves the issue created (the ambiguous case).
+"""
+
+from sentineliq.sandbox.jira.cli import run_sandbox
+from sentineliq.sandbox.jira.clock import ManualClock
+from sentineliq.sandbox.jira.recording import RecordedRequest
+from sentineliq.sandbox.jira.sandbox import JiraSandbox
+from sentineliq.sandbox.jira.seed import (
+    ADMIN_EMAIL,
+    ADMIN_TOKEN,
+    ANALYST_EMAIL,
+    PRIVATE_EMAIL,
+    PROJECT_ID,
+    PROJECT_KEY,
+    READONLY_EMAIL,
+    READONLY_TOKEN,
+)
+
+__all__ = [
+    "ADMIN_EMAIL",
+    "ADMIN_TOKEN",
+    "ANALYST_EMAIL",
+    "PRIVATE_EMAIL",
+    "PROJECT_ID",
+    "PROJECT_KEY",
+    "READONLY_EMAIL",
+    "READONLY_TOKEN",
+    "JiraSandbox",
+    "ManualClock",
+    "RecordedRequest",
+    "run_sandbox",
+]

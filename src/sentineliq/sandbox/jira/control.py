@@ -1,0 +1,149 @@
+"""The sandbox's own control API under /_sandbox/, for other processes (e.g. the CLI sandbox that
+worker processes talk to). No authentication; each endpoint mirrors a JiraSandbox method."""
+
+from __future__ import annotations
+
+from collections.abc import Set as AbstractSet
+from typing import Any, Protocol
+
+from sentineliq.sandbox.jira.errors import JiraError
+from sentineliq.sandbox.jira.faults import parse_fault
+from sentineliq.sandbox.jira.recording import RecordedRequest
+from sentineliq.sandbox.jira.wire import Request, Response, Route
+
+PREFIX = "/_sandbox"
+
+
+class Controls(Protocol):
+    def set_fault(
+        self,
+        mode: str,
+        *,
+        count: int | None = None,
+        delay_s: float = 0.0,
+        status: int = 503,
+        duration_s: float | None = None,
+        method: str | None = None,
+        path: str | None = None,
+        retry_after: int | None = None,
+    ) -> None: ...
+
+    def set_rate_limit(
+        self, requests_per_second: float | None, burst: int | None = None
+    ) -> None: ...
+
+    def set_search_lag(self, seconds: float) -> None: ...
+
+    def remove_field_from_screen(
+        self, project_key: str, issue_type_name: str, field_id: str
+    ) -> None: ...
+
+    def issues(self) -> list[dict[str, Any]]: ...
+
+    def requests(self) -> list[RecordedRequest]: ...
+
+    def reset(self) -> None: ...
+
+    def add_user(
+        self,
+        email: str,
+        display_name: str,
+        *,
+        api_token: str | None = None,
+        can_browse_users: bool = True,
+        can_create: bool = True,
+        email_visible: bool = True,
+        active: bool = True,
+    ) -> str: ...
+
+
+_OK = {"ok": True}
+
+
+def _args(
+    req: Request, allowed: AbstractSet[str], required: AbstractSet[str] = frozenset()
+) -> dict[str, Any]:
+    body = req.json_object() if req.body.strip() else {}
+    unknown = set(body) - allowed
+    if unknown:
+        raise JiraError(400, [f"Unknown argument(s): {', '.join(sorted(unknown))}."])
+    missing = required - set(body)
+    if missing:
+        raise JiraError(400, [f"Missing argument(s): {', '.join(sorted(missing))}."])
+    return body
+
+
+class ControlApi:
+    def __init__(self, controls: Controls) -> None:
+        self._c = controls
+
+    def routes(self) -> list[Route]:
+        return [
+            Route("POST", f"{PREFIX}/fault", self.fault, auth=False),
+            Route("POST", f"{PREFIX}/rate-limit", self.rate_limit, auth=False),
+            Route("POST", f"{PREFIX}/search-lag", self.search_lag, auth=False),
+            Route("POST", f"{PREFIX}/screen/remove", self.screen_remove, auth=False),
+            Route("POST", f"{PREFIX}/users", self.add_user, auth=False),
+            Route("GET", f"{PREFIX}/issues", self.issues, auth=False),
+            Route("GET", f"{PREFIX}/requests", self.requests, auth=False),
+            Route("POST", f"{PREFIX}/reset", self.reset, auth=False),
+        ]
+
+    @staticmethod
+    def _apply(action: Any, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return action(*args, **kwargs)
+        except (ValueError, TypeError) as exc:
+            raise JiraError(400, [str(exc)]) from None
+
+    def fault(self, req: Request) -> Response:
+        args = _args(
+            req,
+            {"mode", "count", "delay_s", "status", "duration_s", "method", "path", "retry_after"},
+            {"mode"},
+        )
+        mode = args.pop("mode")
+        if mode == "down":
+            # While down this port is unreachable, so only a timed outage can end by itself.
+            if args.get("duration_s") is None:
+                raise JiraError(400, ["Over HTTP, mode 'down' needs duration_s."])
+            self._apply(parse_fault, mode, **args)  # refuse bad arguments while still up
+            response = Response.json(_OK, headers={"Connection": "close"})
+            response.after = lambda: self._c.set_fault("down", **args)
+            return response
+        self._apply(self._c.set_fault, mode, **args)
+        return Response.json(_OK)
+
+    def rate_limit(self, req: Request) -> Response:
+        args = _args(req, {"requests_per_second", "burst"}, {"requests_per_second"})
+        self._apply(self._c.set_rate_limit, args["requests_per_second"], args.get("burst"))
+        return Response.json(_OK)
+
+    def search_lag(self, req: Request) -> Response:
+        args = _args(req, {"seconds"}, {"seconds"})
+        self._apply(self._c.set_search_lag, args["seconds"])
+        return Response.json(_OK)
+
+    def screen_remove(self, req: Request) -> Response:
+        args = _args(req, {"project", "issue_type", "field"}, {"project", "issue_type", "field"})
+        self._apply(
+            self._c.remove_field_from_screen, args["project"], args["issue_type"], args["field"]
+        )
+        return Response.json(_OK)
+
+    def add_user(self, req: Request) -> Response:
+        flags = {"api_token", "can_browse_users", "can_create", "email_visible", "active"}
+        args = _args(req, {"email", "display_name", *flags}, {"email", "display_name"})
+        email, name = args.pop("email"), args.pop("display_name")
+        account_id = self._apply(self._c.add_user, email, name, **args)
+        return Response.json({"accountId": account_id}, 201)
+
+    def issues(self, req: Request) -> Response:
+        return Response.json(self._c.issues())
+
+    def requests(self, req: Request) -> Response:
+        return Response.json([r.to_json() for r in self._c.requests()])
+
+    def reset(self, req: Request) -> Response:
+        self._c.reset()
+        return Response.json(_OK)

@@ -1,0 +1,255 @@
+"""JiraSandbox: the public, in-process handle on a running sandbox (see the package docstring)."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from types import TracebackType
+from typing import Any
+
+from sentineliq.sandbox.jira.api import JiraApi
+from sentineliq.sandbox.jira.browse import BrowsePages
+from sentineliq.sandbox.jira.clock import Clock
+from sentineliq.sandbox.jira.control import ControlApi
+from sentineliq.sandbox.jira.dispatch import Dispatcher, Routers
+from sentineliq.sandbox.jira.faults import FaultController, FaultMode, parse_fault
+from sentineliq.sandbox.jira.model import User, account_id_for
+from sentineliq.sandbox.jira.ratelimit import RateLimiter
+from sentineliq.sandbox.jira.recording import RecordedRequest, RequestLog
+from sentineliq.sandbox.jira.server import Listener, ThreadRegistry
+from sentineliq.sandbox.jira.state import SandboxState
+from sentineliq.sandbox.jira.views import NAVIGABLE, comment_json, issue_fields_json
+from sentineliq.sandbox.jira.wire import Router
+
+log = logging.getLogger("sentineliq.sandbox.jira")
+
+STOP_JOIN_TIMEOUT_S = 5.0
+
+
+class JiraSandbox:
+    """A stateful stand-in for the Jira Cloud REST v3 API, served over real HTTP.
+
+    `clock` (default `time.monotonic`) drives rate limiting, search lag and request timestamps;
+    pass a `ManualClock` to move time by hand in tests. Fault durations use real time.
+    """
+
+    def __init__(self, host: str = "127.0.0.1", port: int = 0, *, clock: Clock | None = None):
+        self.host = host
+        self.clock: Clock = clock or time.monotonic
+        self._port = port
+        self._state = SandboxState(self.clock)
+        self._faults = FaultController()
+        self._limiter = RateLimiter(self.clock)
+        self._log = RequestLog()
+        self._threads = ThreadRegistry()
+        self._lifecycle = threading.RLock()
+        self._listener: Listener | None = None
+        self._running = False
+        self._down_generation = 0
+        self._timers: list[threading.Timer] = []
+        routers = Routers(
+            api=Router(JiraApi(self._state).routes()),
+            pages=Router(BrowsePages(self._state).routes()),
+            control=Router(ControlApi(self).routes()),
+        )
+        self._dispatch = Dispatcher(
+            state=self._state,
+            routers=routers,
+            faults=self._faults,
+            limiter=self._limiter,
+            log=self._log,
+            clock=self.clock,
+            base_url=lambda: self.url,
+        )
+
+    # -- lifecycle -----------------------------------------------------------------------------
+
+    @property
+    def port(self) -> int:
+        return self._port
+
+    @property
+    def url(self) -> str:
+        host = {"0.0.0.0": "127.0.0.1", "::": "::1", "": "127.0.0.1"}.get(self.host, self.host)  # noqa: S104
+        if ":" in host:
+            host = f"[{host}]"
+        return f"http://{host}:{self._port}"
+
+    def start(self) -> JiraSandbox:
+        with self._lifecycle:
+            if self._running:
+                raise RuntimeError("the sandbox is already running")
+            self._running = True
+            self._bring_up()
+        return self
+
+    def stop(self) -> None:
+        with self._lifecycle:
+            if not self._running:
+                return
+            self._running = False
+            self._down_generation += 1
+            self._cancel_timers()
+            if self._listener is not None:
+                self._listener.close()
+                self._listener = None
+        # Outside the lock: a handler thread may be waiting for it (an HTTP "down" request).
+        self._threads.join_all(STOP_JOIN_TIMEOUT_S)
+
+    def __enter__(self) -> JiraSandbox:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    def _bring_up(self) -> None:
+        if self._listener is None:
+            listener = Listener(self._dispatch, self._threads)
+            # Port 0 picks a free port once; recoveries from "down" bind that same port again.
+            self._port = listener.open(self.host, self._port)
+            self._listener = listener
+
+    def _go_down(self, duration_s: float | None) -> None:
+        self._down_generation += 1
+        generation = self._down_generation
+        self._cancel_timers()
+        if self._listener is not None:
+            self._listener.close()
+            self._listener = None
+        if duration_s is not None:
+            timer = threading.Timer(duration_s, self._recover, args=(generation,))
+            timer.daemon = True
+            self._timers.append(timer)
+            timer.start()
+
+    def _recover(self, generation: int) -> None:
+        with self._lifecycle:
+            if generation != self._down_generation or not self._running:
+                return
+            current = self._faults.current()
+            if current is not None and current.mode is FaultMode.DOWN:
+                self._faults.clear()
+            try:
+                self._bring_up()
+            except Exception:  # a timer thread has nobody to raise to
+                log.exception("the sandbox could not bind port %s again after 'down'", self._port)
+
+    def _cancel_timers(self) -> None:
+        for timer in self._timers:
+            timer.cancel()
+        self._timers.clear()
+
+    # -- control ---------------------------------------------------------------------------------
+
+    def set_fault(
+        self,
+        mode: str,
+        *,
+        count: int | None = None,
+        delay_s: float = 0.0,
+        status: int = 503,
+        duration_s: float | None = None,
+        method: str | None = None,
+        path: str | None = None,
+        retry_after: int | None = None,
+    ) -> None:
+        """Make the sandbox misbehave; see `faults` for the modes. "none" clears any fault."""
+        fault = parse_fault(
+            mode,
+            count=count,
+            delay_s=delay_s,
+            status=status,
+            duration_s=duration_s,
+            method=method,
+            path=path,
+            retry_after=retry_after,
+        )
+        with self._lifecycle:
+            self._faults.set(fault)
+            if fault.mode is FaultMode.DOWN:
+                if self._running:
+                    self._go_down(duration_s)
+                return
+            self._down_generation += 1
+            self._cancel_timers()
+            if self._running:
+                self._bring_up()
+
+    def set_rate_limit(self, requests_per_second: float | None, burst: int | None = None) -> None:
+        self._limiter.configure(requests_per_second, burst)
+
+    def set_search_lag(self, seconds: float) -> None:
+        self._state.set_search_lag(seconds)
+
+    def remove_field_from_screen(
+        self, project_key: str, issue_type_name: str, field_id: str
+    ) -> None:
+        self._state.remove_field_from_screen(project_key, issue_type_name, field_id)
+
+    def add_user(
+        self,
+        email: str,
+        display_name: str,
+        *,
+        api_token: str | None = None,
+        can_browse_users: bool = True,
+        can_create: bool = True,
+        email_visible: bool = True,
+        active: bool = True,
+    ) -> str:
+        """Add a user and return its accountId. Users who may create issues are assignable."""
+        user = User(
+            account_id=account_id_for(email),
+            email=email,
+            display_name=display_name,
+            api_token=api_token,
+            can_browse_users=can_browse_users,
+            can_create=can_create,
+            email_visible=email_visible,
+            active=active,
+            assignable=can_create,
+        )
+        return self._state.add_user(user)
+
+    def reset(self) -> None:
+        """Back to the default seed: no issues, no recorded requests, no fault or rate limit."""
+        self._state.reset()
+        self._limiter.reset()
+        self._log.clear()
+        self.set_fault("none")
+
+    # -- inspection -------------------------------------------------------------------------------
+
+    def issues(self) -> list[dict[str, Any]]:
+        """Every created issue, search lag or not, in creation order."""
+        base = self.url
+        users = self._state.find_user
+        out = []
+        for snap in self._state.all_issues():
+            issue = snap.issue
+            out.append(
+                {
+                    "id": issue.id,
+                    "key": issue.key,
+                    "fields": issue_fields_json(issue, snap.project, base, users, NAVIGABLE),
+                    "properties": dict(issue.properties),
+                    "comments": [comment_json(c, issue, base, users) for c in issue.comments],
+                    "created_at": issue.created.isoformat(),
+                    "status": issue.status.name,
+                }
+            )
+        return out
+
+    def requests(self) -> list[RecordedRequest]:
+        """Jira requests received (not /_sandbox ones), in arrival order."""
+        return self._log.entries()
+
+    def violations(self) -> list[RecordedRequest]:
+        """Requests that arrived before an announced Retry-After had expired."""
+        return [r for r in self._log.entries() if r.early]

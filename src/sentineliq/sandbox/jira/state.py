@@ -1,0 +1,231 @@
+"""SandboxState: the sandbox's users, project, screens and issues behind one lock."""
+
+from __future__ import annotations
+
+import copy
+import hmac
+import threading
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, TypeVar
+
+from sentineliq.sandbox.jira.clock import Clock, utc_now
+from sentineliq.sandbox.jira.errors import JiraError
+from sentineliq.sandbox.jira.model import (
+    Comment,
+    Issue,
+    IssueType,
+    Project,
+    Status,
+    User,
+    account_id_for,
+)
+from sentineliq.sandbox.jira.rules import NewIssue, check_create
+from sentineliq.sandbox.jira.seed import (
+    ADMIN_EMAIL,
+    CREATE_SCREEN,
+    FIELDS_BY_ID,
+    TO_DO,
+    UNREMOVABLE_FIELDS,
+    seed_project,
+    seed_users,
+)
+
+FIRST_ISSUE_ID = 10001
+ISSUE_NOT_FOUND = "Issue does not exist or you do not have permission to see it."
+_T = TypeVar("_T")
+
+
+@dataclass(frozen=True)
+class IssueSnapshot:
+    """A deep copy of an issue, safe to read outside the lock."""
+
+    issue: Issue
+    project: Project
+
+
+class SandboxState:
+    """All mutable Jira data. Every public method takes the lock, so handlers on many server
+    threads see consistent data; validation of a create runs under the same lock as the insert,
+    so a concurrent screen change cannot slip between check and write."""
+
+    def __init__(self, clock: Clock) -> None:
+        self._clock = clock
+        self._lock = threading.RLock()
+        self._search_lag = 0.0
+        self._users: dict[str, User] = {}
+        self._projects: dict[str, Project] = {}
+        self._screens: dict[tuple[str, str], tuple[str, ...]] = {}
+        self._issues: dict[str, Issue] = {}  # by id, in creation order
+        self._next_issue_id = FIRST_ISSUE_ID
+        self._next_number: dict[str, int] = {}
+        self._next_comment_id = 10000
+        self.reset()
+
+    # -- set-up ---------------------------------------------------------------------------
+
+    def reset(self) -> None:
+        with self._lock:
+            self._users = {u.account_id: u for u in seed_users()}
+            project = seed_project(account_id_for(ADMIN_EMAIL))
+            self._projects = {project.id: project}
+            self._screens = {(project.id, it.id): CREATE_SCREEN for it in project.issue_types}
+            self._issues = {}
+            self._next_issue_id = FIRST_ISSUE_ID
+            self._next_number = {}
+            self._next_comment_id = 10000
+            self._search_lag = 0.0
+
+    def add_user(self, user: User) -> str:
+        with self._lock:
+            if any(u.email.lower() == user.email.lower() for u in self._users.values()):
+                raise ValueError(f"a user with email {user.email!r} already exists")
+            self._users[user.account_id] = user
+            return user.account_id
+
+    def set_search_lag(self, seconds: float) -> None:
+        if seconds < 0:
+            raise ValueError("search lag cannot be negative")
+        with self._lock:
+            self._search_lag = seconds
+
+    def remove_field_from_screen(
+        self, project_ref: str, issue_type_ref: str, field_id: str
+    ) -> None:
+        with self._lock:
+            project = self.find_project(project_ref)
+            if project is None:
+                raise ValueError(f"no project {project_ref!r}")
+            issue_type = project.issue_type(issue_type_ref)
+            if issue_type is None:
+                raise ValueError(f"no issue type {issue_type_ref!r} in project {project.key}")
+            if field_id in UNREMOVABLE_FIELDS:
+                raise ValueError(f"field {field_id!r} is required by Jira and cannot be removed")
+            screen = self._screens[(project.id, issue_type.id)]
+            if field_id not in FIELDS_BY_ID:
+                raise ValueError(f"unknown field {field_id!r}")
+            self._screens[(project.id, issue_type.id)] = tuple(f for f in screen if f != field_id)
+
+    # -- look-ups (the rules.Directory protocol) ---------------------------------------------
+
+    def find_project(self, ref: str) -> Project | None:
+        """By id, or by key; keys are case-sensitive in the REST API, as on Cloud."""
+        with self._lock:
+            return self._projects.get(ref) or next(
+                (p for p in self._projects.values() if p.key == ref), None
+            )
+
+    def find_user(self, account_id: str) -> User | None:
+        with self._lock:
+            return self._users.get(account_id)
+
+    def screen(self, project: Project, issue_type: IssueType) -> tuple[str, ...]:
+        with self._lock:
+            return self._screens[(project.id, issue_type.id)]
+
+    def projects(self) -> list[Project]:
+        with self._lock:
+            return list(self._projects.values())
+
+    def users(self) -> list[User]:
+        with self._lock:
+            return [copy.copy(u) for u in self._users.values()]
+
+    def authenticate(self, email: str, token: str) -> User | None:
+        with self._lock:
+            for user in self._users.values():
+                if user.email.lower() != email.lower() or user.api_token is None:
+                    continue
+                if hmac.compare_digest(user.api_token.encode(), token.encode()) and user.active:
+                    return copy.copy(user)
+            return None
+
+    # -- issues -------------------------------------------------------------------------------
+
+    def create_issue(self, body: dict[str, Any], caller: User) -> IssueSnapshot:
+        with self._lock:
+            new: NewIssue = check_create(body, self, caller)
+            number = self._next_number.get(new.project.id, 1)
+            self._next_number[new.project.id] = number + 1
+            now = utc_now()
+            issue = Issue(
+                id=str(self._next_issue_id),
+                key=f"{new.project.key}-{number}",
+                project_id=new.project.id,
+                issue_type_id=new.issue_type.id,
+                values=new.values,
+                status=TO_DO,
+                creator_id=caller.account_id,
+                created=now,
+                updated=now,
+                visible_at=self._clock() + self._search_lag,
+                properties=new.properties,
+            )
+            self._next_issue_id += 1
+            if new.transition is not None:
+                self._set_status(issue, new.transition.to, now)
+            self._issues[issue.id] = issue
+            return self._snapshot(issue)
+
+    def find_issue(self, ref: str) -> Issue | None:
+        """By id or key (keys match case-insensitively, as Jira's issue look-up does)."""
+        with self._lock:
+            if ref in self._issues:
+                return self._issues[ref]
+            upper = ref.upper()
+            return next((i for i in self._issues.values() if i.key == upper), None)
+
+    def issue(self, ref: str) -> IssueSnapshot:
+        with self._lock:
+            issue = self.find_issue(ref)
+            if issue is None:
+                raise JiraError(404, [ISSUE_NOT_FOUND])
+            return self._snapshot(issue)
+
+    def all_issues(self) -> list[IssueSnapshot]:
+        with self._lock:
+            return [self._snapshot(i) for i in self._issues.values()]
+
+    def searchable(self, forced_ids: Iterable[str] = ()) -> list[IssueSnapshot]:
+        """Issues the search index has caught up with, plus any the caller asked to reconcile."""
+        forced = set(forced_ids)
+        with self._lock:
+            now = self._clock()
+            return [
+                self._snapshot(i)
+                for i in self._issues.values()
+                if i.visible_at <= now or i.id in forced
+            ]
+
+    def update_issue(self, ref: str, change: Callable[[Issue], _T]) -> _T:
+        """Apply `change` to the live issue under the lock and bump its `updated` time."""
+        with self._lock:
+            issue = self.find_issue(ref)
+            if issue is None:
+                raise JiraError(404, [ISSUE_NOT_FOUND])
+            result = change(issue)
+            issue.updated = utc_now()
+            return result
+
+    def add_comment(self, ref: str, author: User, body: dict[str, Any]) -> Comment:
+        def add(issue: Issue) -> Comment:
+            comment = Comment(str(self._next_comment_id), author.account_id, body, utc_now())
+            self._next_comment_id += 1
+            issue.comments.append(comment)
+            return copy.deepcopy(comment)
+
+        return self.update_issue(ref, add)
+
+    def transition(self, ref: str, status: Status) -> None:
+        self.update_issue(ref, lambda issue: self._set_status(issue, status, utc_now()))
+
+    @staticmethod
+    def _set_status(issue: Issue, status: Status, now: datetime) -> None:
+        issue.status = status
+        done = status.category == "done"
+        issue.resolution = "Done" if done else None
+        issue.resolution_date = now if done else None
+
+    def _snapshot(self, issue: Issue) -> IssueSnapshot:
+        return IssueSnapshot(copy.deepcopy(issue), self._projects[issue.project_id])
