@@ -56,7 +56,10 @@ def test_valid_records_survive_a_bad_neighbour() -> None:
     ("override", "expected"),
     [
         ({"title": ""}, "record 1 (line 1): title: String should have at least 1 character"),
-        ({"threat_score": "50"}, "record 1 (line 1): threat_score: Input should be a valid integer"),
+        (
+            {"threat_score": "50"},
+            "record 1 (line 1): threat_score: Input should be a valid integer",
+        ),
         (
             {"threat_score": 101},
             "record 1 (line 1): threat_score: Input should be less than or equal to 100",
@@ -113,7 +116,9 @@ def test_custody_action_must_be_known() -> None:
 def test_unreadable_input_is_reported_not_raised() -> None:
     assert messages("") == ["input: no alerts in input (empty)"]
     assert messages("[]") == ["input: no alerts in input (empty array)"]
-    assert messages("[1, 2") == ["input (line 1): invalid JSON array: Expecting ',' delimiter at column 6"]
+    assert messages("[1, 2") == [
+        "input (line 1): invalid JSON array: Expecting ',' delimiter at column 6"
+    ]
     ndjson = json.dumps(minimal()) + "\n{broken\n42\n"
     assert messages(ndjson) == [
         "record 2 (line 2): invalid JSON: Expecting property name enclosed in double quotes "

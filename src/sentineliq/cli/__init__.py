@@ -1,0 +1,1 @@
+"""The `sentineliq` command line."""

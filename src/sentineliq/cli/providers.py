@@ -1,0 +1,198 @@
+"""`sentineliq provider ...`: configure, test, show and enable ticket providers."""
+
+from __future__ import annotations
+
+import os
+from typing import Annotated, Any
+
+import typer
+from rich.markup import escape
+from rich.table import Table
+
+from sentineliq.cli.common import JsonOption, WorkspaceOption, open_app
+from sentineliq.cli.output import ExitCode, console, fail, print_json
+from sentineliq.providers import registry
+from sentineliq.services import providers as provider_service
+from sentineliq.storage.crypto import MASK
+from sentineliq.storage.providers import ProviderRepository
+
+app = typer.Typer(help="Ticket providers of a workspace (Jira Cloud).")
+
+ProviderArgument = Annotated[str, typer.Argument(help="Provider name, e.g. jira.")]
+
+
+def _known(provider: str) -> str:
+    if provider not in registry.names():
+        fail(f"unknown provider {provider!r} (known: {', '.join(registry.names())})")
+    return provider
+
+
+def _pairs(values: list[str] | None, option: str) -> dict[str, str]:
+    pairs: dict[str, str] = {}
+    for value in values or []:
+        key, sep, mapped = value.partition("=")
+        if not sep or not key.strip() or not mapped.strip():
+            fail(f"{option}: expected KEY=VALUE, got {value!r}")
+        pairs[key.strip()] = mapped.strip()
+    return pairs
+
+
+@app.command("configure")
+def configure(
+    provider: ProviderArgument,
+    workspace: WorkspaceOption,
+    base_url: Annotated[str, typer.Option(help="https://your-site.atlassian.net")],
+    email: Annotated[str, typer.Option(help="Email of the Jira account the token belongs to.")],
+    project_key: Annotated[str, typer.Option(help="Project to file issues in, e.g. SEC.")],
+    issue_type: Annotated[str, typer.Option(help="Issue type name or id.")] = "Task",
+    api_token: Annotated[
+        str | None,
+        typer.Option(help="API token. Prefer --api-token-env: arguments show up in `ps`."),
+    ] = None,
+    api_token_env: Annotated[
+        str | None, typer.Option(help="Read the API token from this environment variable.")
+    ] = None,
+    priority: Annotated[
+        list[str] | None,
+        typer.Option(help="Override the priority map, e.g. --priority critical=Blocker."),
+    ] = None,
+    custom_field: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="Map a custom field to an alert attribute: customfield_10050=threat_score."
+        ),
+    ] = None,
+    timeout: Annotated[float, typer.Option(help="HTTP timeout in seconds.")] = 15.0,
+    disabled: Annotated[bool, typer.Option("--disabled", help="Store it switched off.")] = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Validate and store a provider configuration; the token is encrypted at rest."""
+    _known(provider)
+    if api_token and api_token_env:
+        fail("give either --api-token or --api-token-env, not both")
+    token = api_token
+    if api_token_env:
+        token = os.environ.get(api_token_env)
+        if not token:
+            fail(f"--api-token-env: environment variable {api_token_env} is not set or empty")
+    with open_app() as context:
+        ws = context.workspace(workspace)
+        if token is None:
+            existing = ProviderRepository(context.db, context.secrets).get(
+                ws.id, provider, decrypt=False
+            )
+            if existing is None or not existing.has_secret:
+                fail("api_token: is required (use --api-token-env VAR or --api-token)")
+            token = MASK  # keep the stored token
+        raw: dict[str, Any] = {
+            "base_url": base_url,
+            "email": email,
+            "api_token": token,
+            "project_key": project_key,
+            "issue_type": issue_type,
+            "timeout_s": timeout,
+        }
+        if priority:
+            raw["priority_map"] = _pairs(priority, "--priority")
+        if custom_field:
+            raw["custom_fields"] = _pairs(custom_field, "--custom-field")
+        if token == MASK:
+            raw = _with_stored_token(context, ws.id, provider, raw)
+        record = provider_service.configure(
+            context, ws.id, provider, raw, enabled=not disabled, actor="cli"
+        )
+    if as_json:
+        print_json({"provider": record.provider, "enabled": record.is_enabled, **record.config})
+    else:
+        state = "enabled" if record.is_enabled else "disabled"
+        console.print(f"Saved {provider} for workspace {ws.name!r} ({state}); token encrypted.")
+
+
+def _with_stored_token(
+    context: Any, workspace_id: str, provider: str, raw: dict[str, Any]
+) -> dict[str, Any]:
+    # Validation needs the real token; it is never printed and is re-encrypted on save.
+    stored = provider_service.stored_config(context, workspace_id, provider)
+    secret_fields = registry.get(provider).secret_fields
+    return {**raw, **{name: stored.config[name] for name in secret_fields if name in stored.config}}
+
+
+@app.command("test")
+def test(
+    provider: ProviderArgument,
+    workspace: WorkspaceOption,
+    assignee_email: Annotated[
+        str | None, typer.Option(help="Also check that this email resolves to a Jira user.")
+    ] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Run the connection checks. Exit 0 only if every check passes."""
+    _known(provider)
+    with open_app() as context:
+        ws = context.workspace(workspace)
+        report = provider_service.test_connection(
+            context, ws.id, provider, assignee_email=assignee_email
+        )
+    if as_json:
+        print_json(
+            {
+                "ok": report.ok,
+                "checks": [{"name": c.name, "ok": c.ok, "detail": c.detail} for c in report.checks],
+            }
+        )
+    else:
+        for check in report.checks:
+            mark = "[green]PASS[/green]" if check.ok else "[red]FAIL[/red]"
+            console.print(f"{mark} {escape(check.name)}: {escape(check.detail)}")
+    if not report.ok:
+        raise typer.Exit(ExitCode.FAILURE)
+
+
+@app.command("show")
+def show(
+    provider: ProviderArgument, workspace: WorkspaceOption, as_json: JsonOption = False
+) -> None:
+    """Show a provider's configuration with its secrets masked."""
+    _known(provider)
+    with open_app() as context:
+        ws = context.workspace(workspace)
+        record = ProviderRepository(context.db, context.secrets).get(ws.id, provider, decrypt=False)
+    if record is None:
+        fail(f"no {provider} provider is configured for workspace {ws.name!r}")
+    view = {
+        "provider": record.provider,
+        "enabled": record.is_enabled,
+        "config_version": record.config_version,
+        "updated_at": record.updated_at.isoformat(),
+        "config": dict(record.config),
+    }
+    if as_json:
+        print_json(view)
+        return
+    table = Table("setting", "value")
+    for key, value in view["config"].items():  # type: ignore[attr-defined]
+        table.add_row(escape(str(key)), escape(str(value)))
+    console.print(f"{provider} for {ws.name!r}: {'enabled' if record.is_enabled else 'disabled'}")
+    console.print(table)
+
+
+def _set_enabled(provider: str, workspace: str, enabled: bool) -> None:
+    _known(provider)
+    with open_app() as context:
+        ws = context.workspace(workspace)
+        ProviderRepository(context.db, context.secrets).set_enabled(
+            ws.id, provider, enabled, actor="cli"
+        )
+    console.print(f"{provider} {'enabled' if enabled else 'disabled'} for {ws.name!r}")
+
+
+@app.command("enable")
+def enable(provider: ProviderArgument, workspace: WorkspaceOption) -> None:
+    """Switch a provider on: new alerts get tickets."""
+    _set_enabled(provider, workspace, True)
+
+
+@app.command("disable")
+def disable(provider: ProviderArgument, workspace: WorkspaceOption) -> None:
+    """Switch a provider off: its queued deliveries wait until it is enabled again."""
+    _set_enabled(provider, workspace, False)

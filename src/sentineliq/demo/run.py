@@ -1,0 +1,114 @@
+"""The demo: sample alerts become Jira issues in the built-in sandbox, on a throwaway database."""
+
+from __future__ import annotations
+
+import contextlib
+import shutil
+import tempfile
+import threading
+from importlib.resources import files
+from pathlib import Path
+
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from sentineliq.delivery.worker import Worker
+from sentineliq.sandbox.jira import JiraSandbox
+from sentineliq.services.context import AppContext
+from sentineliq.services.ingest import ingest_text
+from sentineliq.services.providers import configure, test_connection
+from sentineliq.settings import Settings
+from sentineliq.storage.alerts import AlertRepository
+from sentineliq.storage.deliveries import DeliveryRepository
+from sentineliq.storage.workspaces import WorkspaceRepository
+
+# The sandbox's seeded API user (see sentineliq.sandbox.jira); not a real credential.
+SANDBOX_EMAIL = "sandbox@sentineliq.test"
+SANDBOX_TOKEN = "sandbox-token"  # noqa: S105
+
+
+def sample_alerts() -> str:
+    return files("sentineliq.demo").joinpath("samples.json").read_text("utf-8")
+
+
+def demo_settings(data_dir: Path) -> Settings:
+    return Settings(
+        data_dir=data_dir,
+        database_url=f"sqlite:///{data_dir / 'demo.db'}",
+        secret_key=None,
+        allow_private_targets=True,  # the sandbox listens on loopback
+    )
+
+
+def run_demo(*, keep_running: bool = False, console: Console | None = None) -> int:
+    console = console or Console(highlight=False)
+    data_dir = Path(tempfile.mkdtemp(prefix="sentineliq-demo-"))
+    try:
+        with (
+            JiraSandbox(host="127.0.0.1", port=0) as sandbox,
+            AppContext.open(demo_settings(data_dir)) as app,
+        ):
+            console.print(f"Jira sandbox: {sandbox.url}   database: {app.settings.database_url}")
+            workspace = WorkspaceRepository(app.db).create("Demo SOC", actor="demo")
+            configure(
+                app,
+                workspace.id,
+                "jira",
+                {
+                    "base_url": sandbox.url,
+                    "email": SANDBOX_EMAIL,
+                    "api_token": SANDBOX_TOKEN,
+                    "project_key": "SEC",
+                    "issue_type": "Task",
+                    "custom_fields": {
+                        "customfield_10050": "threat_score",
+                        "customfield_10051": "source",
+                    },
+                },
+                actor="demo",
+            )
+            report = test_connection(
+                app, workspace.id, "jira", assignee_email="analyst@sentineliq.test"
+            )
+            for check in report.checks:
+                mark = "[green]PASS[/green]" if check.ok else "[red]FAIL[/red]"
+                console.print(f"  {mark} {escape(check.name)}: {escape(check.detail)}")
+            if not report.ok:
+                console.print("[red]The sandbox connection test failed; stopping.[/red]")
+                return 1
+            ingested = ingest_text(app, workspace.id, sample_alerts(), actor="demo")
+            console.print(f"Ingested {ingested.accepted} sample alerts; delivering...")
+            stats = Worker(app, worker_id="demo-worker").run(until_idle=True)
+            _print_table(console, app, workspace.id)
+            console.print(
+                f"delivered {stats.delivered}, retry scheduled {stats.retrying}, dead {stats.dead}"
+            )
+            if keep_running:
+                console.print(f"Browse the issues at {sandbox.url}/browse  (Ctrl-C to stop)")
+                _wait_for_interrupt()
+            return 0 if stats.delivered == ingested.accepted and stats.dead == 0 else 1
+    finally:
+        shutil.rmtree(data_dir, ignore_errors=True)
+
+
+def _print_table(console: Console, app: AppContext, workspace_id: str) -> None:
+    alerts = {a.id: a for a in AlertRepository(app.db).list_for_workspace(workspace_id, limit=1000)}
+    table = Table("alert", "severity", "issue", "sandbox URL", title="Tickets filed")
+    views = DeliveryRepository(app.db).list_for_workspace(workspace_id)
+    for view in sorted(
+        views, key=lambda v: (v.issue_key is None, len(v.issue_key or ""), v.issue_key)
+    ):
+        severity = alerts[view.alert_id].severity if view.alert_id in alerts else ""
+        table.add_row(
+            escape(view.alert_title[:70]),
+            severity,
+            view.issue_key or f"[red]{view.status.value}[/red]",
+            view.url or escape(view.last_error or ""),
+        )
+    console.print(table)
+
+
+def _wait_for_interrupt() -> None:
+    with contextlib.suppress(KeyboardInterrupt):
+        threading.Event().wait()

@@ -1,0 +1,53 @@
+"""Structured JSON logs on stderr, with secrets scrubbed before anything is written."""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import sys
+from collections.abc import MutableMapping
+from typing import Any
+
+import structlog
+
+_SECRET_KEY = re.compile(r"token|secret|password|passwd|authorization|api[_-]?key|cookie", re.I)
+# Basic credentials and Fernet tokens, should one ever reach a message by accident.
+_SECRET_VALUE = re.compile(r"(Basic|Bearer)\s+[A-Za-z0-9+/=._-]{8,}|gAAAAA[A-Za-z0-9_=-]{20,}")
+MASK = "********"
+
+
+def scrub(value: Any) -> Any:
+    if isinstance(value, str):
+        return _SECRET_VALUE.sub(MASK, value)
+    if isinstance(value, dict):
+        return {k: MASK if _SECRET_KEY.search(str(k)) else scrub(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [scrub(item) for item in value]
+    return value
+
+
+def scrub_secrets(
+    _logger: Any, _method: str, event: MutableMapping[str, Any]
+) -> MutableMapping[str, Any]:
+    for key in list(event):
+        event[key] = MASK if _SECRET_KEY.search(key) else scrub(event[key])
+    return event
+
+
+def configure_logging(level: str | None = None) -> None:
+    name = (level or os.environ.get("SENTINELIQ_LOG_LEVEL") or "INFO").upper()
+    numeric = logging.getLevelNamesMapping().get(name, logging.INFO)
+    structlog.configure(
+        processors=[
+            structlog.contextvars.merge_contextvars,
+            structlog.processors.add_log_level,
+            structlog.processors.TimeStamper(fmt="iso", utc=True),
+            structlog.processors.format_exc_info,
+            scrub_secrets,
+            structlog.processors.JSONRenderer(),
+        ],
+        wrapper_class=structlog.make_filtering_bound_logger(numeric),
+        logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
+        cache_logger_on_first_use=False,
+    )

@@ -1,0 +1,71 @@
+"""Configuring, testing and opening a workspace's ticket providers."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from pydantic import ValidationError
+
+from sentineliq.providers import registry
+from sentineliq.providers.base import ConnectionReport, TicketProvider
+from sentineliq.providers.jira.config import format_config_errors
+from sentineliq.services.context import AppContext
+from sentineliq.storage.errors import NotFoundError
+from sentineliq.storage.providers import ProviderRecord, ProviderRepository
+
+
+class ProviderConfigError(ValueError):
+    """The configuration was refused; `problems` has one line per field."""
+
+    def __init__(self, provider: str, problems: list[str]) -> None:
+        super().__init__(f"invalid {provider} configuration: " + "; ".join(problems))
+        self.provider = provider
+        self.problems = problems
+
+
+def validate_config(app: AppContext, provider: str, raw: Mapping[str, Any]) -> Any:
+    spec = registry.get(provider)
+    try:
+        return spec.parse(raw, app.settings.allow_private_targets)
+    except ValidationError as exc:
+        raise ProviderConfigError(provider, format_config_errors(exc)) from None
+
+
+def configure(
+    app: AppContext,
+    workspace_id: str,
+    provider: str,
+    raw: Mapping[str, Any],
+    *,
+    enabled: bool = True,
+    actor: str,
+) -> ProviderRecord:
+    """Validate and store a configuration (secrets encrypted); returns it masked."""
+    config = validate_config(app, provider, raw)
+    spec = registry.get(provider)
+    return ProviderRepository(app.db, app.secrets).save(
+        workspace_id, provider, config.to_storage(), spec.secret_fields, enabled, actor=actor
+    )
+
+
+def stored_config(app: AppContext, workspace_id: str, provider: str) -> ProviderRecord:
+    record = ProviderRepository(app.db, app.secrets).get(workspace_id, provider, decrypt=True)
+    if record is None:
+        raise NotFoundError(f"no {provider} provider is configured for this workspace")
+    return record
+
+
+def open_provider(app: AppContext, record: ProviderRecord) -> TicketProvider:
+    config = validate_config(app, record.provider, record.config)
+    return registry.create_provider(record.provider, config, config_version=record.config_version)
+
+
+def test_connection(
+    app: AppContext, workspace_id: str, provider: str, *, assignee_email: str | None = None
+) -> ConnectionReport:
+    ticket_system = open_provider(app, stored_config(app, workspace_id, provider))
+    try:
+        return ticket_system.test_connection(assignee_email=assignee_email)
+    finally:
+        ticket_system.close()
