@@ -181,6 +181,7 @@ def test_labels_are_always_valid(raws: list[str]) -> None:
 
 def test_idempotency_label() -> None:
     assert idempotency_label("d-42") == "siq-d-42"
+    assert idempotency_label("siq-0123abcd") == "siq-0123abcd"
     assert idempotency_label("alert:7:jira") == "siq-alert:7:jira"
     hashed = idempotency_label("has space/and slash")
     assert re.fullmatch(r"siq-h-[0-9a-f]{40}", hashed)

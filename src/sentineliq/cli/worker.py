@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import signal
 import threading
 from types import FrameType
@@ -12,6 +13,7 @@ import typer
 from sentineliq.cli.common import open_app
 from sentineliq.cli.output import console
 from sentineliq.delivery.worker import Worker
+from sentineliq.logs import configure_logging
 
 
 def worker(
@@ -45,5 +47,8 @@ def demo(
 ) -> None:
     """Turn the sample alerts into tickets in a built-in Jira sandbox, on a throwaway database."""
     from sentineliq.demo.run import run_demo  # the sandbox is only loaded when asked for
+
+    if not os.environ.get("SENTINELIQ_LOG_LEVEL"):
+        configure_logging("WARNING")  # the demo's table is its output; per-delivery logs are noise
 
     raise typer.Exit(run_demo(keep_running=keep_running))

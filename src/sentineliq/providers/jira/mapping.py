@@ -243,6 +243,8 @@ def idempotency_label(idempotency_key: str) -> str:
     JQL-safe label of at most 104 characters.
     """
     if _IDEMPOTENCY_SAFE.match(idempotency_key):
+        if idempotency_key.startswith(IDEMPOTENCY_PREFIX):
+            return idempotency_key  # the outbox's keys already carry the prefix
         return IDEMPOTENCY_PREFIX + idempotency_key
     return IDEMPOTENCY_PREFIX + "h-" + hashlib.sha256(idempotency_key.encode()).hexdigest()[:40]
 
