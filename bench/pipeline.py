@@ -67,9 +67,8 @@ def main(count: int) -> None:
         print(f"alerts:                 {count} (accepted {report.accepted})")
         print(f"ingest:                 {ingest_s:.2f} s = {count / ingest_s:.0f} alerts/s")
         print(f"ingest peak memory:     {ingest_peak / 2**20:.1f} MiB (tracemalloc)")
-        print(
-            f"deliver:                {deliver_s:.2f} s = {stats.delivered / deliver_s:.1f} issues/s"
-        )
+        rate = stats.delivered / deliver_s
+        print(f"deliver:                {deliver_s:.2f} s = {rate:.1f} issues/s")
         print(f"Jira requests/issue:    {requests / max(stats.delivered, 1):.2f}")
         print(f"delivered/dead:         {stats.delivered}/{stats.dead}")
     finally:
