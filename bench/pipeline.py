@@ -15,7 +15,7 @@ import tracemalloc
 from pathlib import Path
 
 from sentineliq.delivery.worker import Worker
-from sentineliq.demo.run import SANDBOX_EMAIL, SANDBOX_TOKEN, demo_settings, sample_alerts
+from sentineliq.demo.run import demo_settings, sample_alerts, sandbox_provider_config
 from sentineliq.logs import configure_logging
 from sentineliq.sandbox.jira import JiraSandbox
 from sentineliq.services.context import AppContext
@@ -41,16 +41,7 @@ def main(count: int) -> None:
         with JiraSandbox() as sandbox, AppContext.open(demo_settings(data_dir)) as app:
             workspace = WorkspaceRepository(app.db).create("bench")
             configure(
-                app,
-                workspace.id,
-                "jira",
-                {
-                    "base_url": sandbox.url,
-                    "email": SANDBOX_EMAIL,
-                    "api_token": SANDBOX_TOKEN,
-                    "project_key": "SEC",
-                },
-                actor="bench",
+                app, workspace.id, "jira", sandbox_provider_config(sandbox.url), actor="bench"
             )
             text = batch(count)
             tracemalloc.start()

@@ -32,6 +32,18 @@ def sample_alerts() -> str:
     return files("sentineliq.demo").joinpath("samples.json").read_text("utf-8")
 
 
+def sandbox_provider_config(base_url: str) -> dict[str, object]:
+    """A Jira provider configuration for the seeded sandbox (project SEC, its custom fields)."""
+    return {
+        "base_url": base_url,
+        "email": SANDBOX_EMAIL,
+        "api_token": SANDBOX_TOKEN,
+        "project_key": "SEC",
+        "issue_type": "Task",
+        "custom_fields": {"customfield_10050": "threat_score", "customfield_10051": "source"},
+    }
+
+
 def demo_settings(data_dir: Path) -> Settings:
     return Settings(
         data_dir=data_dir,
@@ -51,23 +63,7 @@ def run_demo(*, keep_running: bool = False, console: Console | None = None) -> i
         ):
             console.print(f"Jira sandbox: {sandbox.url}   database: {app.settings.database_url}")
             workspace = WorkspaceRepository(app.db).create("Demo SOC", actor="demo")
-            configure(
-                app,
-                workspace.id,
-                "jira",
-                {
-                    "base_url": sandbox.url,
-                    "email": SANDBOX_EMAIL,
-                    "api_token": SANDBOX_TOKEN,
-                    "project_key": "SEC",
-                    "issue_type": "Task",
-                    "custom_fields": {
-                        "customfield_10050": "threat_score",
-                        "customfield_10051": "source",
-                    },
-                },
-                actor="demo",
-            )
+            configure(app, workspace.id, "jira", sandbox_provider_config(sandbox.url), actor="demo")
             report = test_connection(
                 app, workspace.id, "jira", assignee_email="analyst@sentineliq.test"
             )
