@@ -141,6 +141,11 @@ def test_fingerprint_prefers_source_values() -> None:
     assert by_id.effective_fingerprint == retitled.effective_fingerprint
     plain = Alert.model_validate_json(json.dumps(minimal()))
     assert plain.effective_fingerprint != by_id.effective_fingerprint
+    # Without ids, only an identical re-send is the same alert.
+    same = Alert.model_validate_json(json.dumps(minimal()))
+    other_host = Alert.model_validate_json(json.dumps(minimal(affected_assets=["host-b"])))
+    assert plain.effective_fingerprint == same.effective_fingerprint
+    assert plain.effective_fingerprint != other_host.effective_fingerprint
 
 
 def test_shipped_samples_are_valid_and_cover_both_modules() -> None:
@@ -149,3 +154,30 @@ def test_shipped_samples_are_valid_and_cover_both_modules() -> None:
     assert result.errors == []
     assert {r.alert.module.value for r in result.accepted} == {"aegis", "eclipse"}
     assert len(result.accepted) >= 10
+
+
+def test_hostile_input_is_refused_per_record_never_raised() -> None:
+    good = json.dumps(minimal())
+    deep = "[" * 100_000 + "]" * 100_000
+    result = parse_alerts(good + "\n" + deep + "\n")
+    assert len(result.accepted) == 1
+    assert [str(e) for e in result.errors] == ["record 2 (line 2): invalid JSON: nested too deeply"]
+    nan = json.dumps(minimal()).replace("}", ', "threat_score": NaN}')
+    assert messages(nan) == ["record 1 (line 1): invalid JSON: NaN is not valid JSON"]
+    surrogate = json.dumps(minimal(title="x\ud800y"))
+    assert messages(surrogate) == [
+        "record 1 (line 1): title: contains an unpaired unicode surrogate escape (not valid text)"
+    ]
+
+
+def test_a_broken_pretty_printed_object_is_one_error_not_ndjson_noise() -> None:
+    assert messages('{\n  "title": "x",\n}\n') == [
+        "record 1 (line 3): invalid JSON: Expecting property name enclosed in double quotes "
+        "at column 1"
+    ]
+
+
+def test_byte_order_mark_is_ignored() -> None:
+    assert len(parse_alerts("\ufeff" + json.dumps(minimal())).accepted) == 1
+    array = "\ufeff[\n" + json.dumps(minimal()) + ",\n" + json.dumps(minimal(title="b")) + "\n]"
+    assert [r.record for r in parse_alerts(array).accepted] == [1, 2]

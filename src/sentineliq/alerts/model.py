@@ -208,14 +208,14 @@ class Alert(_Strict):
     def effective_fingerprint(self) -> str:
         """The identity of the problem this alert reports, used to never ticket it twice.
 
-        A source-given fingerprint wins. Otherwise the source's own id identifies it, and failing
-        that the title and detection time do.
+        A source-given fingerprint wins; otherwise the source's own id identifies it. Without
+        either, only an identical re-send counts as the same alert: the whole content is hashed,
+        so two different alerts that share a title and second are never merged.
         """
         if self.fingerprint:
             return self.fingerprint
-        basis = (
-            [self.module.value, self.source, "id", self.external_id]
-            if self.external_id
-            else [self.module.value, self.source, "t", self.title, self.detected_at.isoformat()]
-        )
-        return "sha256:" + hashlib.sha256("\x1f".join(basis).encode()).hexdigest()
+        if self.external_id:
+            basis = "\x1f".join([self.module.value, self.source, "id", self.external_id])
+        else:
+            basis = self.model_dump_json()
+        return "sha256:" + hashlib.sha256(basis.encode()).hexdigest()

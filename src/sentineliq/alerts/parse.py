@@ -74,19 +74,58 @@ def validation_errors(exc: ValidationError, record: int, line: int | None) -> li
     return errors
 
 
+class _Unreadable(ValueError):
+    """A JSON text we refuse to read, with the reason and where."""
+
+    def __init__(self, problem: str, line: int | None) -> None:
+        super().__init__(problem)
+        self.problem = problem
+        self.line = line
+
+
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not valid JSON")
+
+
+def _decode(text: str) -> Any:
+    try:
+        return json.loads(text, parse_constant=_refuse_constant)
+    except json.JSONDecodeError as exc:
+        raise _Unreadable(f"invalid JSON: {exc.msg} at column {exc.colno}", exc.lineno) from None
+    except ValueError as exc:  # NaN / Infinity
+        raise _Unreadable(f"invalid JSON: {exc}", None) from None
+    except RecursionError:
+        raise _Unreadable("invalid JSON: nested too deeply", None) from None
+
+
+def _is_single_document(text: str) -> bool:
+    """Whether a text that failed to decode is one (broken) document rather than NDJSON.
+
+    NDJSON's first record is complete on its first line; a pretty-printed object's is not.
+    """
+    first = next((line for line in text.splitlines() if line.strip()), "")
+    try:
+        _decode(first)
+    except _Unreadable:
+        return True
+    return False
+
+
 def _records(text: str) -> Iterator[tuple[int, int | None, Any] | RecordError]:
     """Yield (record number, line, decoded JSON) or a RecordError for undecodable input."""
+    text = text.removeprefix("\ufeff")  # a UTF-8 byte-order mark some tools write
     stripped = text.lstrip()
     if not stripped:
         yield RecordError(0, "", "no alerts in input (empty)")
         return
     if stripped[0] == "[":
         try:
-            items = json.loads(text)
-        except json.JSONDecodeError as exc:
-            yield RecordError(
-                0, "", f"invalid JSON array: {exc.msg} at column {exc.colno}", exc.lineno
-            )
+            items = _decode(text)
+        except _Unreadable as exc:
+            yield RecordError(0, "", exc.problem.replace("JSON", "JSON array", 1), exc.line)
+            return
+        if not isinstance(items, list):
+            yield RecordError(0, "", "invalid JSON array")
             return
         if not items:
             yield RecordError(0, "", "no alerts in input (empty array)")
@@ -94,21 +133,35 @@ def _records(text: str) -> Iterator[tuple[int, int | None, Any] | RecordError]:
             yield number, None, item
         return
     try:
-        yield 1, 1, json.loads(text)
+        yield 1, 1, _decode(text)
         return
-    except json.JSONDecodeError:
-        pass  # not a single document: read it as NDJSON, one record per non-blank line
+    except _Unreadable as exc:
+        if "\n" in text.strip() and _is_single_document(text):
+            yield RecordError(1, "", exc.problem, exc.line)
+            return
+    # Not a single document: NDJSON, one record per non-blank line.
     number = 0
     for line_number, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
             continue
         number += 1
         try:
-            yield number, line_number, json.loads(line)
-        except json.JSONDecodeError as exc:
-            yield RecordError(
-                number, "", f"invalid JSON: {exc.msg} at column {exc.colno}", line_number
-            )
+            yield number, line_number, _decode(line)
+        except _Unreadable as exc:
+            yield RecordError(number, "", exc.problem, line_number)
+
+
+def _lone_surrogates(value: Any, path: tuple[int | str, ...] = ()) -> Iterator[str]:
+    """Paths of strings holding unpaired UTF-16 surrogates (legal JSON escapes, not text)."""
+    if isinstance(value, str):
+        if any("\ud800" <= char <= "\udfff" for char in value):
+            yield field_path(path) or "record"
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield from _lone_surrogates(item, (*path, key))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _lone_surrogates(item, (*path, index))
 
 
 def parse_alerts(text: str) -> ParseResult:
@@ -123,6 +176,11 @@ def parse_alerts(text: str) -> ParseResult:
             result.errors.append(
                 RecordError(number, "", f"must be a JSON object, not {kind}", line)
             )
+            continue
+        broken = list(_lone_surrogates(value))
+        if broken:
+            problem = "contains an unpaired unicode surrogate escape (not valid text)"
+            result.errors.extend(RecordError(number, path, problem, line) for path in broken)
             continue
         try:
             # JSON mode keeps strictness (no "5" -> 5) while still reading ISO dates and URLs.

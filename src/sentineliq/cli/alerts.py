@@ -108,6 +108,12 @@ def _report(report: IngestReport, as_json: bool) -> None:
     for error in report.errors:
         errors.print(f"[red]refused[/red] {escape(str(error))}", markup=True)
     queued = sum(o.outcome.deliveries for o in report.outcomes)
+    if report.accepted and not queued:
+        errors.print(
+            "[yellow]warning:[/yellow] the workspace has no enabled ticket provider: the alerts "
+            "are stored but no tickets will be filed (sentineliq provider configure jira ...)",
+            markup=True,
+        )
     console.print(
         f"accepted {report.accepted}, duplicates {report.duplicates}, refused {report.refused}; "
         f"{queued} deliveries queued"

@@ -1,0 +1,39 @@
+"""Instance settings: read from the environment, never showing secrets."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sentineliq.settings import Settings
+
+
+def test_defaults_live_in_the_data_dir(tmp_path: Path) -> None:
+    settings = Settings.from_env({"SENTINELIQ_DATA_DIR": str(tmp_path)})
+    assert settings.database_url == f"sqlite:///{tmp_path / 'sentineliq.db'}"
+    assert settings.key_file == tmp_path / "secret.key"
+    assert settings.secret_key is None
+    assert settings.allow_private_targets is False
+
+
+def test_overrides_and_flags() -> None:
+    settings = Settings.from_env(
+        {
+            "SENTINELIQ_DATABASE_URL": "postgresql+psycopg://u@h/db",
+            "SENTINELIQ_ALLOW_PRIVATE_TARGETS": "yes",
+        }
+    )
+    assert settings.database_url == "postgresql+psycopg://u@h/db"
+    assert settings.allow_private_targets is True
+
+
+def test_repr_never_shows_the_key_or_the_database_password() -> None:
+    settings = Settings.from_env(
+        {
+            "SENTINELIQ_SECRET_KEY": "super-secret-fernet-key",
+            "SENTINELIQ_DATABASE_URL": "postgresql+psycopg://user:hunter2@db.internal/siq",
+        }
+    )
+    shown = repr(settings)
+    assert "super-secret-fernet-key" not in shown
+    assert "hunter2" not in shown
+    assert "db.internal" in shown
