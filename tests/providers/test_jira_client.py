@@ -156,7 +156,7 @@ def test_429_with_retry_after_and_rate_headers(
     client.myself()
     seen = client.rate_limit
     assert seen is not None
-    assert (seen.limit, seen.remaining) == (1, 0)
+    assert (seen.limit, seen.remaining) == (0.01, 0)
     with pytest.raises(ProviderError) as caught:
         client.myself()
     error = caught.value

@@ -106,7 +106,7 @@ def test_expired_lease_is_reclaimed_and_the_late_worker_is_refused(
         a for a in AuditRepository(database).list(workspace.id) if a.action == "delivery.delivered"
     ]
     assert entry.actor == "w2"
-    assert entry.details["dropped_fields"] == ["priority"]
+    assert entry.details["dropped_fields"] == [{"field": "priority", "reason": ""}]
     assert entry.details["issue_key"] == "SEC-1"
     # A delivered row is never claimed again, however late it is.
     assert deliveries.claim_due("w3", limit=5, lease_seconds=30, now=T0 + timedelta(days=9)) == []

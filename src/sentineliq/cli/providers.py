@@ -196,3 +196,37 @@ def enable(provider: ProviderArgument, workspace: WorkspaceOption) -> None:
 def disable(provider: ProviderArgument, workspace: WorkspaceOption) -> None:
     """Switch a provider off: its queued deliveries wait until it is enabled again."""
     _set_enabled(provider, workspace, False)
+
+
+@app.command("resume")
+def resume(
+    provider: ProviderArgument, workspace: WorkspaceOption, as_json: JsonOption = False
+) -> None:
+    """Clear a pause (set after an auth failure): the provider's waiting deliveries go out."""
+    _known(provider)
+    with open_app() as context:
+        ws = context.workspace(workspace)
+        configs = ProviderRepository(context.db, context.secrets)
+        before = configs.get(ws.id, provider, decrypt=False)
+        if before is None:
+            fail(f"no {provider} provider is configured for workspace {escape(ws.name)!r}")
+        after = configs.resume(ws.id, provider, actor="cli")
+    if as_json:
+        print_json(
+            {
+                "provider": provider,
+                "paused": after.is_paused,
+                "was_paused": before.is_paused,
+                "paused_since": before.paused_at,
+                "paused_reason": before.paused_reason,
+            }
+        )
+        return
+    if not before.is_paused:
+        console.print(f"{provider} is not paused for {escape(ws.name)!r}; nothing to do.")
+        return
+    since = before.paused_at.isoformat(timespec="seconds") if before.paused_at else "?"
+    console.print(
+        f"Resumed {provider} for {escape(ws.name)!r} (paused since {since}: "
+        f"{escape(before.paused_reason or '')}). Its waiting deliveries are due now."
+    )

@@ -1,4 +1,11 @@
-"""The outbox worker: claims due deliveries, files their tickets, records the outcome."""
+"""The outbox worker: claims due deliveries, files their tickets exactly once, records outcomes.
+
+Exactly once, across crashes and lost answers: before a create is sent the delivery is marked
+"possibly sent" (reconcile_until) in its own committed transaction. Whoever handles it next (this
+worker after an unanswered request, or another after a crash) first searches the ticket system
+for the delivery's idempotency key and adopts what it finds; only when the search has stayed
+empty past the ticket system's search lag does it create again.
+"""
 
 from __future__ import annotations
 
@@ -8,12 +15,13 @@ import threading
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import structlog
 
-from sentineliq.delivery.retry import RetryPolicy
-from sentineliq.providers.base import ErrorKind, ProviderError, TicketProvider
+from sentineliq.delivery.ratelimit import DatabaseRateLimiter, SiteRateLimiter
+from sentineliq.delivery.retry import Action, RetryPolicy
+from sentineliq.providers.base import CreatedTicket, ErrorKind, ProviderError, TicketProvider
 from sentineliq.services.context import AppContext
 from sentineliq.services.providers import ProviderConfigError, open_provider
 from sentineliq.storage.alerts import AlertRepository
@@ -28,14 +36,22 @@ log = structlog.get_logger("sentineliq.worker")
 @dataclass
 class WorkerStats:
     delivered: int = 0
+    adopted: int = 0  # found already created by an earlier, unanswered attempt
     retrying: int = 0
+    reconciling: int = 0
     dead: int = 0
+    paused: int = 0
+    released: int = 0
     lost_leases: int = 0
     by_kind: dict[str, int] = field(default_factory=dict)
 
-    @property
-    def processed(self) -> int:
-        return self.delivered + self.retrying + self.dead + self.lost_leases
+
+class _CreateFailed(Exception):
+    """A create request failed; unless ambiguous, Jira's answer proves nothing was created."""
+
+    def __init__(self, error: ProviderError) -> None:
+        super().__init__(str(error))
+        self.error = error
 
 
 def default_worker_id() -> str:
@@ -48,34 +64,49 @@ class Worker:
         app: AppContext,
         *,
         worker_id: str | None = None,
-        batch_size: int = 10,
-        lease_seconds: float = 300.0,
+        batch_size: int = 5,
         policy: RetryPolicy | None = None,
+        limiter: SiteRateLimiter | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self.app = app
+        self.settings = app.settings.delivery
         self.worker_id = worker_id or default_worker_id()
         self.batch_size = batch_size
-        self.lease_seconds = lease_seconds
-        self.policy = policy or RetryPolicy()
+        self.policy = policy or RetryPolicy.from_settings(self.settings)
+        self.limiter = limiter or DatabaseRateLimiter(
+            app.db,
+            rate=self.settings.rate_per_s,
+            backoff_base_s=self.settings.retry_base_s,
+            backoff_cap_s=self.settings.retry_cap_s,
+        )
         self.clock = clock
         self.stats = WorkerStats()
         self._deliveries = DeliveryRepository(app.db)
         self._alerts = AlertRepository(app.db)
         self._configs = ProviderRepository(app.db, app.secrets)
-        # One provider per (workspace, provider, config version): a config change opens a new one.
+        # One provider per (workspace, provider) and config version: a new config opens a new one.
         self._providers: dict[tuple[str, str], tuple[int, TicketProvider]] = {}
 
-    def run_once(self) -> int:
-        """Claim one batch of due deliveries and work through it; returns how many were claimed."""
+    # --- loop -----------------------------------------------------------------------------------
+
+    def run_once(self, stop: threading.Event | None = None) -> int:
+        """Claim one batch and work through it; returns how many were claimed.
+
+        When `stop` is set mid-batch, the deliveries not yet started are released untried.
+        """
         claimed = self._deliveries.claim_due(
             self.worker_id,
             limit=self.batch_size,
-            lease_seconds=self.lease_seconds,
+            lease_seconds=self.settings.lease_s,
             now=self.clock(),
         )
-        for delivery in claimed:
-            self._deliver(delivery)
+        for index, delivery in enumerate(claimed):
+            if stop is not None and stop.is_set():
+                for unstarted in claimed[index:]:
+                    self._release(unstarted)
+                break
+            self._handle(delivery)
         return len(claimed)
 
     def run(
@@ -84,28 +115,141 @@ class Worker:
         until_idle: bool = False,
         stop: threading.Event | None = None,
         poll_interval: float = 1.0,
-        on_batch: Callable[[WorkerStats], None] | None = None,
     ) -> WorkerStats:
-        """Work until `stop` is set, or with `until_idle` until nothing is due right now."""
+        """Work until `stop` is set, or with `until_idle` until nothing is due any more.
+
+        Until idle waits for deliveries scheduled in the near future (retries, search lag)
+        only when they are due within `poll_interval * 30`; later ones are left for a later run.
+        """
         stop = stop or threading.Event()
         try:
             while not stop.is_set():
-                claimed = self.run_once()
-                if on_batch is not None and claimed:
-                    on_batch(self.stats)
+                try:
+                    claimed = self.run_once(stop)
+                except Exception:
+                    # The database may be briefly unreachable; a worker that runs forever
+                    # must outlive that. Nothing is lost: leases expire and rows are reclaimed.
+                    log.exception("worker.cycle_failed")
+                    if until_idle:
+                        raise
+                    stop.wait(poll_interval)
+                    continue
                 if claimed:
                     continue
-                if until_idle:
+                if until_idle and not self._due_soon(poll_interval * 30):
                     break
                 stop.wait(poll_interval)
         finally:
             self.close()
         return self.stats
 
+    def _due_soon(self, horizon_s: float) -> bool:
+        due = self._deliveries.next_due_at()
+        return due is not None and due <= self.clock() + timedelta(seconds=horizon_s)
+
     def close(self) -> None:
         for _version, provider in self._providers.values():
             provider.close()
         self._providers.clear()
+
+    # --- one delivery ---------------------------------------------------------------------------
+
+    def _handle(self, delivery: DeliveryRecord) -> None:
+        bound = log.bind(
+            delivery_id=delivery.id, alert_id=delivery.alert_id, provider=delivery.provider
+        )
+        try:
+            self._deliver(delivery, bound)
+        except LeaseLostError:
+            # Another worker owns it now (our lease expired); it will finish the job.
+            self.stats.lost_leases += 1
+            bound.warning("delivery.lease_lost")
+        except _CreateFailed as failed:
+            self._failed(delivery, failed.error, bound, during_create=True)
+        except ProviderError as error:
+            self._failed(delivery, error, bound)
+        except NotFoundError as exc:
+            self._failed(delivery, ProviderError(ErrorKind.CONFIG, str(exc)), bound)
+        except Exception as exc:
+            # A bug must not lose the alert: keep the delivery and retry it with backoff.
+            bound.exception("delivery.internal_error")
+            internal = ProviderError(
+                ErrorKind.UNAVAILABLE, f"internal error while delivering: {type(exc).__name__}"
+            )
+            self._failed(delivery, internal, bound)
+
+    def _deliver(self, delivery: DeliveryRecord, bound: structlog.BoundLogger) -> None:
+        now = self.clock()
+        if self.policy.too_old(delivery.created_at, now) and delivery.reconcile_until is None:
+            hours = self.policy.max_age_s / 3600
+            raise ProviderError(ErrorKind.CONFIG, f"older than the maximum age ({hours:g} h)")
+        provider = self._provider(delivery)
+        if delivery.reconcile_until is not None:
+            # An earlier create may have reached the ticket system: never create blindly.
+            existing = provider.find_existing(delivery.idempotency_key)
+            if existing is not None:
+                self._record_ticket(delivery, existing, bound, adopted=True)
+                return
+            if now < delivery.reconcile_until:
+                wait = timedelta(seconds=self.settings.reconcile_interval_s)
+                self._deliveries.defer(
+                    delivery.id,
+                    self.worker_id,
+                    available_at=min(delivery.reconcile_until, now + wait),
+                    reason="waiting for the ticket system's search to show an earlier create",
+                    now=now,
+                )
+                self.stats.reconciling += 1
+                return
+        stored = self._alerts.get(delivery.alert_id)
+        draft = build_draft(stored.alert, workspace_name=stored.workspace_name)
+
+        def possibly_sent() -> None:
+            # Committed before the request leaves: a crash from here on is reconciled, not
+            # blindly repeated. Also the last check that our lease still holds.
+            until = self.clock() + timedelta(seconds=self.settings.search_lag_s)
+            self._deliveries.mark_sending(
+                delivery.id, self.worker_id, reconcile_until=until, now=self.clock()
+            )
+
+        try:
+            ticket = provider.create_ticket(
+                draft, idempotency_key=delivery.idempotency_key, before_send=possibly_sent
+            )
+        except ProviderError as error:
+            raise _CreateFailed(error) from None
+        self._record_ticket(delivery, ticket, bound, adopted=False)
+
+    def _record_ticket(
+        self,
+        delivery: DeliveryRecord,
+        ticket: CreatedTicket,
+        bound: structlog.BoundLogger,
+        *,
+        adopted: bool,
+    ) -> None:
+        reasons = getattr(ticket, "drop_reasons", ())
+        dropped = [{"field": d.field, "reason": d.reason} for d in reasons] or [
+            {"field": name, "reason": ""} for name in ticket.dropped_fields
+        ]
+        self._deliveries.mark_delivered(
+            delivery.id,
+            self.worker_id,
+            (ticket.id, ticket.key, ticket.url),
+            dropped_fields=dropped,
+            adopted=adopted,
+            now=self.clock(),
+        )
+        if adopted:
+            self.stats.adopted += 1
+        else:
+            self.stats.delivered += 1
+        bound.info(
+            "delivery.adopted" if adopted else "delivery.delivered",
+            issue_key=ticket.key,
+            attempts=delivery.attempts,
+            dropped=[d["field"] for d in dropped],
+        )
 
     def _provider(self, delivery: DeliveryRecord) -> TicketProvider:
         record = self._configs.get(delivery.workspace_id, delivery.provider, decrypt=True)
@@ -122,74 +266,98 @@ class Worker:
         if cached is not None:
             cached[1].close()
         try:
-            provider = open_provider(self.app, record)
+            provider = open_provider(self.app, record, limiter=self.limiter)
         except ProviderConfigError as exc:
             raise ProviderError(ErrorKind.CONFIG, str(exc)) from None
         self._providers[key] = (record.config_version, provider)
         return provider
 
-    def _deliver(self, delivery: DeliveryRecord) -> None:
-        bound = log.bind(
-            delivery_id=delivery.id, alert_id=delivery.alert_id, provider=delivery.provider
-        )
+    def _release(self, delivery: DeliveryRecord) -> None:
         try:
-            stored = self._alerts.get(delivery.alert_id)
-            draft = build_draft(stored.alert, workspace_name=stored.workspace_name)
-            ticket = self._provider(delivery).create_ticket(
-                draft, idempotency_key=delivery.idempotency_key
+            self._deliveries.release(
+                delivery.id, self.worker_id, reason="worker shutting down", now=self.clock()
             )
-        except ProviderError as error:
-            self._failed(delivery, error, bound)
-            return
-        except NotFoundError as exc:
-            self._failed(delivery, ProviderError(ErrorKind.CONFIG, str(exc)), bound)
-            return
-        except Exception as exc:
-            # A bug must not lose the alert: keep the delivery and retry it with backoff.
-            bound.exception("delivery.internal_error")
-            internal = ProviderError(
-                ErrorKind.UNAVAILABLE, f"internal error while delivering: {type(exc).__name__}"
-            )
-            self._failed(delivery, internal, bound)
-            return
-        try:
-            self._deliveries.mark_delivered(
-                delivery.id,
-                self.worker_id,
-                (ticket.id, ticket.key, ticket.url),
-                dropped_fields=ticket.dropped_fields,
-            )
+            self.stats.released += 1
         except LeaseLostError:
             self.stats.lost_leases += 1
-            bound.warning("delivery.lease_lost", issue_key=ticket.key)
-            return
-        self.stats.delivered += 1
-        bound.info("delivery.delivered", issue_key=ticket.key, attempts=delivery.attempts)
 
     def _failed(
-        self, delivery: DeliveryRecord, error: ProviderError, bound: structlog.BoundLogger
+        self,
+        delivery: DeliveryRecord,
+        error: ProviderError,
+        bound: structlog.BoundLogger,
+        *,
+        during_create: bool = False,
     ) -> None:
-        retry_at = self.policy.next_attempt_at(error, delivery.attempts, self.clock())
+        now = self.clock()
         self.stats.by_kind[error.kind.value] = self.stats.by_kind.get(error.kind.value, 0) + 1
+        if error.kind is ErrorKind.RATE_LIMITED and error.status is None:
+            # Our own budget had no room: nothing was sent, so this is no attempt at all.
+            wait = timedelta(seconds=error.retry_after or self.settings.retry_base_s)
+            try:
+                self._deliveries.defer(
+                    delivery.id,
+                    self.worker_id,
+                    available_at=now + wait,
+                    reason=str(error),
+                    outcome="retry",
+                    now=now,
+                )
+            except LeaseLostError:
+                self.stats.lost_leases += 1
+                return
+            self.stats.retrying += 1
+            return
+        decision = self.policy.decide(
+            error, attempts=delivery.attempts, created_at=delivery.created_at, now=now
+        )
+        # After an unanswered create the issue may exist: keep searching before any new create.
+        reconcile_until = (
+            now + timedelta(seconds=self.settings.search_lag_s)
+            if error.kind is ErrorKind.AMBIGUOUS
+            else None
+        )
         try:
+            if decision.action is Action.PAUSE:
+                cached = self._providers.get((delivery.workspace_id, delivery.provider))
+                self._deliveries.release_for_pause(
+                    delivery.id,
+                    self.worker_id,
+                    reason=str(error),
+                    http_status=error.status,
+                    # A pause from a configuration an operator has since replaced is ignored.
+                    config_version=cached[0] if cached else None,
+                    now=now,
+                )
+                self.stats.paused += 1
+                bound.error(
+                    "delivery.provider_paused", error_kind=error.kind.value, error=str(error)
+                )
+                return
+            message = str(error) if not decision.reason else f"{error} [{decision.reason}]"
             self._deliveries.mark_failed(
                 delivery.id,
                 self.worker_id,
                 error_kind=error.kind.value,
-                message=str(error),
-                retry_at=retry_at,
+                message=message,
+                retry_at=decision.at if decision.action is Action.RETRY else None,
+                http_status=error.status,
+                details={"field_errors": error.field_errors} if error.field_errors else None,
+                reconcile_until=reconcile_until,
+                not_created=during_create and error.kind is not ErrorKind.AMBIGUOUS,
+                now=now,
             )
         except LeaseLostError:
             self.stats.lost_leases += 1
             return
-        if retry_at is None:
+        if decision.action is Action.DEAD:
             self.stats.dead += 1
-            bound.error("delivery.dead", error_kind=error.kind.value, error=str(error))
+            bound.error("delivery.dead", error_kind=error.kind.value, error=message)
         else:
             self.stats.retrying += 1
             bound.warning(
                 "delivery.retry_scheduled",
                 error_kind=error.kind.value,
                 error=str(error),
-                retry_at=retry_at.isoformat(),
+                retry_at=decision.at.isoformat() if decision.at else None,
             )

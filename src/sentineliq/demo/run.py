@@ -61,7 +61,9 @@ def run_demo(*, keep_running: bool = False, console: Console | None = None) -> i
             JiraSandbox(host="127.0.0.1", port=0) as sandbox,
             AppContext.open(demo_settings(data_dir)) as app,
         ):
-            console.print(f"Jira sandbox: {sandbox.url}   database: {app.settings.safe_database_url}")
+            console.print(
+                f"Jira sandbox: {sandbox.url}   database: {app.settings.safe_database_url}"
+            )
             workspace = WorkspaceRepository(app.db).create("Demo SOC", actor="demo")
             configure(app, workspace.id, "jira", sandbox_provider_config(sandbox.url), actor="demo")
             report = test_connection(

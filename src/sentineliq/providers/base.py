@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Protocol
@@ -88,8 +88,21 @@ class TicketProvider(Protocol):
 
     name: str
 
-    def create_ticket(self, draft: TicketDraft, *, idempotency_key: str) -> CreatedTicket:
-        """File one ticket. Raises ProviderError, classified, on any failure."""
+    def create_ticket(
+        self,
+        draft: TicketDraft,
+        *,
+        idempotency_key: str,
+        before_send: Callable[[], None] | None = None,
+    ) -> CreatedTicket:
+        """File one ticket. Raises ProviderError, classified, on any failure.
+
+        `before_send` runs right before each create request leaves (after any rate-limit wait).
+        """
+        ...
+
+    def find_existing(self, idempotency_key: str) -> CreatedTicket | None:
+        """The ticket an earlier create with this key made, if the ticket system shows it yet."""
         ...
 
     def test_connection(self, *, assignee_email: str | None = None) -> ConnectionReport:

@@ -12,6 +12,7 @@ from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel
 
+from sentineliq.delivery.ratelimit import SiteRateLimiter
 from sentineliq.providers.base import TicketProvider
 from sentineliq.providers.jira.config import JiraConfig
 from sentineliq.providers.jira.provider import JiraProvider
@@ -26,8 +27,9 @@ class ProviderSpec(Generic[C]):
     config_model: type[C]
     # (data, allow_private_targets) -> validated config; raises pydantic.ValidationError.
     parse: Callable[[Mapping[str, Any], bool], C]
-    # (config, config_version) -> a ready provider; does no network I/O.
-    factory: Callable[[C, int], TicketProvider]
+    # (config, config_version, limiter) -> a ready provider; does no network I/O. The limiter,
+    # when given, is the rate budget its requests must share.
+    factory: Callable[[C, int, SiteRateLimiter | None], TicketProvider]
     secret_fields: tuple[str, ...] = ()
 
 
@@ -57,19 +59,27 @@ def parse_config(name: str, data: Mapping[str, Any], *, allow_private_targets: b
     return config
 
 
-def create_provider(name: str, config: BaseModel, *, config_version: int = 0) -> TicketProvider:
+def create_provider(
+    name: str,
+    config: BaseModel,
+    *,
+    config_version: int = 0,
+    limiter: SiteRateLimiter | None = None,
+) -> TicketProvider:
     spec = get(name)
     if not isinstance(config, spec.config_model):
         raise TypeError(f"{name} needs a {spec.config_model.__name__}, not {type(config).__name__}")
-    return spec.factory(config, config_version)
+    return spec.factory(config, config_version, limiter)
 
 
 def _jira_parse(data: Mapping[str, Any], allow_private_targets: bool) -> JiraConfig:
     return JiraConfig.parse(data, allow_private_targets=allow_private_targets)
 
 
-def _jira_factory(config: JiraConfig, config_version: int) -> TicketProvider:
-    return JiraProvider(config, config_version=config_version)
+def _jira_factory(
+    config: JiraConfig, config_version: int, limiter: SiteRateLimiter | None
+) -> TicketProvider:
+    return JiraProvider(config, config_version=config_version, limiter=limiter)
 
 
 register(

@@ -7,6 +7,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from sentineliq.delivery.ratelimit import SiteRateLimiter
 from sentineliq.providers import registry
 from sentineliq.providers.base import ConnectionReport, TicketProvider
 from sentineliq.providers.jira.config import format_config_errors
@@ -44,9 +45,12 @@ def configure(
     """Validate and store a configuration (secrets encrypted); returns it masked."""
     config = validate_config(app, provider, raw)
     spec = registry.get(provider)
-    return ProviderRepository(app.db, app.secrets).save(
-        workspace_id, provider, config.to_storage(), spec.secret_fields, enabled, actor=actor
-    )
+    try:
+        return ProviderRepository(app.db, app.secrets).save(
+            workspace_id, provider, config.to_storage(), spec.secret_fields, enabled, actor=actor
+        )
+    except ValueError as exc:  # e.g. a masked secret sent back with none stored
+        raise ProviderConfigError(provider, [str(exc)]) from None
 
 
 def stored_config(app: AppContext, workspace_id: str, provider: str) -> ProviderRecord:
@@ -56,9 +60,13 @@ def stored_config(app: AppContext, workspace_id: str, provider: str) -> Provider
     return record
 
 
-def open_provider(app: AppContext, record: ProviderRecord) -> TicketProvider:
+def open_provider(
+    app: AppContext, record: ProviderRecord, *, limiter: SiteRateLimiter | None = None
+) -> TicketProvider:
     config = validate_config(app, record.provider, record.config)
-    return registry.create_provider(record.provider, config, config_version=record.config_version)
+    return registry.create_provider(
+        record.provider, config, config_version=record.config_version, limiter=limiter
+    )
 
 
 def test_connection(

@@ -16,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from sentineliq.logs import scrub
 from sentineliq.storage.audit import add_audit
 from sentineliq.storage.crypto import MASK, SecretBox, SecretError
 from sentineliq.storage.db import Database
@@ -25,6 +26,7 @@ from sentineliq.storage.types import utcnow
 
 ENCRYPTED = "$encrypted"  # a secret field is stored as {"$encrypted": "<fernet token>"}
 _PROVIDER_NAME = re.compile(r"^[a-z][a-z0-9_-]{0,31}$")
+MAX_REASON_LENGTH = 2000
 
 
 @dataclass(frozen=True, repr=False)
@@ -40,10 +42,17 @@ class ProviderRecord:
     created_at: datetime
     updated_at: datetime
     decrypted: bool
+    # Paused after an auth failure: deliveries wait until `resume` or a changed configuration.
+    paused_at: datetime | None = None
+    paused_reason: str | None = None
 
     @property
     def has_secret(self) -> bool:
         return bool(self.secret_fields)
+
+    @property
+    def is_paused(self) -> bool:
+        return self.paused_at is not None
 
     def __repr__(self) -> str:
         # Records get logged; a decrypted one must not leak its secrets that way.
@@ -52,7 +61,8 @@ class ProviderRecord:
         }
         return (
             f"ProviderRecord(provider={self.provider!r}, workspace_id={self.workspace_id!r}, "
-            f"is_enabled={self.is_enabled}, config_version={self.config_version}, config={shown!r})"
+            f"is_enabled={self.is_enabled}, config_version={self.config_version}, "
+            f"paused={self.is_paused}, config={shown!r})"
         )
 
 
@@ -92,7 +102,83 @@ def _to_record(row: TicketProviderRow, box: SecretBox, *, decrypt: bool) -> Prov
         created_at=row.created_at,
         updated_at=row.updated_at,
         decrypted=decrypt,
+        paused_at=row.paused_at,
+        paused_reason=row.paused_reason,
     )
+
+
+def _locked_row(session: Session, workspace_id: str, provider: str) -> TicketProviderRow:
+    row = session.scalar(
+        select(TicketProviderRow)
+        .where(
+            TicketProviderRow.workspace_id == workspace_id,
+            TicketProviderRow.provider == provider,
+        )
+        .with_for_update()
+    )
+    if row is None:
+        raise NotFoundError(f"provider {provider!r} is not configured in this workspace")
+    return row
+
+
+def pause_provider(
+    session: Session,
+    workspace_id: str,
+    provider: str,
+    reason: str,
+    *,
+    actor: str,
+    config_version: int | None = None,
+    now: datetime | None = None,
+) -> TicketProviderRow:
+    """Pause in `session`'s transaction (see ProviderRepository.pause); returns the row."""
+    row = _locked_row(session, workspace_id, provider)
+    if row.paused_at is not None:
+        return row  # the first failure's time and reason stand
+    if config_version is not None and config_version != row.config_version:
+        return row  # the failure came from a configuration that has been replaced since
+    row.paused_at = now or utcnow()
+    row.paused_reason = _short(scrub(reason))
+    row.updated_at = row.paused_at
+    add_audit(
+        session,
+        "provider.paused",
+        actor=actor,
+        workspace_id=workspace_id,
+        target=f"provider:{provider}",
+        details={
+            "provider": provider,
+            "reason": row.paused_reason,
+            "config_version": row.config_version,
+        },
+    )
+    return row
+
+
+def _resume(
+    session: Session, row: TicketProviderRow, *, actor: str, reason: str, now: datetime
+) -> None:
+    paused_at, paused_reason = row.paused_at, row.paused_reason
+    row.paused_at = None
+    row.paused_reason = None
+    row.updated_at = now
+    add_audit(
+        session,
+        "provider.resumed",
+        actor=actor,
+        workspace_id=row.workspace_id,
+        target=f"provider:{row.provider}",
+        details={
+            "provider": row.provider,
+            "reason": reason,
+            "paused_at": paused_at.isoformat() if paused_at is not None else None,
+            "paused_reason": paused_reason,
+        },
+    )
+
+
+def _short(message: str) -> str:
+    return message if len(message) <= MAX_REASON_LENGTH else message[: MAX_REASON_LENGTH - 1] + "…"
 
 
 class ProviderRepository:
@@ -192,6 +278,9 @@ class ProviderRepository:
             if changed or row.is_enabled != enabled:
                 row.updated_at = now
             row.is_enabled = enabled
+            if changed and row.paused_at is not None:
+                # A pause waits for someone to fix the configuration; this may be the fix.
+                _resume(session, row, actor=actor, reason="configuration changed", now=now)
         add_audit(
             session,
             "provider.configured",
@@ -258,16 +347,7 @@ class ProviderRepository:
     ) -> ProviderRecord:
         """Pause or resume a provider. Its pending deliveries wait while it is disabled."""
         with self._db.session() as session:
-            row = session.scalar(
-                select(TicketProviderRow)
-                .where(
-                    TicketProviderRow.workspace_id == workspace_id,
-                    TicketProviderRow.provider == provider,
-                )
-                .with_for_update()
-            )
-            if row is None:
-                raise NotFoundError(f"provider {provider!r} is not configured in this workspace")
+            row = _locked_row(session, workspace_id, provider)
             if row.is_enabled != enabled:
                 row.is_enabled = enabled
                 row.updated_at = utcnow()
@@ -279,6 +359,38 @@ class ProviderRepository:
                     target=f"provider:{provider}",
                     details={"provider": provider},
                 )
+            session.flush()
+            return _to_record(row, self._box, decrypt=False)
+
+    def pause(
+        self,
+        workspace_id: str,
+        provider: str,
+        reason: str,
+        *,
+        actor: str,
+        config_version: int | None = None,
+    ) -> ProviderRecord:
+        """Hold the provider's deliveries (not dead-lettered) until `resume` or a config change.
+
+        Idempotent: pausing a paused provider keeps the first time and reason. With
+        `config_version` (the version the failing request used), a provider whose configuration
+        has changed since is left running: the failure is stale, the new config may work.
+        `reason` is shown to operators; it must be secret-free (known token shapes are masked).
+        """
+        with self._db.session() as session:
+            row = pause_provider(
+                session, workspace_id, provider, reason, actor=actor, config_version=config_version
+            )
+            session.flush()
+            return _to_record(row, self._box, decrypt=False)
+
+    def resume(self, workspace_id: str, provider: str, *, actor: str) -> ProviderRecord:
+        """Clear a pause: the waiting deliveries become due. A no-op if it is not paused."""
+        with self._db.session() as session:
+            row = _locked_row(session, workspace_id, provider)
+            if row.paused_at is not None:
+                _resume(session, row, actor=actor, reason="resumed by operator", now=utcnow())
             session.flush()
             return _to_record(row, self._box, decrypt=False)
 

@@ -18,6 +18,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -33,6 +34,18 @@ NAMING_CONVENTION = {
 }
 
 DELIVERY_STATUSES = ("pending", "in_flight", "delivered", "failed", "dead")
+# What one claim of a delivery ended in (see DeliveryAttemptRow); "replayed" marks an operator's
+# requeue, so a history reads true although the attempt counter starts again.
+ATTEMPT_OUTCOMES = (
+    "delivered",
+    "adopted",
+    "retry",
+    "dead",
+    "paused",
+    "released",
+    "reconcile",
+    "replayed",
+)
 
 ID = String(36)
 
@@ -71,6 +84,9 @@ class TicketProviderRow(Base):
     config: Mapped[dict[str, Any]] = mapped_column(PortableJSON)
     # Bumped on every config change; metadata caches key on it.
     config_version: Mapped[int] = mapped_column(Integer)
+    # Set after an auth failure: its deliveries wait (not dead) until resumed or reconfigured.
+    paused_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    paused_reason: Mapped[str | None] = mapped_column(Text)
 
 
 class AlertRow(Base):
@@ -191,6 +207,43 @@ class DeliveryRow(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
     delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     idempotency_key: Mapped[str] = mapped_column(String(64), unique=True)
+    # When the current lease was taken: the start of the attempt in the history.
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # When a create request was last about to be sent (committed before sending).
+    last_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # While set, an earlier create may have succeeded unseen: search for the idempotency key
+    # before creating, and create again only after this time (the ticket system's search lag).
+    reconcile_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Optional fields the ticket system refused, as [{"field": ..., "reason": ...}].
+    dropped_fields: Mapped[list[dict[str, str]]] = mapped_column(
+        PortableJSON, server_default=text("'[]'")
+    )
+
+
+class DeliveryAttemptRow(Base):
+    """One claim of a delivery and how it ended: the history operators read on dead letters."""
+
+    __tablename__ = "delivery_attempts"
+    __table_args__ = (
+        Index(None, "delivery_id", "started_at"),
+        CheckConstraint(
+            "outcome IN (" + ", ".join(f"'{o}'" for o in ATTEMPT_OUTCOMES) + ")",
+            name="outcome",
+        ),
+    )
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True, default=new_id)
+    delivery_id: Mapped[str] = mapped_column(ID, _fk("deliveries.id"))
+    attempt: Mapped[int] = mapped_column(Integer)  # the delivery's attempts counter at the time
+    worker_id: Mapped[str] = mapped_column(String(200))  # or the operator, for a replay
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    finished_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    outcome: Mapped[str] = mapped_column(String(16))
+    error_kind: Mapped[str | None] = mapped_column(String(32))
+    message: Mapped[str | None] = mapped_column(Text)  # secret-free; Jira's field messages too
+    http_status: Mapped[int | None] = mapped_column(Integer)
+    retry_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    details: Mapped[dict[str, Any] | None] = mapped_column(PortableJSON)
 
 
 class TicketLinkRow(Base):

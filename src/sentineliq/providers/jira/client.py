@@ -2,12 +2,15 @@
 
 HTTP only: it knows endpoints, paging, auth and error classification, nothing about alerts.
 Every failure surfaces as a classified ProviderError (see errors.py). Redirects are not followed:
-a redirect means a wrong base_url, and following it would send the credentials elsewhere.
+a redirect means a wrong base_url, and following it would send the credentials elsewhere. With a
+`limiter`, every request first takes its turn in the site's rate budget and every answer (429s
+and 5xx included) is reported back to it.
 """
 
 from __future__ import annotations
 
 import logging
+import math
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -19,6 +22,7 @@ import httpx2
 from pydantic import SecretStr
 
 from sentineliq import __version__
+from sentineliq.delivery.ratelimit import RateLimitDeadline, RateSignal, SiteRateLimiter, site_key
 from sentineliq.providers.base import ErrorKind, ProviderError
 from sentineliq.providers.jira import errors
 from sentineliq.providers.jira.config import JiraConfig
@@ -31,13 +35,16 @@ USER_AGENT = f"sentineliq/{__version__} (jira-cloud-provider)"
 _PAGE_SIZE = 200  # createmeta's maximum
 _MAX_PAGES = 50  # a misbehaving server must not keep us paging forever
 _CONNECT_TIMEOUT_CAP = 10.0
+# Longest wait for the rate budget: past it the request fails as rate limited with the wait as
+# retry_after, so a delivery is rescheduled instead of a worker sitting on its lease.
+MAX_RATE_WAIT_S = 30.0
 
 
 @dataclass(frozen=True)
 class RateLimitSnapshot:
     """The last X-RateLimit-* values Jira sent; None where a header was absent."""
 
-    limit: int | None
+    limit: float | None  # requests per second, for Jira's burst limits
     remaining: int | None
     near_limit: bool | None
     observed_at: float  # time.time() when seen
@@ -48,6 +55,14 @@ def _int_header(headers: httpx2.Headers, name: str) -> int | None:
         return int(headers[name])
     except (KeyError, ValueError):
         return None
+
+
+def _number_header(headers: httpx2.Headers, name: str) -> float | None:
+    try:
+        value = float(headers[name])
+    except (KeyError, ValueError):
+        return None
+    return value if math.isfinite(value) else None
 
 
 def _segment(value: str) -> str:
@@ -67,14 +82,21 @@ class JiraClient:
         allow_private_targets: bool = False,
         transport: httpx2.BaseTransport | None = None,
         now: Callable[[], float] = time.time,
+        limiter: SiteRateLimiter | None = None,
+        max_rate_wait_s: float | None = MAX_RATE_WAIT_S,
     ) -> None:
         """`transport` replaces the guarded default (instrumentation); wrap `guarded_transport`
-        to keep the outbound-address guard. `now` is the wall clock for HTTP-date Retry-After."""
+        to keep the outbound-address guard. `now` is the wall clock for HTTP-date Retry-After.
+        `limiter` paces the requests to this site; when it has no room for `max_rate_wait_s`
+        (None: wait as long as it takes), the call fails as RATE_LIMITED, nothing sent."""
         self.base_url = base_url.rstrip("/")
         self.email = email
         self._token = api_token
         self._now = now
         self._host = urlsplit(self.base_url).netloc
+        self.site = site_key(self.base_url)
+        self._limiter = limiter
+        self.max_rate_wait_s = max_rate_wait_s
         self._rate_lock = threading.Lock()
         self._rate: RateLimitSnapshot | None = None
         self.page_size = _PAGE_SIZE
@@ -90,7 +112,11 @@ class JiraClient:
 
     @classmethod
     def from_config(
-        cls, config: JiraConfig, *, transport: httpx2.BaseTransport | None = None
+        cls,
+        config: JiraConfig,
+        *,
+        transport: httpx2.BaseTransport | None = None,
+        limiter: SiteRateLimiter | None = None,
     ) -> JiraClient:
         return cls(
             config.base_url,
@@ -99,6 +125,7 @@ class JiraClient:
             timeout_s=config.timeout_s,
             allow_private_targets=config.allow_private_targets,
             transport=transport,
+            limiter=limiter,
         )
 
     def __repr__(self) -> str:
@@ -154,9 +181,19 @@ class JiraClient:
             action="search users",
         )
 
-    def create_issue(self, body: Mapping[str, Any]) -> dict[str, Any]:
+    def create_issue(
+        self, body: Mapping[str, Any], *, before_send: Callable[[], None] | None = None
+    ) -> dict[str, Any]:
+        """`before_send` runs after the rate budget granted the request, just before it leaves:
+        the caller records "possibly created" there, so waiting for the budget never eats into
+        the time it allows Jira's search to catch up."""
         return self._object(
-            "POST", f"{API}/issue", json=body, action="create an issue", non_idempotent=True
+            "POST",
+            f"{API}/issue",
+            json=body,
+            action="create an issue",
+            non_idempotent=True,
+            before_send=before_send,
         )
 
     def search_jql(
@@ -194,8 +231,13 @@ class JiraClient:
         params: Mapping[str, str | int] | None = None,
         json: Mapping[str, Any] | None = None,
         non_idempotent: bool = False,
+        before_send: Callable[[], None] | None = None,
     ) -> httpx2.Response:
         secrets = (self._token.get_secret_value(),)
+        if self._limiter is not None:
+            self._take_turn(self._limiter, action)
+        if before_send is not None:
+            before_send()
         started = time.monotonic()
         try:
             response = self._http.request(method, path, params=params, json=json)
@@ -211,7 +253,7 @@ class JiraClient:
             )
             log.warning("jira %s %s failed (%s): %s", method, path, error.kind.value, error)
             raise error from None
-        self._observe_rate(response.headers)
+        self._observe_rate(response)
         log.debug(
             "jira %s %s -> %s in %.0f ms",
             method,
@@ -249,9 +291,16 @@ class JiraClient:
         params: Mapping[str, str | int] | None = None,
         json: Mapping[str, Any] | None = None,
         non_idempotent: bool = False,
+        before_send: Callable[[], None] | None = None,
     ) -> dict[str, Any]:
         response = self._request(
-            method, path, action=action, params=params, json=json, non_idempotent=non_idempotent
+            method,
+            path,
+            action=action,
+            params=params,
+            json=json,
+            non_idempotent=non_idempotent,
+            before_send=before_send,
         )
         body = self._json(response, action=action, non_idempotent=non_idempotent)
         if not isinstance(body, dict):
@@ -302,8 +351,26 @@ class JiraClient:
         log.warning("jira paging of %s stopped after %d pages", path, _MAX_PAGES)
         return items
 
-    def _observe_rate(self, headers: httpx2.Headers) -> None:
-        limit = _int_header(headers, "x-ratelimit-limit")
+    def _take_turn(self, limiter: SiteRateLimiter, action: str) -> None:
+        wait = self.max_rate_wait_s
+        if wait is None:
+            limiter.acquire(self.site)
+            return
+        try:
+            limiter.acquire(self.site, deadline=limiter.now() + wait)
+        except RateLimitDeadline as exc:
+            raise ProviderError(
+                ErrorKind.RATE_LIMITED,
+                f"the request budget for {self._host} has no room to {action} within "
+                f"{wait:g} s (nothing was sent); retry after {exc.wait_s:.1f} s",
+                retry_after=exc.wait_s,
+            ) from None
+
+    def _observe_rate(self, response: httpx2.Response) -> None:
+        headers = response.headers
+        if self._limiter is not None:
+            self._limiter.observe(self.site, self._signal(response))
+        limit = _number_header(headers, "x-ratelimit-limit")
         remaining = _int_header(headers, "x-ratelimit-remaining")
         near = headers.get("x-ratelimit-nearlimit")
         if limit is None and remaining is None and near is None:
@@ -316,3 +383,17 @@ class JiraClient:
         )
         with self._rate_lock:
             self._rate = snapshot
+
+    def _signal(self, response: httpx2.Response) -> RateSignal:
+        headers = response.headers
+        status = response.status_code
+        near = headers.get("x-ratelimit-nearlimit", "")
+        return RateSignal(
+            status=status,
+            retry_after=(
+                errors.parse_retry_after(headers, now=self._now) if status >= 400 else None
+            ),
+            limit=_number_header(headers, "x-ratelimit-limit"),
+            remaining=_number_header(headers, "x-ratelimit-remaining"),
+            near_limit=near.strip().lower() == "true",
+        )

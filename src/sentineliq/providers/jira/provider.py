@@ -14,6 +14,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from sentineliq.delivery.ratelimit import SiteRateLimiter
 from sentineliq.providers.base import (
     CheckResult,
     ConnectionReport,
@@ -30,6 +31,7 @@ from sentineliq.providers.jira.mapping import (
     Dropped,
     IssueTypeMeta,
     build_request,
+    idempotency_label,
     resolve_issue_type,
 )
 from sentineliq.providers.jira.metadata import (
@@ -87,10 +89,17 @@ class JiraProvider:
         config_version: int = 0,
         client_factory: ClientFactory | None = None,
         cache: MetadataCache | None = None,
+        limiter: SiteRateLimiter | None = None,
     ) -> None:
+        """`limiter` paces the default client's requests; a `client_factory` paces its own."""
+        if client_factory is not None and limiter is not None:
+            raise ValueError("pass the limiter to the client that client_factory builds")
         self.config = config
         self.config_version = config_version
-        self._client = (client_factory or JiraClient.from_config)(config)
+        if client_factory is None:
+            self._client = JiraClient.from_config(config, limiter=limiter)
+        else:
+            self._client = client_factory(config)
         self._cache = cache if cache is not None else shared_cache()
         self._fingerprint = config_fingerprint(config, config_version)
 
@@ -114,7 +123,13 @@ class JiraProvider:
 
     # --- create ---------------------------------------------------------------------------------
 
-    def create_ticket(self, draft: TicketDraft, *, idempotency_key: str) -> CreatedTicket:
+    def create_ticket(
+        self,
+        draft: TicketDraft,
+        *,
+        idempotency_key: str,
+        before_send: Callable[[], None] | None = None,
+    ) -> CreatedTicket:
         screen = self._screen()
         assignee = self._assignee(draft.assignee_email, screen)
         request = build_request(
@@ -127,16 +142,16 @@ class JiraProvider:
         # Before the POST: nothing may fail between a created issue and returning it.
         request.dropped = self._explain_unknown_fields(request.dropped)
         try:
-            created = self._client.create_issue(request.body())
+            created = self._client.create_issue(request.body(), before_send=before_send)
         except ProviderError as error:
             if not self._degrade(request, error):
                 raise
             log.info(
                 "jira create in %s retried without %s",
                 self.config.project_key,
-                ", ".join(sorted(error.field_errors)),
+                ", ".join(sorted(error.field_errors)) or "optional fields",
             )
-            created = self._client.create_issue(request.body())
+            created = self._client.create_issue(request.body(), before_send=before_send)
         return self._ticket(created, request)
 
     def _ticket(self, created: dict[str, Any], request: CreateRequest) -> JiraCreatedTicket:
@@ -158,8 +173,38 @@ class JiraProvider:
             drop_reasons=tuple(dropped),
         )
 
+    def find_existing(self, idempotency_key: str) -> CreatedTicket | None:
+        """The issue an earlier, unanswered create made for this key, if Jira's search has it.
+
+        Jira's search can lag a just-created issue by seconds: an empty answer means "not yet
+        visible", and the caller decides how long to keep asking before creating again.
+        """
+        label = idempotency_label(idempotency_key)
+        jql = f'project = "{self.config.project_key}" AND labels = "{label}" ORDER BY created ASC'
+        found = self._client.search_jql(jql, ("id", "key"), 10).get("issues") or []
+        issues = [i for i in found if isinstance(i, dict) and i.get("key") and i.get("id")]
+        if not issues:
+            return None
+        # Several can only exist if something else duplicated it; the oldest is the original.
+        first = min(issues, key=lambda issue: int(str(issue["id"])))
+        key = str(first["key"])
+        return CreatedTicket(
+            id=str(first["id"]), key=key, url=f"{self.config.base_url}/browse/{key}"
+        )
+
     def _degrade(self, request: CreateRequest, error: ProviderError) -> bool:
         """Drop the optional fields Jira refused; True if the create is worth repeating once."""
+        if error.kind is ErrorKind.PERMISSION:
+            # A 403 names no field: try once with only what an issue cannot do without.
+            optional = [name for name in request.fields if name not in _ESSENTIAL]
+            if not optional or optional == ["labels"]:
+                return False
+            for name in optional:
+                if name == "labels":
+                    request.fields["labels"] = [request.idempotency_label]
+                else:
+                    request.drop(name, f"left out after Jira refused the create: {error}")
+            return True
         if error.kind is not ErrorKind.VALIDATION or not error.field_errors:
             return False
         refused = set(error.field_errors)

@@ -1,10 +1,12 @@
 """Jira Cloud's burst rate limit (a token bucket) and a record of announced Retry-After times.
 
 One bucket covers all API requests of the sandbox (Cloud keeps one per endpoint and method; one
-bucket is stricter and easier to reason about in tests). `X-RateLimit-Limit` is the bucket's
-capacity, `X-RateLimit-Remaining` the whole tokens left. Every Retry-After the sandbox sends (429
-here, 503 from the `error` fault) is remembered, and a request that arrives before it expired is
-flagged `early`, so tests can assert that a client honours Retry-After.
+bucket is stricter and easier to reason about in tests). As Jira documents for burst limits,
+`X-RateLimit-Limit` is the refill rate in requests per second and `X-RateLimit-Remaining` the
+whole tokens left; the capacity (`burst`) is not announced, as Cloud does not publish it. Every
+Retry-After the sandbox sends (429 here, 503 from the `error` fault) is remembered, and a request
+that arrives before it expired is flagged `early`, so tests can assert that a client honours
+Retry-After.
 """
 
 from __future__ import annotations
@@ -73,7 +75,7 @@ class RateLimiter:
             now = self._clock()
             self._tokens = min(float(self._burst), self._tokens + (now - self._last) * self._rate)
             self._last = now
-            limit = str(self._burst)
+            limit = _number(self._rate)
             if self._tokens >= 1.0:
                 self._tokens -= 1.0
                 headers = {
@@ -99,3 +101,8 @@ class RateLimiter:
         until = now + seconds - EARLY_TOLERANCE_S
         if self._not_before is None or until > self._not_before:
             self._not_before = until
+
+
+def _number(value: float) -> str:
+    """A header number: integral rates as integers, as Jira sends them."""
+    return str(int(value)) if value == int(value) else f"{value:g}"

@@ -6,6 +6,7 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import Connection
 
+import sentineliq.storage.ratebudget  # noqa: F401  (its table joins Base.metadata on import)
 from sentineliq.storage.engine import create_db_engine
 from sentineliq.storage.tables import Base
 

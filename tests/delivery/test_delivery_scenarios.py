@@ -1,0 +1,150 @@
+"""Issue 3's scenarios, each against the sandbox over HTTP, on SQLite and on PostgreSQL."""
+
+from __future__ import annotations
+
+import random
+import signal
+import time
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+from delivery_harness import FAST, Pipeline
+
+from sentineliq.demo.run import sandbox_provider_config
+from sentineliq.sandbox.jira import JiraSandbox
+from sentineliq.services.providers import configure
+from sentineliq.storage.audit import AuditRepository
+from sentineliq.storage.deliveries import DeliveryRepository, DeliveryStatus
+from sentineliq.storage.providers import ProviderRepository
+
+
+def test_crash_at_random_moments_files_each_alert_exactly_once(pipeline: Pipeline) -> None:
+    pipeline.ingest(300)
+    chance = random.Random(20261127)  # seeded; the assertion never depends on the moments
+    repo = DeliveryRepository(pipeline.app.db)
+    for round_number in range(10):
+        worker = pipeline.spawn_worker()
+        # Kill mid-work: once this worker has delivered a random few more, not at a fixed time.
+        target = repo.count_by_status(pipeline.workspace_id).get(DeliveryStatus.DELIVERED, 0)
+        target += chance.randint(3, 20)
+        deadline = time.monotonic() + 60
+        while repo.count_by_status(pipeline.workspace_id).get(DeliveryStatus.DELIVERED, 0) < (
+            min(target, 300 - (10 - round_number))
+        ):
+            assert time.monotonic() < deadline, "the worker made no progress"
+            assert worker.poll() is None, worker.stderr.read() if worker.stderr else ""
+            time.sleep(0.01)
+        worker.send_signal(signal.SIGKILL)
+        worker.wait(timeout=30)
+        assert worker.stderr is not None
+        worker.stderr.close()
+    done = pipeline.worker(worker_id="finisher").run(until_idle=True, poll_interval=0.2)
+    assert done.dead == 0
+    pipeline.assert_exactly_once(300)
+
+
+def test_dropped_answers_with_search_lag_never_duplicate(pipeline: Pipeline) -> None:
+    pipeline.sandbox.set_search_lag(2.0)  # shorter than the worker's 4 s search-lag window
+    pipeline.sandbox.set_fault("drop_after_create", count=10)
+    pipeline.ingest(12)
+    stats = pipeline.worker().run(until_idle=True, poll_interval=0.1)
+    pipeline.assert_exactly_once(12)
+    assert stats.adopted == 10  # each dropped answer was found by its idempotency label
+    assert stats.dead == 0
+
+
+def test_outage_of_twenty_seconds_loses_nothing(pipeline: Pipeline) -> None:
+    pipeline.ingest(50)
+    pipeline.sandbox.set_fault("down", duration_s=20)
+    started = time.monotonic()
+    stats = pipeline.worker().run(until_idle=True, poll_interval=0.2)
+    assert time.monotonic() - started >= 19  # nothing could be delivered during the outage
+    pipeline.assert_exactly_once(50)
+    assert stats.dead == 0
+    assert stats.by_kind.get("network", 0) > 0
+
+
+def test_rate_limit_is_honoured(pipeline: Pipeline) -> None:
+    pipeline.sandbox.set_rate_limit(5)
+    pipeline.ingest(200)
+    slow = replace(FAST, rate_per_s=10.0)  # the default budget, above the site's real limit
+    stats = pipeline.worker(delivery=slow).run(until_idle=True, poll_interval=0.2)
+    pipeline.assert_exactly_once(200)
+    assert stats.dead == 0
+    assert pipeline.sandbox.violations() == []  # nothing arrived before a Retry-After expired
+
+
+def test_auth_failure_pauses_then_everything_arrives(pipeline: Pipeline) -> None:
+    config = {**sandbox_provider_config(pipeline.sandbox.url), "api_token": "revoked-token"}
+    configure(pipeline.app, pipeline.workspace_id, "jira", config, actor="test")
+    pipeline.ingest(5)
+    stats = pipeline.worker().run(until_idle=True, poll_interval=0.1)
+    assert stats.paused >= 1
+    assert stats.dead == 0
+    provider = ProviderRepository(pipeline.app.db, pipeline.app.secrets).get(
+        pipeline.workspace_id, "jira", decrypt=False
+    )
+    assert provider is not None
+    assert provider.is_paused
+    views = pipeline.deliveries()
+    assert {v.status for v in views} == {DeliveryStatus.PENDING}
+    assert all(v.provider_paused_reason for v in views)
+    actions = [e.action for e in AuditRepository(pipeline.app.db).list(pipeline.workspace_id)]
+    assert "provider.paused" in actions
+    assert pipeline.sandbox.issues() == []
+
+    configure(  # fixing the token resumes the provider
+        pipeline.app,
+        pipeline.workspace_id,
+        "jira",
+        sandbox_provider_config(pipeline.sandbox.url),
+        actor="test",
+    )
+    pipeline.worker().run(until_idle=True, poll_interval=0.1)
+    pipeline.assert_exactly_once(5)
+
+
+def test_field_missing_from_screen_is_dropped_and_recorded(pipeline: Pipeline) -> None:
+    pipeline.ingest(1, prefix="warm")
+    pipeline.worker().run(until_idle=True)  # caches the create screen, priority included
+    pipeline.sandbox.remove_field_from_screen("SEC", "Task", "priority")
+    pipeline.ingest(3, prefix="cold")
+    pipeline.worker().run(until_idle=True)
+    pipeline.assert_exactly_once(4)
+    later = [i for i in pipeline.sandbox.issues() if "cold" in i["fields"]["summary"]]
+    assert len(later) == 3
+    assert all(not i["fields"].get("priority") for i in later)
+    repo = DeliveryRepository(pipeline.app.db)
+    cold = [v for v in pipeline.deliveries() if "cold" in v.alert_title]
+    for view in cold:
+        assert [d.field for d in view.dropped_fields] == ["priority"]
+        history = repo.history(view.id)
+        assert history[-1].outcome == "delivered"
+
+
+@pytest.mark.postgres
+def test_four_worker_processes_share_one_budget(
+    tmp_path: Path, pg_url: str, sandbox: JiraSandbox
+) -> None:
+    budget = 40.0
+    pipeline = Pipeline.open(tmp_path, pg_url, sandbox)
+    try:
+        sandbox.set_rate_limit(50)  # the site allows a little more than our budget
+        pipeline.ingest(1000)
+        shared = replace(FAST, rate_per_s=budget)
+        workers = [pipeline.spawn_worker(shared, "--until-idle") for _ in range(4)]
+        for worker in workers:
+            assert worker.wait(timeout=300) == 0, worker.stderr.read() if worker.stderr else ""
+            assert worker.stderr is not None
+            worker.stderr.close()
+        pipeline.assert_exactly_once(1000)
+        creates = [r for r in sandbox.requests() if r.method == "POST" and r.status == 201]
+        assert len(creates) == 1000
+        assert [r for r in sandbox.requests() if r.status == 429] == []
+        # Combined pace: no one-second window holds more than the budget plus its burst.
+        times = sorted(r.at for r in sandbox.requests())
+        busiest = max(sum(1 for t in times[i:] if t < start + 1.0) for i, start in enumerate(times))
+        assert busiest <= budget * 1.5
+    finally:
+        pipeline.app.close()
