@@ -13,7 +13,11 @@ import structlog
 
 _SECRET_KEY = re.compile(r"token|secret|password|passwd|authorization|api[_-]?key|cookie", re.I)
 # Basic credentials and Fernet tokens, should one ever reach a message by accident.
-_SECRET_VALUE = re.compile(r"(Basic|Bearer)\s+[A-Za-z0-9+/=._-]{8,}|gAAAAA[A-Za-z0-9_=-]{20,}")
+_SECRET_VALUE = re.compile(
+    r"(Basic|Bearer)\s+[A-Za-z0-9+/=._-]{8,}"  # Authorization header values
+    r"|gAAAAA[A-Za-z0-9_=-]{20,}"  # Fernet tokens (our encrypted secrets)
+    r"|ATAT[A-Za-z0-9_=-]{20,}"  # Atlassian API tokens
+)
 MASK = "********"
 
 

@@ -29,11 +29,13 @@ EXECUTABLE = str(Path(sys.executable).with_name("sentineliq"))
 FAST = DeliverySettings(
     retry_base_s=0.2,
     retry_cap_s=1.0,
+    max_attempts=10_000,  # scenarios assert on outcomes, not on how many retries an outage took
     search_lag_s=4.0,
     reconcile_interval_s=0.5,
     lease_s=3.0,
     rate_per_s=200.0,
 )
+REQUEST_TIMEOUT_S = 3.0  # the provider's; a worker's lease covers it while a create is in flight
 
 _ENV_NAMES = {
     "retry_base_s": "SENTINELIQ_RETRY_BASE_SECONDS",
@@ -88,7 +90,10 @@ class Pipeline:
         )
         app = AppContext.open(settings)
         workspace = WorkspaceRepository(app.db).create("SOC")
-        config = provider_config or sandbox_provider_config(sandbox.url)
+        config = provider_config or {
+            **sandbox_provider_config(sandbox.url),
+            "timeout_s": REQUEST_TIMEOUT_S,
+        }
         configure(app, workspace.id, "jira", config, actor="test")
         return cls(app, sandbox, workspace.id)
 
@@ -102,6 +107,11 @@ class Pipeline:
         if "delivery" in overrides:
             app = replace(app, settings=replace(app.settings, delivery=overrides.pop("delivery")))
         return Worker(app, **overrides)
+
+    def outcomes(self) -> list[str]:
+        """Every attempt outcome recorded for the workspace's deliveries."""
+        repo = DeliveryRepository(self.app.db)
+        return [a.outcome.value for v in self.deliveries() for a in repo.history(v.id)]
 
     def deliveries(self) -> list[DeliveryView]:
         return DeliveryRepository(self.app.db).list_for_workspace(self.workspace_id)

@@ -20,7 +20,7 @@ def worker(
     until_idle: Annotated[
         bool, typer.Option("--until-idle", help="Exit once nothing is due instead of polling.")
     ] = False,
-    batch_size: Annotated[int, typer.Option(min=1, max=500)] = 10,
+    batch_size: Annotated[int, typer.Option(min=1, max=500)] = 5,
     poll_interval: Annotated[float, typer.Option(min=0.05, help="Seconds between polls.")] = 1.0,
 ) -> None:
     """Drain the outbox: file a ticket for every due delivery, retrying failures with backoff."""

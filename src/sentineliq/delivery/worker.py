@@ -47,11 +47,12 @@ class WorkerStats:
 
 
 class _CreateFailed(Exception):
-    """A create request failed; unless ambiguous, Jira's answer proves nothing was created."""
+    """A create failed; unless ambiguous, Jira's answer proves this request created nothing."""
 
-    def __init__(self, error: ProviderError) -> None:
+    def __init__(self, error: ProviderError, *, clears_marker: bool) -> None:
         super().__init__(str(error))
         self.error = error
+        self.clears_marker = clears_marker
 
 
 def default_worker_id() -> str:
@@ -165,7 +166,7 @@ class Worker:
             self.stats.lost_leases += 1
             bound.warning("delivery.lease_lost")
         except _CreateFailed as failed:
-            self._failed(delivery, failed.error, bound, during_create=True)
+            self._failed(delivery, failed.error, bound, clears_marker=failed.clears_marker)
         except ProviderError as error:
             self._failed(delivery, error, bound)
         except NotFoundError as exc:
@@ -204,12 +205,20 @@ class Worker:
         stored = self._alerts.get(delivery.alert_id)
         draft = build_draft(stored.alert, workspace_name=stored.workspace_name)
 
+        # A create's outcome is known at most one request timeout after it leaves: until then
+        # our lease must hold, and Jira's search lag counts from then.
+        in_flight = timedelta(seconds=provider.request_timeout_s + 5)
+
         def possibly_sent() -> None:
             # Committed before the request leaves: a crash from here on is reconciled, not
             # blindly repeated. Also the last check that our lease still holds.
-            until = self.clock() + timedelta(seconds=self.settings.search_lag_s)
+            sent_at = self.clock()
             self._deliveries.mark_sending(
-                delivery.id, self.worker_id, reconcile_until=until, now=self.clock()
+                delivery.id,
+                self.worker_id,
+                reconcile_until=sent_at + in_flight + timedelta(seconds=self.settings.search_lag_s),
+                lease_until=sent_at + max(in_flight, timedelta(seconds=self.settings.lease_s)),
+                now=sent_at,
             )
 
         try:
@@ -217,7 +226,9 @@ class Worker:
                 draft, idempotency_key=delivery.idempotency_key, before_send=possibly_sent
             )
         except ProviderError as error:
-            raise _CreateFailed(error) from None
+            # Jira's answer proves this request created nothing, but an earlier unanswered one
+            # may still surface: only a delivery that had no such marker may drop it.
+            raise _CreateFailed(error, clears_marker=delivery.reconcile_until is None) from None
         self._record_ticket(delivery, ticket, bound, adopted=False)
 
     def _record_ticket(
@@ -287,7 +298,7 @@ class Worker:
         error: ProviderError,
         bound: structlog.BoundLogger,
         *,
-        during_create: bool = False,
+        clears_marker: bool = False,
     ) -> None:
         now = self.clock()
         self.stats.by_kind[error.kind.value] = self.stats.by_kind.get(error.kind.value, 0) + 1
@@ -316,7 +327,7 @@ class Worker:
             now + timedelta(seconds=self.settings.search_lag_s)
             if error.kind is ErrorKind.AMBIGUOUS
             else None
-        )
+        )  # from now: the answer is known to be lost only now
         try:
             if decision.action is Action.PAUSE:
                 cached = self._providers.get((delivery.workspace_id, delivery.provider))
@@ -344,7 +355,7 @@ class Worker:
                 http_status=error.status,
                 details={"field_errors": error.field_errors} if error.field_errors else None,
                 reconcile_until=reconcile_until,
-                not_created=during_create and error.kind is not ErrorKind.AMBIGUOUS,
+                not_created=clears_marker and error.kind is not ErrorKind.AMBIGUOUS,
                 now=now,
             )
         except LeaseLostError:

@@ -88,6 +88,11 @@ class TicketProvider(Protocol):
 
     name: str
 
+    @property
+    def request_timeout_s(self) -> float:
+        """The longest one request may take (leases must outlast an in-flight create)."""
+        ...
+
     def create_ticket(
         self,
         draft: TicketDraft,

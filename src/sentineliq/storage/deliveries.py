@@ -472,19 +472,23 @@ class DeliveryRepository:
         worker_id: str,
         *,
         reconcile_until: datetime | None = None,
+        lease_until: datetime | None = None,
         now: datetime | None = None,
     ) -> DeliveryRecord:
         """Record that a create request is about to be sent; commit this before sending.
 
         Sets `last_sent_at` (and `reconcile_until` when given) only while the lease is ours and
         has not expired at `now` (pass the clock given to `claim_due`); else LeaseLostError, and
-        nothing must be sent. Not audited: it is bookkeeping within an attempt, not a change of
-        state; the attempt's outcome is.
+        nothing must be sent. `lease_until` extends the lease to cover the request, so no other
+        worker can claim the delivery while its create is in flight. Not audited: it is
+        bookkeeping within an attempt, not a change of state; the attempt's outcome is.
         """
         now = now or utcnow()
         values: dict[str, Any] = {"last_sent_at": now, "updated_at": now}
         if reconcile_until is not None:
             values["reconcile_until"] = reconcile_until
+        if lease_until is not None:
+            values["lease_until"] = lease_until
         with self._db.session() as session:
             return self._settle(session, delivery_id, worker_id, values, live_at=now)
 
@@ -860,10 +864,8 @@ class DeliveryRepository:
         row.attempts = 0
         row.claimed_by = None
         row.lease_until = None
-        # The idempotency key stays. If an earlier create may have landed unseen, search once
-        # more (the lag window is long past, so "not found" then means create).
-        if row.reconcile_until is not None:
-            row.reconcile_until = min(row.reconcile_until, now)
+        # The idempotency key and reconcile_until stay: if an earlier create may have landed
+        # unseen, the worker searches first and waits out the rest of the search-lag window.
         row.updated_at = now
         self._add_attempt(
             session,

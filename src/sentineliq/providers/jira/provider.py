@@ -49,9 +49,25 @@ ClientFactory = Callable[[JiraConfig], JiraClient]
 
 # Fields the create may go without; everything else Jira refuses is a real validation failure.
 _ESSENTIAL = frozenset({"project", "issuetype", "summary"})
+# What a permission-refused create is retried with: the alert's story stays in the ticket.
+_KEPT_ON_PERMISSION = _ESSENTIAL | {"description"}
 _TRANSIENT = frozenset(
     {ErrorKind.RATE_LIMITED, ErrorKind.UNAVAILABLE, ErrorKind.NETWORK, ErrorKind.AMBIGUOUS}
 )
+
+
+def _after_degrade(
+    again: ProviderError, first: ProviderError, request: CreateRequest
+) -> ProviderError:
+    """The second refusal, carrying the first one's per-field messages and what was dropped."""
+    dropped = ", ".join(d.field for d in request.dropped) or "nothing"
+    return ProviderError(
+        again.kind,
+        f"{again.message} (retried once without {dropped} after: {first.message})",
+        status=again.status,
+        retry_after=again.retry_after,
+        field_errors={**first.field_errors, **again.field_errors},
+    )
 
 
 @dataclass(frozen=True)
@@ -110,6 +126,11 @@ class JiraProvider:
         )
 
     @property
+    def request_timeout_s(self) -> float:
+        """The longest one request may take; a worker keeps its lease at least this long."""
+        return float(self.config.timeout_s)
+
+    @property
     def client(self) -> JiraClient:
         return self._client
 
@@ -151,7 +172,10 @@ class JiraProvider:
                 self.config.project_key,
                 ", ".join(sorted(error.field_errors)) or "optional fields",
             )
-            created = self._client.create_issue(request.body(), before_send=before_send)
+            try:
+                created = self._client.create_issue(request.body(), before_send=before_send)
+            except ProviderError as again:
+                raise _after_degrade(again, error, request) from None
         return self._ticket(created, request)
 
     def _ticket(self, created: dict[str, Any], request: CreateRequest) -> JiraCreatedTicket:
@@ -179,6 +203,14 @@ class JiraProvider:
         Jira's search can lag a just-created issue by seconds: an empty answer means "not yet
         visible", and the caller decides how long to keep asking before creating again.
         """
+        if "labels" not in self._screen().fields:
+            # Without the label nothing can be found; creating again could file a duplicate.
+            raise ProviderError(
+                ErrorKind.CONFIG,
+                "an earlier create may have succeeded but cannot be looked up: the Labels field "
+                f"is not on the create screen of {self.config.project_key}, so the idempotency "
+                "label was not set. Check Jira for the issue, then replay or discard this delivery",
+            )
         label = idempotency_label(idempotency_key)
         jql = f'project = "{self.config.project_key}" AND labels = "{label}" ORDER BY created ASC'
         found = self._client.search_jql(jql, ("id", "key"), 10).get("issues") or []
@@ -196,7 +228,7 @@ class JiraProvider:
         """Drop the optional fields Jira refused; True if the create is worth repeating once."""
         if error.kind is ErrorKind.PERMISSION:
             # A 403 names no field: try once with only what an issue cannot do without.
-            optional = [name for name in request.fields if name not in _ESSENTIAL]
+            optional = [name for name in request.fields if name not in _KEPT_ON_PERMISSION]
             if not optional or optional == ["labels"]:
                 return False
             for name in optional:
