@@ -72,6 +72,12 @@ def configure_logging(level: str | None = None) -> None:
     root = logging.getLogger()
     root.handlers = [handler]
     root.setLevel(numeric)
+    # uvicorn's own logging config (when something used it) stops its loggers at their own
+    # handlers; send them through the scrubbing JSON handler instead.
+    for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
+        served = logging.getLogger(name)
+        served.handlers = []
+        served.propagate = True
     # The HTTP stack logs every request at INFO; our client logs what matters, classified.
     for noisy in ("httpx2", "httpcore2", "httpx", "httpcore"):
         logging.getLogger(noisy).setLevel(max(numeric, logging.WARNING))

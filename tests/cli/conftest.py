@@ -1,4 +1,9 @@
-"""Fixtures: the CLI against a real database (SQLite and PostgreSQL) and a real sandbox."""
+"""Fixtures: the CLI against a real database and a real sandbox.
+
+`cli` runs on SQLite: the commands are the same on both databases and every storage path is
+tested on PostgreSQL under tests/storage, so one database keeps these slow process-per-call tests
+affordable. `cli_any_db` runs the end-to-end flow on both databases.
+"""
 
 from __future__ import annotations
 
@@ -12,8 +17,7 @@ from cli_runner import Cli
 from sentineliq.sandbox.jira import JiraSandbox
 
 
-@pytest.fixture
-def cli(tmp_path: Path, database_url: str) -> Cli:
+def _cli(tmp_path: Path, database_url: str) -> Cli:
     env = {
         key: value
         for key, value in os.environ.items()
@@ -26,6 +30,16 @@ def cli(tmp_path: Path, database_url: str) -> Cli:
         COLUMNS="200",  # rich wraps tables to the terminal width; keep rows on one line
     )
     return Cli(env, tmp_path / "data")
+
+
+@pytest.fixture
+def cli(tmp_path: Path, sqlite_url: str) -> Cli:
+    return _cli(tmp_path, sqlite_url)
+
+
+@pytest.fixture
+def cli_any_db(tmp_path: Path, database_url: str) -> Cli:
+    return _cli(tmp_path, database_url)
 
 
 @pytest.fixture

@@ -47,9 +47,9 @@ def _ingest(cli: Cli, workspace: str, tmp_path: Path, *titles: str) -> None:
 
 
 @pytest.fixture
-def db(database_url: str) -> Iterator[Database]:
+def db(sqlite_url: str) -> Iterator[Database]:
     """The CLI's own database, for the test to act as a worker would (after the CLI migrated it)."""
-    with Database(database_url) as database:
+    with Database(sqlite_url) as database:
         yield database
 
 

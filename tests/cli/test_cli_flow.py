@@ -36,7 +36,8 @@ def configure(cli: Cli, workspace: str, sandbox: JiraSandbox, token: str = TOKEN
     assert token not in done.stdout + done.stderr
 
 
-def test_alert_to_issue_end_to_end(cli: Cli, sandbox: JiraSandbox, tmp_path: Path) -> None:
+def test_alert_to_issue_end_to_end(cli_any_db: Cli, sandbox: JiraSandbox, tmp_path: Path) -> None:
+    cli = cli_any_db
     workspace = cli.json("workspace", "create", "--name", "SOC")["id"]
     configure(cli, workspace, sandbox)
 

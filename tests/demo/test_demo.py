@@ -46,6 +46,14 @@ def test_demo_files_every_sample_and_each_issue_reads_well() -> None:
     try:
         output = _read_until(process, "Browse the issues at", timeout=120)
         assert "delivered 10, retry scheduled 0, dead 0" in output
+        panel = re.search(
+            r"Admin panel: (http://127\.0\.0\.1:\d+)/  sign in as (\S+) / (\S+)", output
+        )
+        assert panel is not None, output
+        with httpx2.Client(timeout=10) as client:
+            login = client.get(f"{panel.group(1)}/login")
+            assert login.status_code == 200
+            assert "<form" in login.text
         links = BROWSE_URL.findall(output)
         assert len({key for _url, key in links}) == 10, output
         with httpx2.Client(timeout=10) as client:

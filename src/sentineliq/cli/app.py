@@ -8,7 +8,17 @@ import sys
 import typer
 from rich.markup import escape
 
-from sentineliq.cli import alerts, deliveries, providers, sandbox, worker, workspaces
+from sentineliq.cli import (
+    alerts,
+    apikeys,
+    deliveries,
+    providers,
+    sandbox,
+    serve,
+    users,
+    worker,
+    workspaces,
+)
 from sentineliq.cli.output import ExitCode, errors
 from sentineliq.logs import configure_logging, scrub
 from sentineliq.services.providers import ProviderConfigError
@@ -26,9 +36,12 @@ app.add_typer(providers.app, name="provider")
 app.add_typer(alerts.app, name="alerts")
 app.add_typer(deliveries.app, name="deliveries")
 app.add_typer(sandbox.app, name="sandbox")
+app.add_typer(users.app, name="user")
+app.add_typer(apikeys.app, name="apikey")
 app.command("worker")(worker.worker)
 app.command("schema")(alerts.schema)
 app.command("demo")(worker.demo)
+app.command("serve")(serve.serve)
 
 
 def main() -> None:

@@ -19,6 +19,7 @@ from datetime import UTC, datetime, timedelta
 
 import structlog
 
+from sentineliq import metrics
 from sentineliq.delivery.ratelimit import DatabaseRateLimiter, SiteRateLimiter
 from sentineliq.delivery.retry import Action, RetryPolicy
 from sentineliq.providers.base import CreatedTicket, ErrorKind, ProviderError, TicketProvider
@@ -317,6 +318,7 @@ class Worker:
             except LeaseLostError:
                 self.stats.lost_leases += 1
                 return
+            metrics.RETRY_DELAY.observe(wait.total_seconds())
             self.stats.retrying += 1
             return
         decision = self.policy.decide(
@@ -366,6 +368,8 @@ class Worker:
             bound.error("delivery.dead", error_kind=error.kind.value, error=message)
         else:
             self.stats.retrying += 1
+            if decision.at is not None:
+                metrics.RETRY_DELAY.observe(max(0.0, (decision.at - now).total_seconds()))
             bound.warning(
                 "delivery.retry_scheduled",
                 error_kind=error.kind.value,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import secrets
 import shutil
 import tempfile
 import threading
@@ -26,6 +27,7 @@ from sentineliq.storage.workspaces import WorkspaceRepository
 # The sandbox's seeded API user (see sentineliq.sandbox.jira); not a real credential.
 SANDBOX_EMAIL = "sandbox@sentineliq.test"
 SANDBOX_TOKEN = "sandbox-token"  # noqa: S105
+DEMO_ADMIN = "admin@demo.sentineliq.test"  # its password is random, printed once per demo run
 
 
 def sample_alerts() -> str:
@@ -83,11 +85,29 @@ def run_demo(*, keep_running: bool = False, console: Console | None = None) -> i
                 f"delivered {stats.delivered}, retry scheduled {stats.retrying}, dead {stats.dead}"
             )
             if keep_running:
-                console.print(f"Browse the issues at {sandbox.url}/browse  (Ctrl-C to stop)")
-                _wait_for_interrupt()
+                _serve_panel(console, app, workspace.id, sandbox.url)
             return 0 if stats.delivered == ingested.accepted and stats.dead == 0 else 1
     finally:
         shutil.rmtree(data_dir, ignore_errors=True)
+
+
+def _serve_panel(console: Console, app: AppContext, workspace_id: str, sandbox_url: str) -> None:
+    """Keep everything up for a person: the admin panel (with a throwaway login) and the sandbox."""
+    from sentineliq.services.identity import IdentityService, Role
+    from sentineliq.web.app import create_app
+    from sentineliq.web.server import BackgroundServer
+
+    password = secrets.token_urlsafe(12)
+    identity = IdentityService(app)
+    admin = identity.create_user(DEMO_ADMIN, password, display_name="Demo admin", actor="demo")
+    identity.add_member(workspace_id, admin.id, Role.OWNER, actor="demo")
+    panel = BackgroundServer.start(create_app(app, run_worker=True))
+    try:
+        console.print(f"Admin panel: {panel.url}/  sign in as {DEMO_ADMIN} / {password}")
+        console.print(f"Browse the issues at {sandbox_url}/browse  (Ctrl-C to stop)")
+        _wait_for_interrupt()
+    finally:
+        panel.stop()
 
 
 def _print_table(console: Console, app: AppContext, workspace_id: str) -> None:

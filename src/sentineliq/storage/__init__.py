@@ -10,6 +10,7 @@ nothing above this package can lazily touch the database. Typical wiring::
 """
 
 from sentineliq.storage.alerts import AlertRepository, AlertSummary, IngestOutcome, StoredAlert
+from sentineliq.storage.apikeys import ApiKeyRecord, ApiKeyRepository
 from sentineliq.storage.audit import AuditRecord, AuditRepository
 from sentineliq.storage.crypto import MASK, SecretBox, SecretError, load_or_create_key_file
 from sentineliq.storage.custody import ChainVerification, verify_custody_chain
@@ -36,6 +37,8 @@ from sentineliq.storage.errors import (
 )
 from sentineliq.storage.migrate import upgrade_to_head
 from sentineliq.storage.providers import ProviderRecord, ProviderRepository
+from sentineliq.storage.sessions import SessionRecord, SessionRepository
+from sentineliq.storage.users import MembershipRecord, UserRecord, UserRepository
 from sentineliq.storage.workspaces import WorkspaceRecord, WorkspaceRepository
 
 __all__ = [
@@ -43,6 +46,8 @@ __all__ = [
     "AlertRepository",
     "AlertSummary",
     "AlreadyExistsError",
+    "ApiKeyRecord",
+    "ApiKeyRepository",
     "AttemptInfo",
     "AttemptOutcome",
     "AttemptRecord",
@@ -59,14 +64,19 @@ __all__ = [
     "IngestOutcome",
     "InvalidStateError",
     "LeaseLostError",
+    "MembershipRecord",
     "NotFoundError",
     "ProviderRecord",
     "ProviderRepository",
     "SecretBox",
     "SecretError",
+    "SessionRecord",
+    "SessionRepository",
     "StorageError",
     "StoredAlert",
     "TicketLinkRecord",
+    "UserRecord",
+    "UserRepository",
     "WorkspaceRecord",
     "WorkspaceRepository",
     "idempotency_key_for",

@@ -342,6 +342,33 @@ class ProviderRepository:
         with self._db.session() as session:
             return [_to_record(row, self._box, decrypt=decrypt) for row in session.scalars(query)]
 
+    def delete(
+        self,
+        workspace_id: str,
+        provider: str,
+        *,
+        actor: str,
+        origin: Mapping[str, str] | None = None,
+    ) -> None:
+        """Remove the settings and their encrypted secrets, audited in the same transaction.
+
+        Deliveries already queued for the provider stay and wait (a provider that is not
+        configured is never claimed for), so configuring it again delivers them.
+        Raises NotFoundError when it is not configured.
+        """
+        with self._db.session() as session:
+            row = _locked_row(session, workspace_id, provider)
+            version = row.config_version
+            session.delete(row)
+            add_audit(
+                session,
+                "provider.deleted",
+                actor=actor,
+                workspace_id=workspace_id,
+                target=f"provider:{provider}",
+                details={"provider": provider, "config_version": version, **(origin or {})},
+            )
+
     def set_enabled(
         self, workspace_id: str, provider: str, enabled: bool, *, actor: str = "system"
     ) -> ProviderRecord:

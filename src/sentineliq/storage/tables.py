@@ -272,3 +272,75 @@ class AuditRow(Base):
     action: Mapped[str] = mapped_column(String(64))
     target: Mapped[str | None] = mapped_column(Text)
     details: Mapped[dict[str, Any]] = mapped_column(PortableJSON)
+
+
+MEMBER_ROLES = ("owner", "admin", "member")
+
+
+class UserRow(Base):
+    """A person who signs in to the admin panel. Only an argon2id hash of the password is kept."""
+
+    __tablename__ = "users"
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True, default=new_id)
+    # Stored lower-cased, so uniqueness is case-insensitive on both databases.
+    email: Mapped[str] = mapped_column(String(320), unique=True)
+    display_name: Mapped[str | None] = mapped_column(String(200))
+    password_hash: Mapped[str] = mapped_column(Text)
+    is_active: Mapped[bool] = mapped_column(Boolean)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class MembershipRow(Base):
+    __tablename__ = "memberships"
+    __table_args__ = (
+        UniqueConstraint("user_id", "workspace_id"),
+        Index(None, "workspace_id"),
+        CheckConstraint(
+            "role IN (" + ", ".join(f"'{r}'" for r in MEMBER_ROLES) + ")",
+            name="role",
+        ),
+    )
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True, default=new_id)
+    user_id: Mapped[str] = mapped_column(ID, _fk("users.id"))
+    workspace_id: Mapped[str] = mapped_column(ID, _fk("workspaces.id"))
+    role: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class WebSessionRow(Base):
+    """An admin-panel login. The id is the SHA-256 of the cookie value, which is never stored."""
+
+    __tablename__ = "web_sessions"
+    __table_args__ = (Index(None, "user_id"),)
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[str] = mapped_column(ID, _fk("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())  # absolute end
+    idle_timeout_s: Mapped[int] = mapped_column(Integer)
+    # Useless without the cookie (double submit), so kept retrievable for forms and headers.
+    csrf_token: Mapped[str] = mapped_column(String(64))
+    ip: Mapped[str | None] = mapped_column(String(64))
+    user_agent: Mapped[str | None] = mapped_column(Text)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class ApiKeyRow(Base):
+    """A workspace's ingestion key: `siq_<prefix>_<secret>`, kept as a SHA-256 of the whole."""
+
+    __tablename__ = "api_keys"
+    __table_args__ = (Index(None, "workspace_id"),)
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True, default=new_id)
+    workspace_id: Mapped[str] = mapped_column(ID, _fk("workspaces.id"))
+    name: Mapped[str] = mapped_column(String(100))
+    prefix: Mapped[str] = mapped_column(String(8), unique=True)  # the lookup handle, not secret
+    key_hash: Mapped[str] = mapped_column(String(64))
+    created_by: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

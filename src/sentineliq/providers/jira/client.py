@@ -21,7 +21,7 @@ from urllib.parse import quote, urlsplit
 import httpx2
 from pydantic import SecretStr
 
-from sentineliq import __version__
+from sentineliq import __version__, metrics
 from sentineliq.delivery.ratelimit import RateLimitDeadline, RateSignal, SiteRateLimiter, site_key
 from sentineliq.providers.base import ErrorKind, ProviderError
 from sentineliq.providers.jira import errors
@@ -244,6 +244,7 @@ class JiraClient:
         except BlockedTargetError as exc:
             raise errors.blocked_target(exc, action=action) from None
         except httpx2.TransportError as exc:
+            metrics.observe_jira_response(method, path, None)
             error = errors.classify_transport_error(
                 exc,
                 action=action,
@@ -253,6 +254,7 @@ class JiraClient:
             )
             log.warning("jira %s %s failed (%s): %s", method, path, error.kind.value, error)
             raise error from None
+        metrics.observe_jira_response(method, path, response.status_code)
         self._observe_rate(response)
         log.debug(
             "jira %s %s -> %s in %.0f ms",

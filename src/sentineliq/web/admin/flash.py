@@ -1,0 +1,30 @@
+"""One-line confirmations after a redirect, chosen by a fixed code (never text from the URL)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from fastapi import Request
+
+
+@dataclass(frozen=True)
+class Flash:
+    kind: str  # "success" | "info" | "error"
+    text: str
+
+
+MESSAGES = {
+    "saved": Flash("success", "Jira settings saved."),
+    "enabled": Flash("success", "Jira is enabled: new alerts will be filed as issues."),
+    "disabled": Flash("info", "Jira is disabled: deliveries wait until it is enabled again."),
+    "resumed": Flash("success", "Jira resumed: waiting deliveries are due again."),
+    "deleted": Flash("info", "The Jira integration was deleted."),
+    "replayed": Flash("success", "The delivery was queued again."),
+    "replayed_all": Flash("success", "All dead deliveries were queued again."),
+    "nothing_dead": Flash("info", "There were no dead deliveries to replay."),
+    "revoked": Flash("info", "The API key was revoked. Requests using it are refused from now on."),
+}
+
+
+def flash_from(request: Request) -> Flash | None:
+    return MESSAGES.get(request.query_params.get("done", ""))

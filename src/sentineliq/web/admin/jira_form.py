@@ -1,0 +1,125 @@
+"""The Jira configure form: form fields <-> the provider's raw configuration, and its errors."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from starlette.datastructures import FormData
+
+from sentineliq.providers.jira.config import ALERT_ATTRIBUTES, DEFAULT_PRIORITY_MAP
+from sentineliq.storage.crypto import MASK
+
+PRIORITIES: tuple[str, ...] = tuple(DEFAULT_PRIORITY_MAP)
+ATTRIBUTES: tuple[str, ...] = ALERT_ATTRIBUTES
+BLANK_CUSTOM_ROWS = 2  # empty rows offered for new mappings, no JavaScript needed to add one
+MAX_CUSTOM_ROWS = 50
+# Every field the form shows an inline message under; anything else goes to "config".
+FORM_FIELDS = (
+    "base_url",
+    "email",
+    "api_token",
+    "project_key",
+    "issue_type",
+    "priority_map",
+    "custom_fields",
+)
+
+
+@dataclass
+class JiraForm:
+    """The form's values as shown. There is deliberately no token field: it is never shown."""
+
+    base_url: str = ""
+    email: str = ""
+    project_key: str = ""
+    issue_type: str = "Task"
+    priorities: dict[str, str] = field(default_factory=lambda: dict(DEFAULT_PRIORITY_MAP))
+    custom_fields: list[tuple[str, str]] = field(default_factory=list)
+    # Settings the form does not edit (e.g. timeout_s) are carried over from the stored config.
+    kept: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_stored(cls, config: Mapping[str, Any]) -> JiraForm:
+        priorities = dict(DEFAULT_PRIORITY_MAP)
+        priorities.update({str(k): str(v) for k, v in dict(config.get("priority_map", {})).items()})
+        custom = dict(config.get("custom_fields", {}))
+        return cls(
+            base_url=str(config.get("base_url", "")),
+            email=str(config.get("email", "")),
+            project_key=str(config.get("project_key", "")),
+            issue_type=str(config.get("issue_type", "Task")),
+            priorities=priorities,
+            custom_fields=[(str(k), str(v)) for k, v in custom.items()],
+            kept=_kept(config),
+        )
+
+    @classmethod
+    def from_posted(cls, form: FormData, stored: Mapping[str, Any] | None) -> JiraForm:
+        def text(name: str) -> str:
+            value = form.get(name)
+            return value.strip() if isinstance(value, str) else ""
+
+        custom: list[tuple[str, str]] = []
+        for index in range(MAX_CUSTOM_ROWS):
+            field_id, attribute = text(f"cf_field_{index}"), text(f"cf_attr_{index}")
+            if field_id or attribute:
+                custom.append((field_id, attribute))
+        return cls(
+            base_url=text("base_url"),
+            email=text("email"),
+            project_key=text("project_key"),
+            issue_type=text("issue_type"),
+            priorities={name: text(f"priority_{name}") for name in PRIORITIES},
+            custom_fields=custom,
+            kept=_kept(stored or {}),
+        )
+
+    def raw(self, api_token: str) -> dict[str, Any]:
+        """The provider configuration to validate or save, with `api_token` as given."""
+        return {
+            **self.kept,
+            "base_url": self.base_url,
+            "email": self.email,
+            "api_token": api_token,
+            "project_key": self.project_key,
+            "issue_type": self.issue_type,
+            "priority_map": dict(self.priorities),
+            # A row with a field id but no attribute is a mistake JiraConfig names for us.
+            "custom_fields": dict(self.custom_fields),
+        }
+
+    def custom_rows(self) -> list[tuple[int, str, str]]:
+        """The custom-field rows to show: the mapped ones, then blank rows to add more."""
+        rows = [*self.custom_fields, *[("", "")] * BLANK_CUSTOM_ROWS][:MAX_CUSTOM_ROWS]
+        return [(index, field_id, attribute) for index, (field_id, attribute) in enumerate(rows)]
+
+
+def _kept(config: Mapping[str, Any]) -> dict[str, Any]:
+    return {key: config[key] for key in ("timeout_s",) if key in config}
+
+
+def token_to_submit(typed: object, *, stored: bool) -> str:
+    """The api_token value to validate/save: what was typed, else the stored one (as MASK)."""
+    if isinstance(typed, str) and typed != "":
+        return typed
+    return MASK if stored else ""
+
+
+def errors_by_field(problems: list[str]) -> dict[str, list[str]]:
+    """`format_config_errors` lines ("field: message") -> messages per form field."""
+    found: dict[str, list[str]] = {}
+    for line in problems:
+        name, sep, message = line.partition(": ")
+        if not sep or name not in FORM_FIELDS:
+            name, message = "config", line
+        # Map fields list one problem per row; show each on its own line.
+        parts = message.split("; ") if name in ("priority_map", "custom_fields") else [message]
+        found.setdefault(name, []).extend(_sentence(part) for part in parts)
+    return found
+
+
+def _sentence(message: str) -> str:
+    message = message.strip()
+    return message[:1].upper() + message[1:] if message else message

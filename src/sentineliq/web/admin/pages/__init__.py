@@ -1,0 +1,1 @@
+"""The admin panel's pages, one module per page."""

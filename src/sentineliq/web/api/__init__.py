@@ -1,0 +1,15 @@
+"""The JSON API, version 1, mounted at /api/v1."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from sentineliq.web.api import alerts, deliveries, providers
+
+PREFIX = "/api/v1"
+OPENAPI_PATH = f"{PREFIX}/openapi.json"
+
+router = APIRouter(prefix=PREFIX)
+router.include_router(alerts.router)
+router.include_router(providers.router)
+router.include_router(deliveries.router)

@@ -1,0 +1,135 @@
+"""A workspace's deliveries: list and filter, show with attempt history, replay."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Query
+
+from sentineliq.storage.deliveries import DeliveryRepository, DeliveryStatus, DeliveryView
+from sentineliq.storage.errors import InvalidStateError, NotFoundError
+from sentineliq.web.api.alerts import delivery_out
+from sentineliq.web.api.auth import Replayer, Viewer
+from sentineliq.web.api.models import (
+    AttemptOut,
+    DeliveryDetailOut,
+    DeliveryList,
+    DeliveryOut,
+    ReplayResult,
+)
+from sentineliq.web.api.problems import ApiProblem
+
+router = APIRouter(tags=["deliveries"])
+
+DeliveryId = Annotated[
+    str,
+    Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9-]+$", description="Delivery id."),
+]
+
+
+def _view_out(view: DeliveryView) -> DeliveryOut:
+    return DeliveryOut(
+        id=view.id,
+        alert_id=view.alert_id,
+        alert_title=view.alert_title,
+        provider=view.provider,
+        status=view.status.value,
+        attempts=view.attempts,
+        last_error=view.last_error,
+        error_kind=view.error_kind,
+        issue_key=view.issue_key,
+        url=view.url,
+        available_at=view.available_at,
+        updated_at=view.updated_at,
+        provider_paused=view.provider_paused_at is not None,
+    )
+
+
+def _not_found() -> ApiProblem:
+    return ApiProblem(404, "no such delivery in this workspace", kind="not-found")
+
+
+@router.get(
+    "/workspaces/{workspace_id}/deliveries",
+    summary="List deliveries",
+    description="Most recently updated first, optionally only those with one status.",
+    response_model=DeliveryList,
+)
+def list_deliveries(
+    caller: Viewer,
+    status: Annotated[DeliveryStatus | None, Query(description="Only this status.")] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> DeliveryList:
+    views = DeliveryRepository(caller.app.db).list_for_workspace(
+        caller.workspace_id, status, limit=limit
+    )
+    return DeliveryList(deliveries=[_view_out(view) for view in views])
+
+
+@router.get(
+    "/workspaces/{workspace_id}/deliveries/{delivery_id}",
+    summary="Show a delivery with its attempt history",
+    response_model=DeliveryDetailOut,
+)
+def get_delivery(delivery_id: DeliveryId, caller: Viewer) -> DeliveryDetailOut:
+    detail = DeliveryRepository(caller.app.db).detail(delivery_id)
+    if detail is None or detail.delivery.workspace_id != caller.workspace_id:
+        raise _not_found()
+    d = detail.delivery
+    return DeliveryDetailOut(
+        **delivery_out(detail).model_dump(),
+        created_at=d.created_at,
+        delivered_at=d.delivered_at,
+        provider_paused_reason=detail.provider_paused_reason,
+        history=[
+            AttemptOut(
+                attempt=a.attempt,
+                worker_id=a.worker_id,
+                started_at=a.started_at,
+                finished_at=a.finished_at,
+                outcome=a.outcome.value,
+                error_kind=a.error_kind,
+                message=a.message,
+                http_status=a.http_status,
+                retry_at=a.retry_at,
+            )
+            for a in detail.history
+        ],
+    )
+
+
+@router.post(
+    "/workspaces/{workspace_id}/deliveries/replay-dead",
+    summary="Replay every dead delivery of the workspace",
+    response_model=ReplayResult,
+)
+def replay_dead(caller: Replayer) -> ReplayResult:
+    records = DeliveryRepository(caller.app.db).replay_dead(caller.workspace_id, actor=caller.actor)
+    caller.audit(
+        "api.deliveries.replayed_dead",
+        target=f"workspace:{caller.workspace_id}",
+        count=len(records),
+    )
+    return ReplayResult(replayed=[record.id for record in records])
+
+
+@router.post(
+    "/workspaces/{workspace_id}/deliveries/{delivery_id}/replay",
+    summary="Replay one dead or failed delivery now",
+    description="409 when the delivery is delivered (a replay would file a second ticket) or "
+    "on its way.",
+    response_model=ReplayResult,
+)
+def replay_delivery(delivery_id: DeliveryId, caller: Replayer) -> ReplayResult:
+    repository = DeliveryRepository(caller.app.db)
+    found = repository.get(delivery_id)
+    if found is None or found.workspace_id != caller.workspace_id:
+        raise _not_found()
+    try:
+        record = repository.requeue(delivery_id, actor=caller.actor)
+    except NotFoundError:
+        raise _not_found() from None
+    except InvalidStateError as exc:
+        raise ApiProblem(409, str(exc), kind="conflict") from None
+    caller.audit("api.delivery.replayed", target=f"delivery:{record.id}")
+    return ReplayResult(replayed=[record.id])

@@ -1,0 +1,88 @@
+"""The API's OpenAPI document: only /api/v1 operations, every error declared as problem+json.
+
+FastAPI derives operations and models from the routes; this adds what it cannot know: the alert
+body schema (the body is parsed per record, not by FastAPI), the security schemes, and the
+problem responses our handlers produce, replacing FastAPI's default 422 model.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
+
+from sentineliq import __version__
+from sentineliq.alerts.model import Alert
+from sentineliq.web.api import PREFIX
+from sentineliq.web.api.problems import PROBLEM_MEDIA_TYPE, Problem
+
+_REF = "#/components/schemas/{model}"
+_ERROR_STATUSES = {
+    "400": "The request could not be read.",
+    "401": "Missing or invalid credentials.",
+    "403": "Your role does not allow this (or the CSRF header is missing).",
+    "404": "No such resource (or a workspace you cannot see).",
+    "409": "The resource is not in a state that allows this.",
+    "413": "The body is too large.",
+    "415": "Unsupported content type.",
+    "422": "The input was refused; `errors` names each field.",
+    "500": "Internal error.",
+}
+_BODYLESS_METHODS = {"get", "delete"}
+
+
+def _problem(description: str) -> dict[str, Any]:
+    return {
+        "description": description,
+        "content": {PROBLEM_MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}},
+    }
+
+
+def build_openapi(app: FastAPI) -> dict[str, Any]:
+    document = get_openapi(
+        title="SentinelIQ Tickets API",
+        version=__version__,
+        summary="Security alerts in, Jira issues out.",
+        description=(
+            "Authenticate with a workspace API key (`Authorization: Bearer siq_...`) or, from "
+            "the admin panel, the session cookie (state-changing calls then need the "
+            "`X-CSRF-Token` header). Every error is `application/problem+json` (RFC 9457)."
+        ),
+        routes=app.routes,
+    )
+    # Only the JSON API: the admin panel's pages are not part of this contract.
+    document["paths"] = {
+        path: item for path, item in document.get("paths", {}).items() if path.startswith(PREFIX)
+    }
+    schemas = document.setdefault("components", {}).setdefault("schemas", {})
+    schemas.pop("HTTPValidationError", None)
+    schemas.pop("ValidationError", None)
+    alert = Alert.model_json_schema(ref_template=_REF)
+    schemas.update(alert.pop("$defs", {}))
+    schemas["Alert"] = alert
+    schemas["Problem"] = Problem.model_json_schema(ref_template=_REF)
+    schemas.update(Problem.model_json_schema(ref_template=_REF).pop("$defs", {}))
+    schemas["Problem"].pop("$defs", None)
+    document["components"]["securitySchemes"] = {
+        "apiKey": {"type": "http", "scheme": "bearer", "description": "A workspace API key."},
+        "session": {"type": "apiKey", "in": "cookie", "name": "siq_session"},
+    }
+    document["security"] = [{"apiKey": []}, {"session": []}]
+    for item in document.get("paths", {}).values():
+        for method, operation in item.items():
+            responses = operation.setdefault("responses", {})
+            for status, description in _ERROR_STATUSES.items():
+                if status in {"413", "415"} and method in _BODYLESS_METHODS:
+                    continue
+                responses[status] = _problem(description)
+    return document
+
+
+def install_openapi(app: FastAPI) -> None:
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            app.openapi_schema = build_openapi(app)
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]

@@ -1,0 +1,142 @@
+"""RFC 9457 problem details: every error the service answers is `application/problem+json`.
+
+Handlers cover our own refusals (`ApiProblem`), FastAPI's request validation, Starlette's HTTP
+errors (unknown routes, wrong methods) and anything unexpected (a bare 500 that reveals nothing).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from http import HTTPStatus
+from typing import Any
+
+import structlog
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from sentineliq.logs import scrub
+
+PROBLEM_MEDIA_TYPE = "application/problem+json"
+TYPE_BASE = "https://sentineliq.dev/problems/"
+
+log = structlog.get_logger("sentineliq.web")
+
+
+class FieldError(BaseModel):
+    field: str = Field(description="Dotted path of the offending input, '' for the whole input.")
+    message: str
+
+
+class Problem(BaseModel):
+    type: str = Field(description="A URI naming the kind of problem.")
+    title: str
+    status: int
+    detail: str
+    errors: list[FieldError] = Field(default_factory=list)
+
+
+class ApiProblem(Exception):
+    """Raise to answer with a problem document; `detail` must be safe to show the caller."""
+
+    def __init__(
+        self,
+        status: int,
+        detail: str,
+        *,
+        kind: str | None = None,
+        errors: Sequence[FieldError] = (),
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(detail)
+        self.status = status
+        self.detail = detail
+        self.kind = kind
+        self.errors = list(errors)
+        self.headers = headers
+
+
+def _slug(status: int) -> str:
+    return HTTPStatus(status).phrase.lower().replace(" ", "-").replace("'", "")
+
+
+def problem_response(
+    status: int,
+    detail: str,
+    *,
+    kind: str | None = None,
+    errors: Iterable[FieldError] = (),
+    headers: dict[str, str] | None = None,
+) -> JSONResponse:
+    problem = Problem(
+        type=TYPE_BASE + (kind or _slug(status)),
+        title=HTTPStatus(status).phrase,
+        status=status,
+        detail=detail,
+        errors=list(errors),
+    )
+    return JSONResponse(
+        problem.model_dump(mode="json"),
+        status_code=status,
+        media_type=PROBLEM_MEDIA_TYPE,
+        headers=headers,
+    )
+
+
+def validation_field_errors(errors: Sequence[Any]) -> list[FieldError]:
+    """FastAPI/pydantic error dicts -> field errors, never echoing the input values."""
+    found: list[FieldError] = []
+    for error in errors:
+        loc = [str(part) for part in error.get("loc", ())]
+        message = str(error.get("msg", "is invalid")).removeprefix("Value error, ")
+        if error.get("type") == "extra_forbidden":
+            message = "is not a known field"
+        found.append(FieldError(field=".".join(loc), message=message))
+    return found
+
+
+async def _api_problem(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, ApiProblem)
+    return problem_response(
+        exc.status, exc.detail, kind=exc.kind, errors=exc.errors, headers=exc.headers
+    )
+
+
+async def _request_validation(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    return problem_response(
+        422,
+        "the request does not match the operation's parameters or body",
+        kind="validation",
+        errors=validation_field_errors(exc.errors()),
+    )
+
+
+async def _http_error(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    detail = exc.detail if isinstance(exc.detail, str) else HTTPStatus(exc.status_code).phrase
+    if exc.status_code == 404:
+        detail = "no such resource"
+    elif exc.status_code == 405:
+        detail = "this resource does not support that method"
+    return problem_response(exc.status_code, detail, headers=dict(exc.headers or {}))
+
+
+async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+    # Logged (scrubbed) for operators; the caller learns nothing about the internals.
+    log.error(
+        "http.unhandled_error",
+        path=request.url.path,
+        error_type=type(exc).__name__,
+        error=scrub(str(exc)),
+    )
+    return problem_response(500, "an internal error occurred; it has been logged")
+
+
+def install_problem_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(ApiProblem, _api_problem)
+    app.add_exception_handler(RequestValidationError, _request_validation)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(Exception, _unexpected)

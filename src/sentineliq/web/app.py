@@ -1,0 +1,114 @@
+"""create_app: the service's ASGI application (API, health, metrics, reference, admin panel)."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import structlog
+from fastapi import FastAPI, Request
+from fastapi.responses import Response
+
+from sentineliq import __version__, metrics
+from sentineliq.delivery.worker import Worker
+from sentineliq.services.context import AppContext
+from sentineliq.web import admin, health, reference
+from sentineliq.web.api import OPENAPI_PATH
+from sentineliq.web.api import router as api_router
+from sentineliq.web.api.openapi import install_openapi
+from sentineliq.web.api.problems import install_problem_handlers
+
+log = structlog.get_logger("sentineliq.web")
+
+
+class BackgroundWorker:
+    """The outbox worker on a thread of the serving process; stopped between deliveries."""
+
+    def __init__(self, context: AppContext, *, poll_interval: float = 1.0) -> None:
+        self._worker = Worker(context)
+        self._stop = threading.Event()
+        self._poll_interval = poll_interval
+        self._thread = threading.Thread(target=self._run, name="sentineliq-worker", daemon=True)
+
+    def _run(self) -> None:
+        try:
+            self._worker.run(stop=self._stop, poll_interval=self._poll_interval)
+        except Exception:  # run() survives database outages; anything else ends up here
+            log.exception("worker.crashed")
+
+    def start(self) -> None:
+        self._thread.start()
+        log.info("worker.started", worker_id=self._worker.worker_id)
+
+    def stop(self, timeout: float = 30.0) -> None:
+        """Finish the delivery in hand, hand back the rest of the batch, and return."""
+        self._stop.set()
+        self._thread.join(timeout)
+        log.info("worker.stopped", worker_id=self._worker.worker_id)
+
+    def is_running(self) -> bool:
+        return self._thread.is_alive() and not self._stop.is_set()
+
+
+_API_HEADERS = {"x-content-type-options": "nosniff", "cache-control": "no-store"}
+# /docs is one self-contained page: its only asset is an inline stylesheet, and it runs no script.
+_DOCS_CSP = "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'"
+
+
+async def _security_headers(request: Request, call_next: Any) -> Response:
+    response: Response = await call_next(request)
+    path = request.url.path
+    if path.startswith("/api/") or path in ("/healthz", "/metrics", "/docs"):
+        for name, value in _API_HEADERS.items():
+            response.headers.setdefault(name, value)
+    if path == "/docs":
+        response.headers["content-security-policy"] = _DOCS_CSP
+        response.headers["x-frame-options"] = "DENY"
+    return response
+
+
+def create_app(context: AppContext, *, run_worker: bool = False) -> FastAPI:
+    """The application over `context`; with `run_worker`, a delivery worker runs while it is up.
+
+    The caller owns `context` (and closes it). `app.state.context` is the handle for routes,
+    `app.state.worker` the background worker or None.
+    """
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        worker = BackgroundWorker(context) if run_worker else None
+        app.state.worker = worker
+        if worker is not None:
+            worker.start()
+        try:
+            yield
+        finally:
+            if worker is not None:
+                worker.stop()
+
+    app = FastAPI(
+        title="SentinelIQ Tickets",
+        version=__version__,
+        openapi_url=OPENAPI_PATH,
+        docs_url=None,  # our own server-rendered /docs; Swagger UI would load assets from a CDN
+        redoc_url=None,
+        lifespan=lifespan,
+    )
+    app.state.context = context
+    app.state.worker = None
+    install_problem_handlers(app)
+    app.middleware("http")(_security_headers)
+    app.include_router(api_router)
+    app.include_router(health.router)
+    app.include_router(reference.router)
+
+    @app.get("/metrics", include_in_schema=False)
+    def metrics_endpoint(request: Request) -> Response:
+        body = metrics.render(request.app.state.context.db)
+        return Response(body, media_type=metrics.CONTENT_TYPE)
+
+    install_openapi(app)
+    admin.install(app)  # the admin panel: /, /login, /logout, /w/{workspace_id}/..., static
+    return app

@@ -1,0 +1,59 @@
+"""/healthz: database and worker liveness, for load balancers and orchestrators."""
+
+from __future__ import annotations
+
+from typing import Literal, Protocol
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+from sqlalchemy import text
+
+from sentineliq import __version__
+from sentineliq.services.context import AppContext
+
+router = APIRouter()
+
+
+class WorkerProbe(Protocol):
+    def is_running(self) -> bool: ...
+
+
+class Health(BaseModel):
+    status: Literal["ok", "unhealthy"]
+    database: Literal["ok", "error"]
+    worker: Literal["running", "stopped", "disabled"]
+    version: str
+
+
+def _database_ok(context: AppContext) -> bool:
+    try:
+        with context.db.session() as session:
+            session.execute(text("SELECT 1"))
+    except Exception:  # any failure to reach the database is "error"; details go nowhere
+        return False
+    return True
+
+
+def check(context: AppContext, worker: WorkerProbe | None) -> Health:
+    database: Literal["ok", "error"] = "ok" if _database_ok(context) else "error"
+    state: Literal["running", "stopped", "disabled"] = (
+        "disabled" if worker is None else "running" if worker.is_running() else "stopped"
+    )
+    healthy = database == "ok" and state != "stopped"
+    return Health(
+        status="ok" if healthy else "unhealthy",
+        database=database,
+        worker=state,
+        version=__version__,
+    )
+
+
+@router.get("/healthz", include_in_schema=False)
+def healthz(request: Request) -> JSONResponse:
+    health = check(request.app.state.context, request.app.state.worker)
+    return JSONResponse(
+        health.model_dump(),
+        status_code=200 if health.status == "ok" else 503,
+        headers={"Cache-Control": "no-store"},
+    )
