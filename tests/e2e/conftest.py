@@ -38,7 +38,8 @@ def sandbox() -> Iterator[JiraSandbox]:
 def live_server(tmp_path: Path, sqlite_url: str) -> Iterator[LiveServer]:
     app = open_context(tmp_path, sqlite_url)
     world = populate(app)
-    server = BackgroundServer.start(create_app(app))
+    # The service's own worker delivers, as in production.
+    server = BackgroundServer.start(create_app(app, run_worker=True))
     try:
         yield LiveServer(server.url, world)
     finally:

@@ -23,7 +23,7 @@ EXPECTED: dict[str, set[Permission]] = {
     "owner": {P.VIEW, P.INGEST, P.MANAGE_PROVIDERS, P.REPLAY, P.MANAGE_KEYS, P.VIEW_AUDIT},
     "admin": {P.VIEW, P.INGEST, P.MANAGE_PROVIDERS, P.REPLAY, P.MANAGE_KEYS, P.VIEW_AUDIT},
     "member": {P.VIEW},
-    "api_key": {P.VIEW, P.INGEST},
+    "api_key": {P.INGEST},
     "outsider": set(),
 }
 

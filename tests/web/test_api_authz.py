@@ -77,7 +77,7 @@ ALLOWED = {
     "owner": {"view", "ingest", "manage", "replay"},
     "admin": {"view", "ingest", "manage", "replay"},
     "member": {"view"},
-    "api_key": {"view", "ingest"},
+    "api_key": {"ingest"},
 }
 
 

@@ -31,6 +31,9 @@ class ProviderSpec(Generic[C]):
     # when given, is the rate budget its requests must share.
     factory: Callable[[C, int, SiteRateLimiter | None], TicketProvider]
     secret_fields: tuple[str, ...] = ()
+    # A stored secret is only ever sent where it was entered for: changing any of these fields
+    # requires entering the secret again (else an admin could redirect the token to a new host).
+    secret_bound_fields: tuple[str, ...] = ()
 
 
 _REGISTRY: dict[str, ProviderSpec[Any]] = {}
@@ -90,5 +93,6 @@ register(
         parse=_jira_parse,
         factory=_jira_factory,
         secret_fields=JiraConfig.SECRET_FIELDS,
+        secret_bound_fields=("base_url", "email"),
     )
 )

@@ -71,7 +71,9 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.ADMIN: frozenset(Permission),
     Role.OWNER: frozenset(Permission),
 }
-API_KEY_PERMISSIONS: frozenset[Permission] = frozenset({Permission.VIEW, Permission.INGEST})
+# Keys live in alert sources (SIEMs, scripts): a leaked one can add alerts, never read the
+# workspace.
+API_KEY_PERMISSIONS: frozenset[Permission] = frozenset({Permission.INGEST})
 
 
 @dataclass(frozen=True)
@@ -300,12 +302,15 @@ class IdentityService:
     def _login_failed(
         self, email: str, reason: str, ip: str | None, user_agent: str | None
     ) -> None:
+        # Whatever was typed is only recorded if it is an email address: people type passwords
+        # into the wrong box, and the audit log must never hold one.
+        shown = email[:320] if _looks_like_email(email) else "(not an email address)"
         with self._db.session() as session:
             add_audit(
                 session,
                 "login.failed",
-                actor=email[:200] or "anonymous",
-                details={"email": email[:320], "reason": reason, **_origin(ip, user_agent)},
+                actor=shown[:200],
+                details={"email": shown, "reason": reason, **_origin(ip, user_agent)},
                 at=self._clock(),
             )
 
@@ -525,6 +530,11 @@ class IdentityService:
         self._keys.revoke(
             workspace_id, key_id, actor=actor, now=self._clock(), origin=_origin(ip, user_agent)
         )
+
+
+def _looks_like_email(text: str) -> bool:
+    local, at, domain = text.partition("@")
+    return bool(at and local and "." in domain and not any(c.isspace() for c in text))
 
 
 def audit_origin(ip: str | None, user_agent: str | None) -> Mapping[str, str]:

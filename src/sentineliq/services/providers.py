@@ -12,6 +12,7 @@ from sentineliq.providers import registry
 from sentineliq.providers.base import ConnectionReport, TicketProvider
 from sentineliq.providers.jira.config import format_config_errors
 from sentineliq.services.context import AppContext
+from sentineliq.storage.crypto import MASK
 from sentineliq.storage.errors import NotFoundError
 from sentineliq.storage.providers import ProviderRecord, ProviderRepository
 
@@ -45,12 +46,37 @@ def configure(
     """Validate and store a configuration (secrets encrypted); returns it masked."""
     config = validate_config(app, provider, raw)
     spec = registry.get(provider)
+    stored = config.to_storage()
+    if any(stored.get(name) == MASK for name in spec.secret_fields):
+        check_secret_stays_bound(app, workspace_id, provider, stored)
     try:
         return ProviderRepository(app.db, app.secrets).save(
             workspace_id, provider, config.to_storage(), spec.secret_fields, enabled, actor=actor
         )
     except ValueError as exc:  # e.g. a masked secret sent back with none stored
         raise ProviderConfigError(provider, [str(exc)]) from None
+
+
+def check_secret_stays_bound(
+    app: AppContext, workspace_id: str, provider: str, new_config: Mapping[str, Any]
+) -> None:
+    """Refuse to reuse a stored secret for a configuration that would send it elsewhere."""
+    spec = registry.get(provider)
+    record = ProviderRepository(app.db, app.secrets).get(workspace_id, provider, decrypt=False)
+    if record is None:
+        return
+    moved = [
+        name for name in spec.secret_bound_fields if record.config.get(name) != new_config.get(name)
+    ]
+    if moved:
+        secrets = ", ".join(spec.secret_fields)
+        raise ProviderConfigError(
+            provider,
+            [
+                f"{secrets}: enter it again: {' and '.join(moved)} changed, and a stored secret "
+                "is only ever sent to the site and account it was entered for"
+            ],
+        )
 
 
 def stored_config(app: AppContext, workspace_id: str, provider: str) -> ProviderRecord:

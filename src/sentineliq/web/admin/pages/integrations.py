@@ -13,10 +13,12 @@ from sentineliq.providers.base import ConnectionReport
 from sentineliq.services.identity import Permission, audit_origin
 from sentineliq.services.providers import (
     ProviderConfigError,
+    check_secret_stays_bound,
     configure,
     stored_config,
     validate_config,
 )
+from sentineliq.storage.crypto import MASK
 from sentineliq.storage.errors import NotFoundError
 from sentineliq.storage.providers import ProviderRecord, ProviderRepository
 from sentineliq.web.admin.csrf import VerifiedForm
@@ -137,12 +139,16 @@ def _test(
 ) -> Response:
     """Test the submitted values without saving them; an empty token means the stored one."""
     token = typed_token
-    if token is None and record is not None and record.has_secret:
-        try:
-            token = str(stored_config(page.app, page.workspace.id, PROVIDER).config["api_token"])
-        except (NotFoundError, KeyError):
-            token = None
     try:
+        if token is None and record is not None and record.has_secret:
+            # The stored token is only used against the site and account it was entered for.
+            masked_config = validate_config(page.app, PROVIDER, form.raw(MASK)).to_storage()
+            check_secret_stays_bound(page.app, page.workspace.id, PROVIDER, masked_config)
+            try:
+                stored = stored_config(page.app, page.workspace.id, PROVIDER)
+                token = str(stored.config["api_token"])
+            except (NotFoundError, KeyError):
+                token = None
         config = validate_config(page.app, PROVIDER, form.raw(token or ""))
     except ProviderConfigError as exc:
         return _page(
