@@ -11,7 +11,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from sentineliq.alerts import Alert
-from sentineliq.cli.common import JsonOption, WorkspaceOption, open_app
+from sentineliq.cli.common import CLI_ACTOR, JsonOption, WorkspaceOption, open_app
 from sentineliq.cli.output import ExitCode, console, errors, fail, print_json
 from sentineliq.services.ingest import IngestReport, ingest_text
 
@@ -68,13 +68,13 @@ def ingest(
                     context,
                     ws.id,
                     text,
-                    actor="cli",
+                    actor=CLI_ACTOR,
                     on_progress=lambda done, total: progress.update(
                         task, completed=done, total=total
                     ),
                 )
         else:
-            report = ingest_text(context, ws.id, text, actor="cli")
+            report = ingest_text(context, ws.id, text, actor=CLI_ACTOR)
     _report(report, as_json)
     if report.refused and not report.outcomes:
         raise typer.Exit(ExitCode.USAGE)

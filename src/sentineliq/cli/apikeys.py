@@ -7,7 +7,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from sentineliq.cli.common import JsonOption, WorkspaceOption, open_app
+from sentineliq.cli.common import CLI_ACTOR, JsonOption, WorkspaceOption, open_app
 from sentineliq.cli.output import console, errors, fail, print_json
 from sentineliq.services.identity import ApiKeyRecord, FieldError, IdentityService
 
@@ -39,7 +39,9 @@ def create(
     with open_app() as context:
         target = context.workspace(workspace)
         try:
-            key, plaintext = IdentityService(context).create_api_key(target.id, name, actor="cli")
+            key, plaintext = IdentityService(context).create_api_key(
+                target.id, name, actor=CLI_ACTOR
+            )
         except FieldError as exc:
             fail(str(exc))
     if as_json:
@@ -89,5 +91,5 @@ def revoke(
         if key.revoked_at is not None:
             console.print(f"API key {key.name!r} ({key.prefix}) was already revoked", markup=False)
             return
-        identity.revoke_api_key(target.id, key.id, actor="cli")
+        identity.revoke_api_key(target.id, key.id, actor=CLI_ACTOR)
     console.print(f"Revoked API key {key.name!r} ({key.prefix})", markup=False)

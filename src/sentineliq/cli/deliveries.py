@@ -9,7 +9,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from sentineliq.cli.common import JsonOption, WorkspaceOption, open_app
+from sentineliq.cli.common import CLI_ACTOR, JsonOption, WorkspaceOption, open_app
 from sentineliq.cli.output import console, errors, fail, print_json
 from sentineliq.services.context import AppContext
 from sentineliq.storage.deliveries import (
@@ -286,7 +286,7 @@ def _replay_one(context: AppContext, ref: str, workspace: str | None) -> list[De
     if workspace is not None and context.workspace(workspace).id != detail.delivery.workspace_id:
         fail(f"delivery {delivery_id} is not in workspace {escape(workspace)!r}")
     try:
-        record = deliveries.requeue(delivery_id, actor="cli")
+        record = deliveries.requeue(delivery_id, actor=CLI_ACTOR)
     except InvalidStateError as exc:
         hint = ""
         if detail.provider_paused_at is not None:
@@ -348,7 +348,7 @@ def replay(
             records = _replay_one(context, delivery, workspace)
         else:
             workspace_id = context.workspace(workspace).id if workspace is not None else None
-            records = DeliveryRepository(context.db).replay_dead(workspace_id, actor="cli")
+            records = DeliveryRepository(context.db).replay_dead(workspace_id, actor=CLI_ACTOR)
         titles, paused = _describe(context, records)
     if as_json:
         print_json(_replayed_json(records))

@@ -9,7 +9,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from sentineliq.cli.common import JsonOption, WorkspaceOption, open_app
+from sentineliq.cli.common import CLI_ACTOR, JsonOption, WorkspaceOption, open_app
 from sentineliq.cli.output import ExitCode, console, fail, print_json
 from sentineliq.providers import registry
 from sentineliq.services import providers as provider_service
@@ -99,7 +99,7 @@ def configure(
         if token == MASK:
             raw = _with_stored_token(context, ws.id, provider, raw)
         record = provider_service.configure(
-            context, ws.id, provider, raw, enabled=not disabled, actor="cli"
+            context, ws.id, provider, raw, enabled=not disabled, actor=CLI_ACTOR
         )
     if as_json:
         print_json({"provider": record.provider, "enabled": record.is_enabled, **record.config})
@@ -181,7 +181,7 @@ def _set_enabled(provider: str, workspace: str, enabled: bool) -> None:
     with open_app() as context:
         ws = context.workspace(workspace)
         ProviderRepository(context.db, context.secrets).set_enabled(
-            ws.id, provider, enabled, actor="cli"
+            ws.id, provider, enabled, actor=CLI_ACTOR
         )
     console.print(f"{provider} {'enabled' if enabled else 'disabled'} for {ws.name!r}")
 
@@ -210,7 +210,7 @@ def resume(
         before = configs.get(ws.id, provider, decrypt=False)
         if before is None:
             fail(f"no {provider} provider is configured for workspace {escape(ws.name)!r}")
-        after = configs.resume(ws.id, provider, actor="cli")
+        after = configs.resume(ws.id, provider, actor=CLI_ACTOR)
     if as_json:
         print_json(
             {

@@ -13,7 +13,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from sentineliq.cli.common import JsonOption, WorkspaceOption, open_app
+from sentineliq.cli.common import CLI_ACTOR, JsonOption, WorkspaceOption, open_app
 from sentineliq.cli.output import console, fail, print_json
 from sentineliq.services.identity import FieldError, IdentityService, Role, UserRecord
 
@@ -77,11 +77,11 @@ def create(
         target = context.workspace(workspace) if workspace is not None else None
         identity = IdentityService(context)
         try:
-            user = identity.create_user(email, password, display_name=name, actor="cli")
+            user = identity.create_user(email, password, display_name=name, actor=CLI_ACTOR)
         except FieldError as exc:
             fail(str(exc))
         if target is not None and role is not None:
-            identity.add_member(target.id, user.id, role, actor="cli")
+            identity.add_member(target.id, user.id, role, actor=CLI_ACTOR)
     if as_json:
         payload = _user_json(user)
         if target is not None and role is not None:
@@ -107,7 +107,7 @@ def add_member(
         user = identity.find_user(email)
         if user is None:
             fail(f"no user with email {email!r}")
-        identity.add_member(target.id, user.id, role, actor="cli")
+        identity.add_member(target.id, user.id, role, actor=CLI_ACTOR)
     if as_json:
         print_json({"user_id": user.id, "email": user.email, "workspace_id": target.id,
                     "workspace": target.name, "role": role.value})  # fmt: skip

@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from sentineliq.cli.common import JsonOption, open_app
+from sentineliq.cli.common import CLI_ACTOR, JsonOption, open_app
 from sentineliq.cli.output import console, print_json
 from sentineliq.storage.workspaces import WorkspaceRepository
 
@@ -21,7 +21,7 @@ def create(
 ) -> None:
     """Create a workspace and print its id."""
     with open_app() as context:
-        workspace = WorkspaceRepository(context.db).create(name, actor="cli")
+        workspace = WorkspaceRepository(context.db).create(name, actor=CLI_ACTOR)
     if as_json:
         print_json({"id": workspace.id, "name": workspace.name})
     else:
