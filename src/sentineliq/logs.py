@@ -6,12 +6,14 @@ import logging
 import os
 import re
 import sys
-from collections.abc import MutableMapping
+from collections.abc import Mapping, MutableMapping
 from typing import Any
 
 import structlog
 
-_SECRET_KEY = re.compile(r"token|secret|password|passwd|authorization|api[_-]?key|cookie", re.I)
+_SECRET_KEY = re.compile(
+    r"token|secret|password|passwd|authorization|api[_-]?key|credential|cookie", re.I
+)
 # Basic credentials and Fernet tokens, should one ever reach a message by accident.
 _SECRET_VALUE = re.compile(
     r"(Basic|Bearer)\s+[A-Za-z0-9+/=._-]{8,}"  # Authorization header values
@@ -22,10 +24,16 @@ MASK = "********"
 
 
 def scrub(value: Any) -> Any:
+    """A JSON-ready copy of `value`: values of secret-looking keys masked (an absent one stays
+    None), and credential-shaped text masked wherever it appears. Used for logs and the audit log.
+    """
     if isinstance(value, str):
         return _SECRET_VALUE.sub(MASK, value)
-    if isinstance(value, dict):
-        return {k: MASK if _SECRET_KEY.search(str(k)) else scrub(v) for k, v in value.items()}
+    if isinstance(value, Mapping):
+        return {
+            str(key): MASK if _SECRET_KEY.search(str(key)) and item is not None else scrub(item)
+            for key, item in value.items()
+        }
     if isinstance(value, list | tuple):
         return [scrub(item) for item in value]
     return value

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import builtins
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -12,15 +11,10 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from sentineliq.storage.crypto import MASK
+from sentineliq.logs import scrub
 from sentineliq.storage.db import Database
 from sentineliq.storage.tables import AuditRow, new_id
 from sentineliq.storage.types import utcnow
-
-# Keys whose values are masked even if a caller forgets to: a second line of defence.
-_SECRET_KEY = re.compile(
-    r"token|password|passwd|secret|api[_-]?key|authorization|credential|cookie", re.IGNORECASE
-)
 
 
 @dataclass(frozen=True)
@@ -32,18 +26,6 @@ class AuditRecord:
     action: str
     target: str | None
     details: Mapping[str, Any]
-
-
-def scrub(value: Any) -> Any:
-    """A JSON-ready copy of `value` with the values of secret-looking keys masked."""
-    if isinstance(value, Mapping):
-        return {
-            str(key): MASK if _SECRET_KEY.search(str(key)) and item is not None else scrub(item)
-            for key, item in value.items()
-        }
-    if isinstance(value, list | tuple):
-        return [scrub(item) for item in value]
-    return value
 
 
 def add_audit(
