@@ -23,6 +23,7 @@ from typing import Any, Literal
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from pydantic import TypeAdapter, ValidationError
+from sqlalchemy import func, select
 
 from sentineliq.addresses import EmailAddress
 from sentineliq.services.context import AppContext
@@ -30,6 +31,7 @@ from sentineliq.storage.apikeys import ApiKeyRecord, ApiKeyRepository, PrefixTak
 from sentineliq.storage.audit import add_audit
 from sentineliq.storage.errors import InvalidStateError, NotFoundError
 from sentineliq.storage.sessions import SessionRepository
+from sentineliq.storage.tables import AuditRow
 from sentineliq.storage.types import utcnow
 from sentineliq.storage.users import UserRecord, UserRepository
 from sentineliq.storage.workspaces import WorkspaceRecord
@@ -45,6 +47,7 @@ __all__ = [
     "Permission",
     "Principal",
     "Role",
+    "TooManyAttempts",
     "UserRecord",
     "WebSession",
     "WorkspaceRecord",
@@ -105,6 +108,14 @@ class AccessDenied(Exception):
 
 class NotVisible(Exception):
     """The principal has no access to the workspace at all (HTTP 404: never reveal it exists)."""
+
+
+class TooManyAttempts(Exception):
+    """Sign-in refused without checking the password: too many recent failures (-> 429)."""
+
+    def __init__(self, retry_after_s: int) -> None:
+        super().__init__(f"too many failed sign-ins; try again in {retry_after_s} seconds")
+        self.retry_after_s = retry_after_s
 
 
 class FieldError(ValueError):
@@ -187,6 +198,12 @@ def _origin(ip: str | None, user_agent: str | None) -> dict[str, str]:
     return origin
 
 
+# Failed sign-ins within this window, per address and per client IP, before sign-in is refused.
+LOGIN_FAILURE_WINDOW = timedelta(minutes=15)
+MAX_FAILURES_PER_EMAIL = 10
+MAX_FAILURES_PER_IP = 50
+
+
 class IdentityService:
     def __init__(
         self,
@@ -258,12 +275,15 @@ class IdentityService:
         """The user if the password is right and the account active; else None (audited).
 
         Unknown emails still cost one argon2 verification, so response times do not tell which
-        addresses have accounts.
+        addresses have accounts. After too many recent failures for the address or from the IP
+        it raises TooManyAttempts before any verification: guessing stays slow, and a flood of
+        sign-ins cannot make the server run argon2 without limit.
         """
         try:
             normalized: str | None = normalize_email(email)
         except FieldError:
             normalized = None
+        self._check_throttle(_shown_email(email), ip)
         found = self._users.credentials(normalized) if normalized is not None else None
         if found is None:
             self._verify(self._dummy_hash(), password)
@@ -279,6 +299,23 @@ class IdentityService:
         if self._needs_rehash(stored_hash):
             self._users.replace_password_hash(user.id, stored_hash, self._hasher.hash(password))
         return user
+
+    def _check_throttle(self, shown_email: str, ip: str | None) -> None:
+        since = self._clock() - LOGIN_FAILURE_WINDOW
+        failures = (
+            select(func.count())
+            .select_from(AuditRow)
+            .where(AuditRow.action == "login.failed", AuditRow.at >= since)
+        )
+        with self._db.session() as session:
+            by_email = session.scalar(failures.where(AuditRow.actor == shown_email[:200])) or 0
+            by_ip = (
+                session.scalar(failures.where(AuditRow.details["ip"].as_string() == ip)) or 0
+                if ip
+                else 0
+            )
+        if by_email >= MAX_FAILURES_PER_EMAIL or by_ip >= MAX_FAILURES_PER_IP:
+            raise TooManyAttempts(int(LOGIN_FAILURE_WINDOW.total_seconds()))
 
     def _verify(self, stored_hash: str, password: str) -> bool:
         try:
@@ -302,9 +339,7 @@ class IdentityService:
     def _login_failed(
         self, email: str, reason: str, ip: str | None, user_agent: str | None
     ) -> None:
-        # Whatever was typed is only recorded if it is an email address: people type passwords
-        # into the wrong box, and the audit log must never hold one.
-        shown = email[:320] if _looks_like_email(email) else "(not an email address)"
+        shown = _shown_email(email)
         with self._db.session() as session:
             add_audit(
                 session,
@@ -530,6 +565,12 @@ class IdentityService:
         self._keys.revoke(
             workspace_id, key_id, actor=actor, now=self._clock(), origin=_origin(ip, user_agent)
         )
+
+
+def _shown_email(typed: str) -> str:
+    # Whatever was typed is only recorded if it is an email address: people type passwords into
+    # the wrong box, and the audit log must never hold one.
+    return typed[:320] if _looks_like_email(typed) else "(not an email address)"
 
 
 def _looks_like_email(text: str) -> bool:

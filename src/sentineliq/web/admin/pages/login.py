@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
 from starlette.datastructures import FormData
 
+from sentineliq.services.identity import TooManyAttempts
 from sentineliq.web.admin.context import client_origin, identity
 from sentineliq.web.admin.csrf import (
     check_login_token,
@@ -80,7 +81,21 @@ def login(request: Request, form: Annotated[FormData, Depends(posted_form)]) -> 
     service = identity(request)
     origin = client_origin(request)
     # The service audits failed logins itself, with where they came from.
-    user = service.authenticate(email, password, ip=origin["ip"], user_agent=origin["user_agent"])
+    try:
+        user = service.authenticate(
+            email, password, ip=origin["ip"], user_agent=origin["user_agent"]
+        )
+    except TooManyAttempts as refused:
+        minutes = max(1, refused.retry_after_s // 60)
+        response = _login_page(
+            request,
+            next_path=next_path,
+            email=email,
+            error=f"Too many failed sign-ins. Try again in {minutes} minutes.",
+            status_code=429,
+        )
+        response.headers["Retry-After"] = str(refused.retry_after_s)
+        return response
     if user is None:
         return _login_page(
             request, next_path=next_path, email=email, error=BAD_LOGIN, status_code=401
