@@ -24,9 +24,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Any
+from typing import Any, TypeVarTuple
 
-from sqlalchemy import ColumnElement, Row, and_, case, exists, func, or_, select, update
+from sqlalchemy import ColumnElement, Row, Select, and_, case, exists, func, or_, select, update
 from sqlalchemy.orm import Session, aliased
 from sqlalchemy.orm.util import AliasedClass
 
@@ -160,6 +160,28 @@ class DeliveryDetail:
     provider_paused_at: datetime | None
     provider_paused_reason: str | None
     history: tuple[AttemptRecord, ...]
+
+    @property
+    def view(self) -> DeliveryView:
+        """The same delivery as one line of the delivery list."""
+        d = self.delivery
+        return DeliveryView(
+            id=d.id,
+            alert_id=d.alert_id,
+            alert_title=self.alert_title,
+            provider=d.provider,
+            status=d.status,
+            attempts=d.attempts,
+            last_error=d.last_error,
+            error_kind=d.error_kind,
+            issue_key=self.issue_key,
+            url=self.url,
+            available_at=d.available_at,
+            updated_at=d.updated_at,
+            provider_paused_at=self.provider_paused_at,
+            provider_paused_reason=self.provider_paused_reason,
+            dropped_fields=d.dropped_fields,
+        )
 
 
 @dataclass(frozen=True)
@@ -320,6 +342,24 @@ def _normalise_dropped(
 def _uncounted_attempts() -> ColumnElement[int]:
     """attempts - 1: the claim that is handed back does not count against the retry budget."""
     return case((DeliveryRow.attempts > 0, DeliveryRow.attempts - 1), else_=0)
+
+
+_Columns = TypeVarTuple("_Columns")
+
+
+def _with_alert_ticket_and_provider(query: Select[*_Columns]) -> Select[*_Columns]:
+    """`query` over deliveries joined to their alert, ticket link (if any) and provider row."""
+    return (
+        query.join(AlertRow, AlertRow.id == DeliveryRow.alert_id)
+        .outerjoin(TicketLinkRow, TicketLinkRow.delivery_id == DeliveryRow.id)
+        .outerjoin(
+            TicketProviderRow,
+            and_(
+                TicketProviderRow.workspace_id == DeliveryRow.workspace_id,
+                TicketProviderRow.provider == DeliveryRow.provider,
+            ),
+        )
+    )
 
 
 class DeliveryRepository:
@@ -991,7 +1031,7 @@ class DeliveryRepository:
 
     def detail(self, delivery_id: str) -> DeliveryDetail | None:
         """The delivery with its alert title, ticket, provider pause and history."""
-        query = (
+        query = _with_alert_ticket_and_provider(
             select(
                 AlertRow.title,
                 TicketLinkRow.issue_key,
@@ -999,17 +1039,7 @@ class DeliveryRepository:
                 TicketProviderRow.paused_at,
                 TicketProviderRow.paused_reason,
                 *_RECORD_COLUMNS,
-            )
-            .join(AlertRow, AlertRow.id == DeliveryRow.alert_id)
-            .outerjoin(TicketLinkRow, TicketLinkRow.delivery_id == DeliveryRow.id)
-            .outerjoin(
-                TicketProviderRow,
-                and_(
-                    TicketProviderRow.workspace_id == DeliveryRow.workspace_id,
-                    TicketProviderRow.provider == DeliveryRow.provider,
-                ),
-            )
-            .where(DeliveryRow.id == delivery_id)
+            ).where(DeliveryRow.id == delivery_id)
         )
         with self._db.session() as session:
             row = session.execute(query).one_or_none()
@@ -1032,39 +1062,35 @@ class DeliveryRepository:
         status: DeliveryStatus | str | None = None,
         *,
         limit: int | None = None,
+        alert_id: str | None = None,
     ) -> list[DeliveryView]:
-        """Most recently updated first."""
+        """Most recently updated first; `alert_id` narrows it to one alert's deliveries."""
         query = (
-            select(
-                DeliveryRow.id,
-                DeliveryRow.alert_id,
-                AlertRow.title,
-                DeliveryRow.provider,
-                DeliveryRow.status,
-                DeliveryRow.attempts,
-                DeliveryRow.last_error,
-                DeliveryRow.error_kind,
-                TicketLinkRow.issue_key,
-                TicketLinkRow.url,
-                DeliveryRow.available_at,
-                DeliveryRow.updated_at,
-                DeliveryRow.dropped_fields,
-                TicketProviderRow.paused_at,
-                TicketProviderRow.paused_reason,
-            )
-            .join(AlertRow, AlertRow.id == DeliveryRow.alert_id)
-            .outerjoin(TicketLinkRow, TicketLinkRow.delivery_id == DeliveryRow.id)
-            .outerjoin(
-                TicketProviderRow,
-                and_(
-                    TicketProviderRow.workspace_id == DeliveryRow.workspace_id,
-                    TicketProviderRow.provider == DeliveryRow.provider,
-                ),
+            _with_alert_ticket_and_provider(
+                select(
+                    DeliveryRow.id,
+                    DeliveryRow.alert_id,
+                    AlertRow.title,
+                    DeliveryRow.provider,
+                    DeliveryRow.status,
+                    DeliveryRow.attempts,
+                    DeliveryRow.last_error,
+                    DeliveryRow.error_kind,
+                    TicketLinkRow.issue_key,
+                    TicketLinkRow.url,
+                    DeliveryRow.available_at,
+                    DeliveryRow.updated_at,
+                    DeliveryRow.dropped_fields,
+                    TicketProviderRow.paused_at,
+                    TicketProviderRow.paused_reason,
+                )
             )
             .where(DeliveryRow.workspace_id == workspace_id)
             .order_by(DeliveryRow.updated_at.desc(), DeliveryRow.id)
             .limit(limit)
         )
+        if alert_id is not None:
+            query = query.where(DeliveryRow.alert_id == alert_id)
         if status is not None:
             query = query.where(DeliveryRow.status == DeliveryStatus(status).value)
         with self._db.session() as session:

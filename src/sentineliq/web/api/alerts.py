@@ -6,15 +6,13 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Request
 from fastapi.responses import JSONResponse
-from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 
 from sentineliq import metrics
 from sentineliq.alerts.parse import parse_alerts
 from sentineliq.storage.alerts import AlertRepository
-from sentineliq.storage.deliveries import DeliveryDetail, DeliveryRepository
+from sentineliq.storage.deliveries import DeliveryRepository
 from sentineliq.storage.errors import NotFoundError
-from sentineliq.storage.tables import DeliveryRow
 from sentineliq.web.api.auth import Ingester, Viewer
 from sentineliq.web.api.models import (
     AlertOut,
@@ -143,36 +141,11 @@ def _ingest(caller: Ingester, text: str) -> tuple[IngestResult, bool]:
     return IngestResult(results=ordered, totals=totals), totals.refused > 0
 
 
-def delivery_out(detail: DeliveryDetail) -> DeliveryOut:
-    d = detail.delivery
-    return DeliveryOut(
-        id=d.id,
-        alert_id=d.alert_id,
-        alert_title=detail.alert_title,
-        provider=d.provider,
-        status=d.status.value,
-        attempts=d.attempts,
-        last_error=d.last_error,
-        error_kind=d.error_kind,
-        issue_key=detail.issue_key,
-        url=detail.url,
-        available_at=d.available_at,
-        updated_at=d.updated_at,
-        provider_paused=detail.provider_paused_at is not None,
-    )
-
-
 def _deliveries_of(caller: Viewer, alert_id: str) -> list[DeliveryOut]:
-    # One delivery per enabled provider at ingest time: a handful of rows.
-    with caller.app.db.session() as session:
-        ids = session.scalars(
-            select(DeliveryRow.id)
-            .where(DeliveryRow.alert_id == alert_id)
-            .order_by(DeliveryRow.provider)
-        ).all()
-    repository = DeliveryRepository(caller.app.db)
-    details = [repository.detail(delivery_id) for delivery_id in ids]
-    return [delivery_out(detail) for detail in details if detail is not None]
+    views = DeliveryRepository(caller.app.db).list_for_workspace(
+        caller.workspace_id, alert_id=alert_id
+    )
+    return [DeliveryOut.from_view(view) for view in sorted(views, key=lambda v: v.provider)]
 
 
 @router.get(

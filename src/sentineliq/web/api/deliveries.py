@@ -6,9 +6,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
 
-from sentineliq.storage.deliveries import DeliveryRepository, DeliveryStatus, DeliveryView
+from sentineliq.storage.deliveries import DeliveryRepository, DeliveryStatus
 from sentineliq.storage.errors import InvalidStateError, NotFoundError
-from sentineliq.web.api.alerts import delivery_out
 from sentineliq.web.api.auth import Replayer, Viewer
 from sentineliq.web.api.models import (
     AttemptOut,
@@ -25,24 +24,6 @@ DeliveryId = Annotated[
     str,
     Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9-]+$", description="Delivery id."),
 ]
-
-
-def _view_out(view: DeliveryView) -> DeliveryOut:
-    return DeliveryOut(
-        id=view.id,
-        alert_id=view.alert_id,
-        alert_title=view.alert_title,
-        provider=view.provider,
-        status=view.status.value,
-        attempts=view.attempts,
-        last_error=view.last_error,
-        error_kind=view.error_kind,
-        issue_key=view.issue_key,
-        url=view.url,
-        available_at=view.available_at,
-        updated_at=view.updated_at,
-        provider_paused=view.provider_paused_at is not None,
-    )
 
 
 def _not_found() -> ApiProblem:
@@ -63,7 +44,7 @@ def list_deliveries(
     views = DeliveryRepository(caller.app.db).list_for_workspace(
         caller.workspace_id, status, limit=limit
     )
-    return DeliveryList(deliveries=[_view_out(view) for view in views])
+    return DeliveryList(deliveries=[DeliveryOut.from_view(view) for view in views])
 
 
 @router.get(
@@ -77,7 +58,7 @@ def get_delivery(delivery_id: DeliveryId, caller: Viewer) -> DeliveryDetailOut:
         raise _not_found()
     d = detail.delivery
     return DeliveryDetailOut(
-        **delivery_out(detail).model_dump(),
+        **DeliveryOut.from_view(detail.view).model_dump(),
         created_at=d.created_at,
         delivered_at=d.delivered_at,
         provider_paused_reason=detail.provider_paused_reason,

@@ -7,6 +7,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from sentineliq.storage.deliveries import DeliveryView
 from sentineliq.web.api.problems import FieldError
 
 
@@ -59,6 +60,24 @@ class DeliveryOut(BaseModel):
     available_at: datetime
     updated_at: datetime
     provider_paused: bool
+
+    @classmethod
+    def from_view(cls, view: DeliveryView) -> DeliveryOut:
+        return cls(
+            id=view.id,
+            alert_id=view.alert_id,
+            alert_title=view.alert_title,
+            provider=view.provider,
+            status=view.status.value,
+            attempts=view.attempts,
+            last_error=view.last_error,
+            error_kind=view.error_kind,
+            issue_key=view.issue_key,
+            url=view.url,
+            available_at=view.available_at,
+            updated_at=view.updated_at,
+            provider_paused=view.provider_paused_at is not None,
+        )
 
 
 class AlertOut(BaseModel):

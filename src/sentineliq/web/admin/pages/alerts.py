@@ -44,11 +44,9 @@ def _alert(page: WorkspacePage, alert_id: str) -> StoredAlert:
 @router.get("/w/{workspace_id}/alerts/{alert_id}")
 def alert(request: Request, page: Page, alert_id: str) -> Response:
     stored = _alert(page, alert_id)
-    deliveries = [
-        row
-        for row in DeliveryRepository(page.app.db).list_for_workspace(page.workspace.id)
-        if row.alert_id == alert_id
-    ]
+    deliveries = DeliveryRepository(page.app.db).list_for_workspace(
+        page.workspace.id, alert_id=alert_id
+    )
     return render(
         request,
         "alert.html",
