@@ -72,7 +72,7 @@ def jira_sandbox() -> Iterator[JiraSandbox]:
 
 def jira_config(sandbox: JiraSandbox, **overrides: Any) -> dict[str, Any]:
     """A valid Jira provider configuration for the seeded sandbox."""
-    return {**sandbox_provider_config(sandbox.url), "timeout_s": 5.0, **overrides}
+    return {**sandbox_provider_config(sandbox.url), "timeout_s": 15.0, **overrides}
 
 
 @pytest.fixture

@@ -197,7 +197,14 @@ def test_health_and_metrics_after_a_real_delivery(
     created = delta(
         "sentineliq_jira_requests_total", endpoint="POST /rest/api/3/issue", status="201"
     )
-    assert created == 2
+    unanswered = delta(
+        "sentineliq_jira_requests_total", endpoint="POST /rest/api/3/issue", status="error"
+    )
+    # On a loaded machine a create can outlast the client timeout: Jira made the issue, the
+    # worker found it by its label and adopted it. Either way: two issues, each filed once.
+    assert created + unanswered == 2
+    assert created >= 1
+    assert len(jira_sandbox.issues()) == 2
     assert (
         delta("sentineliq_jira_requests_total", endpoint="POST /rest/api/3/issue", status="429")
         == 1
