@@ -7,14 +7,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from sentineliq.providers.base import ErrorKind, ProviderError
+from sentineliq.providers.base import ProviderError
 from sentineliq.settings import DeliverySettings
 
 
 class Action(StrEnum):
     RETRY = "retry"  # try again at `at`
     DEAD = "dead"  # give up; an operator can replay it
-    PAUSE = "pause"  # the provider's credentials are refused: hold everything, lose nothing
+    PAUSE = "pause"  # credentials, CAPTCHA lock or create screen: hold all, lose nothing
 
 
 @dataclass(frozen=True)
@@ -57,7 +57,7 @@ class RetryPolicy:
         now: datetime,
         rng: random.Random | None = None,
     ) -> Decision:
-        if error.kind is ErrorKind.AUTH:
+        if error.pauses_provider:
             return Decision(Action.PAUSE, reason=str(error))
         if self.too_old(created_at, now):
             hours = self.max_age_s / 3600

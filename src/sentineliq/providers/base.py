@@ -20,11 +20,21 @@ class ErrorKind(StrEnum):
     NETWORK = "network"  # nothing was sent or the connection failed before sending
     AMBIGUOUS = "ambiguous"  # the request was sent but no answer came back
     CONFIG = "config"  # our own configuration is unusable
+    # The site refuses every call until a person signs in through the browser (403 with
+    # X-Authentication-Denied-Reason: CAPTCHA_CHALLENGE); each further call prolongs the lock.
+    CAPTCHA = "captcha"
+    # The project's create screen demands a field the configuration does not fill: every create
+    # would be refused the same way, so it is the configuration's problem, not the alert's.
+    REQUIRED_FIELD = "required_field"
 
 
 RETRYABLE = frozenset(
     {ErrorKind.RATE_LIMITED, ErrorKind.UNAVAILABLE, ErrorKind.NETWORK, ErrorKind.AMBIGUOUS}
 )
+
+# Failures that no retry of this delivery can cure: the provider is paused (deliveries wait, none
+# is dead-lettered) until an operator fixes the cause and the configuration changes or resumes.
+PAUSING = frozenset({ErrorKind.AUTH, ErrorKind.CAPTCHA, ErrorKind.REQUIRED_FIELD})
 
 
 class ProviderError(Exception):
@@ -49,6 +59,10 @@ class ProviderError(Exception):
     @property
     def retryable(self) -> bool:
         return self.kind in RETRYABLE
+
+    @property
+    def pauses_provider(self) -> bool:
+        return self.kind in PAUSING
 
     def __str__(self) -> str:
         detail = "; ".join(f"{name}: {msg}" for name, msg in sorted(self.field_errors.items()))
