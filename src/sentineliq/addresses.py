@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from email_validator import EmailNotValidError, validate_email
+from email_validator import SPECIAL_USE_DOMAIN_NAMES, EmailNotValidError, validate_email
 from pydantic import AfterValidator
 
 
@@ -21,3 +21,24 @@ def _email(value: str) -> str:
 
 
 EmailAddress = Annotated[str, AfterValidator(_email)]
+
+
+def _email_syntax(value: str) -> str:
+    # validate_email refuses special-use domains (corp.local, localhost) whatever the options;
+    # their syntax is checked on a stand-in domain, and the real domain is kept.
+    local, at, domain = value.rpartition("@")
+    probe = value
+    labels = domain.rstrip(".").split(".")
+    if at and labels[-1].lower() in SPECIAL_USE_DOMAIN_NAMES:
+        probe = f"{local}@{'.'.join([*labels[:-1], 'test'])}"
+    try:
+        checked = validate_email(
+            probe, check_deliverability=False, globally_deliverable=False, test_environment=True
+        )
+    except EmailNotValidError as exc:
+        raise ValueError(f"not a valid email address: {exc}") from None
+    return checked.normalized if probe == value else f"{checked.local_part}@{domain.lower()}"
+
+
+# Syntax only, any domain: an address a sender has is kept and resolved (or not) at delivery.
+AnyDomainEmail = Annotated[str, AfterValidator(_email_syntax)]

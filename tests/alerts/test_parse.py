@@ -52,65 +52,276 @@ def test_valid_records_survive_a_bad_neighbour() -> None:
     assert result.total == 3
 
 
+def warned(record: dict[str, Any]) -> list[str]:
+    """The warnings of one record that must be accepted."""
+    result = parse_alerts(json.dumps(record, ensure_ascii=False))
+    assert result.errors == [], [str(e) for e in result.errors]
+    [parsed] = result.accepted
+    return [str(w) for w in parsed.warnings]
+
+
+def accepted(record: dict[str, Any]) -> Alert:
+    [parsed] = parse_alerts(json.dumps(record, ensure_ascii=False)).accepted
+    return parsed.alert
+
+
 @pytest.mark.parametrize(
     ("override", "expected"),
     [
         ({"title": ""}, "record 1 (line 1): title: String should have at least 1 character"),
         (
-            {"threat_score": "50"},
-            "record 1 (line 1): threat_score: Input should be a valid integer",
+            {"title": " \u0000\t "},
+            "record 1 (line 1): title: String should have at least 1 character",
         ),
+        ({"title": None}, "record 1 (line 1): title: Field required"),
+        ({"title": 42}, "record 1 (line 1): title: Input should be a valid string"),
         (
-            {"threat_score": 101},
-            "record 1 (line 1): threat_score: Input should be less than or equal to 100",
+            {"severity": "extreme"},
+            "record 1 (line 1): severity: Input should be 'critical', 'high', 'medium', 'low' "
+            "or 'info'",
         ),
+        ({"severity": None}, "record 1 (line 1): severity: Field required"),
         (
             {"detected_at": "2026-11-27T08:00:00"},
             "record 1 (line 1): detected_at: timestamp must include a timezone, "
             "e.g. 2026-11-27T08:00:00Z",
         ),
-        ({"colour": "red"}, "record 1 (line 1): colour: unknown field"),
         (
-            {"mitre": ["T1059.001", "X99"]},
-            "record 1 (line 1): mitre[1]: 'X99' is not a MITRE ATT&CK id "
-            "(expected T1234, T1234.001 or TA0001)",
+            {"detected_at": "yesterday"},
+            "record 1 (line 1): detected_at: Input should be a valid datetime, input is too short",
         ),
         (
-            {"observables": [{"type": "hash_sha256", "value": "abc"}]},
-            "record 1 (line 1): observables[0].value: a hash_sha256 must be 64 hexadecimal "
-            "characters",
+            {"due_date": "2026-13-45"},
+            "record 1 (line 1): due_date: Input should be a valid date in the format YYYY-MM-DD, "
+            "month value is outside expected range of 1-12",
         ),
         (
-            {"evidence": [{"name": "x", "type": "file", "hashes": {"sha1": "zz"}}]},
-            "record 1 (line 1): evidence[0].hashes.sha1: must be 40 hexadecimal characters",
+            {"evidence": [{"name": "x", "type": "file", "collected_at": "soon"}]},
+            "record 1 (line 1): evidence[0].collected_at: Input should be a valid datetime, "
+            "input is too short",
         ),
         (
-            {"link": "/relative/path"},
-            "record 1 (line 1): link: Input should be a valid URL, relative URL without a base",
+            {"link": "javascript:alert(1)"},
+            "record 1 (line 1): link: the javascript: scheme is not allowed (use http or https)",
         ),
         (
-            {"assignee_email": "bob"},
-            "record 1 (line 1): assignee_email: not a valid email address: "
-            "An email address must have an @-sign.",
+            {"link": " Java\tScript:alert(1)"},
+            "record 1 (line 1): link: the javascript: scheme is not allowed (use http or https)",
         ),
         (
-            {"module": "apollo"},
-            "record 1 (line 1): module: Input should be 'aegis' or 'eclipse'",
+            {"link": "data:text/html,<script>alert(1)</script>"},
+            "record 1 (line 1): link: the data: scheme is not allowed (use http or https)",
         ),
     ],
 )
-def test_field_errors_are_named(override: dict[str, Any], expected: str) -> None:
+def test_records_that_cannot_become_a_ticket_are_refused_naming_the_field(
+    override: dict[str, Any], expected: str
+) -> None:
     assert messages(json.dumps(minimal(**override))) == [expected]
 
 
-def test_custody_action_must_be_known() -> None:
-    evidence = {
-        "name": "disk",
-        "type": "disk_image",
-        "custody": [{"action": "borrowed", "actor": "x", "at": "2026-11-27T08:00:00Z"}],
-    }
-    [message] = messages(json.dumps(minimal(evidence=[evidence])))
-    assert message.startswith("record 1 (line 1): evidence[0].custody[0].action: Input should be")
+@pytest.mark.parametrize(
+    ("override", "expected"),
+    [
+        (
+            {"threat_score": "50"},
+            ["threat_score: Input should be a valid integer (got '50'); ignored"],
+        ),
+        (
+            {"threat_score": 101},
+            ["threat_score: Input should be less than or equal to 100 (got 101); ignored"],
+        ),
+        ({"colour": "red"}, ["colour: unknown field; ignored"]),
+        (
+            {"mitre": ["T1059.001", "X99"]},
+            [
+                "mitre[1]: 'X99' is not a MITRE ATT&CK id (expected T1234, T1234.001 or TA0001) "
+                "(got 'X99'); dropped"
+            ],
+        ),
+        (
+            {"evidence": [{"name": "x", "type": "file", "hashes": {"sha1": "zz"}}]},
+            ["evidence[0].hashes.sha1: must be 40 hexadecimal characters; ignored"],
+        ),
+        (
+            {"link": "/relative/path"},
+            [
+                "link: Input should be a valid URL, relative URL without a base "
+                "(got '/relative/path'); ignored"
+            ],
+        ),
+        (
+            {"assignee_email": "bob"},
+            [
+                "assignee_email: not a valid email address: An email address must have an "
+                "@-sign. (got 'bob'); ignored"
+            ],
+        ),
+        (
+            {"module": "apollo"},
+            ["module: Input should be 'aegis' or 'eclipse' (got 'apollo'); ignored"],
+        ),
+        (
+            {"source": ""},
+            ["source: String should have at least 1 character (got ''); set to 'unknown'"],
+        ),
+        (
+            {"source": None},
+            ["source: null; treated as absent", "source: missing; set to 'unknown'"],
+        ),
+        ({"severity": " HIGH"}, ["severity: read ' HIGH' as 'high'"]),
+    ],
+)
+def test_cosmetic_problems_are_repaired_with_a_warning_naming_the_field(
+    override: dict[str, Any], expected: list[str]
+) -> None:
+    assert warned(minimal(**override)) == expected
+
+
+def test_null_fields_mean_absent() -> None:
+    record = minimal(
+        category=None, link=None, assignee_email=None, threat_score=None, description=None
+    )
+    alert = accepted(record)
+    assert (alert.category, alert.link, alert.assignee_email, alert.threat_score) == (
+        None,
+        None,
+        None,
+        None,
+    )
+    assert alert.description == ""
+    assert warned(record) == [
+        "category: null; treated as absent",
+        "link: null; treated as absent",
+        "assignee_email: null; treated as absent",
+        "threat_score: null; treated as absent",
+        "description: null; treated as absent",
+    ]
+
+
+def test_empty_strings_are_dropped_from_lists_and_empty_optional_strings_are_absent() -> None:
+    record = minimal(
+        tags=["phishing", "", "  ", None, "finance"],
+        affected_assets=["", "FIN-LT-0142"],
+        category="",
+        external_id="   ",
+    )
+    alert = accepted(record)
+    assert alert.tags == ["phishing", "finance"]
+    assert alert.affected_assets == ["FIN-LT-0142"]
+    assert (alert.category, alert.external_id) == (None, None)
+    assert warned(record) == [
+        "category: empty; treated as absent",
+        "affected_assets[0]: empty string dropped",
+        "tags[1]: empty string dropped",
+        "tags[2]: empty string dropped",
+        "tags[3]: null; dropped",
+        "external_id: empty; treated as absent",
+    ]
+
+
+def test_an_empty_evidence_location_is_absent_and_the_evidence_kept() -> None:
+    evidence = {"name": "mail.eml", "type": "email", "location": "", "collected_by": None}
+    record = minimal(evidence=[evidence])
+    [kept] = accepted(record).evidence
+    assert (kept.name, kept.location, kept.collected_by) == ("mail.eml", None, None)
+    assert warned(record) == [
+        "evidence[0].collected_by: null; treated as absent",
+        "evidence[0].location: empty; treated as absent",
+    ]
+
+
+@pytest.mark.parametrize(
+    "email", ["analyst@corp.local", "soc@localhost", "Bob@intranet", "x@b.invalid"]
+)
+def test_any_syntactically_valid_assignee_email_is_kept(email: str) -> None:
+    record = minimal(assignee_email=email)
+    assert (
+        accepted(record).assignee_email == email.split("@")[0] + "@" + email.split("@")[1].lower()
+    )
+    assert warned(record) == []
+
+
+def test_over_long_values_are_cut_with_a_note() -> None:
+    record = minimal(title="t" * 2500, tags=[f"tag{n}" for n in range(150)], fingerprint="f" * 300)
+    alert = accepted(record)
+    assert len(alert.title) == 2000
+    assert alert.title.endswith("…")
+    assert len(alert.tags) == 100
+    # A cut identity could merge two problems; a digest of the whole one cannot.
+    assert alert.fingerprint is not None
+    assert alert.fingerprint.startswith("sha256:")
+    assert warned(record) == [
+        "title: cut from 2500 to 2000 characters",
+        "tags: cut from 150 to 100 items",
+        "fingerprint: longer than 200 characters; replaced by its SHA-256",
+    ]
+
+
+def test_control_characters_are_normalized_not_refused() -> None:
+    record = minimal(
+        title="Login\nfrom\u0085new\u2028host\u0000",
+        description="line one\nline two\u0000\tend\u2028",
+        tags=["a\u0007b"],
+    )
+    alert = accepted(record)
+    assert alert.title == "Login from new host"
+    assert alert.description == "line one\nline two \tend\u2028"
+    assert alert.tags == ["a b"]
+    assert warned(record) == [
+        "title: 4 control characters replaced by spaces",
+        "description: 1 control character replaced by spaces",
+        "tags[0]: 1 control character replaced by spaces",
+    ]
+
+
+def test_unpaired_surrogates_are_replaced_not_refused() -> None:
+    text = json.dumps(minimal(title="x\ud800y"))
+    [parsed] = parse_alerts(text).accepted
+    assert parsed.alert.title == "x\ufffdy"
+    assert [str(w) for w in parsed.warnings] == ["title: 1 unpaired surrogate replaced by U+FFFD"]
+
+
+def test_bad_list_items_are_dropped_and_the_rest_kept() -> None:
+    record = minimal(
+        observables=[
+            {"type": "ip", "value": "203.0.113.5"},
+            {"type": "hash_md5", "value": "not-a-hash"},
+            {"type": "asn", "value": "AS64500", "tlp": "TLP:RED"},
+            {"value": ""},
+        ],
+        evidence=[
+            {"type": "file"},
+            {
+                "name": "disk",
+                "type": "disk_image",
+                "custody": [
+                    {"action": "borrowed", "actor": "x", "at": "2026-11-27T08:00:00Z"},
+                    {"action": "collected", "actor": "y", "at": "2026-11-27T09:00:00Z"},
+                ],
+            },
+        ],
+    )
+    alert = accepted(record)
+    assert [(o.type.value, o.value, o.tlp.value) for o in alert.observables] == [
+        ("ip", "203.0.113.5", "amber"),
+        ("other", "not-a-hash", "amber"),
+        ("other", "AS64500", "red"),
+    ]
+    [disk] = alert.evidence
+    assert [c.actor for c in disk.custody] == ["y"]
+    assert warned(record) == [
+        "observables[1].type: value is not 32 hexadecimal characters; kept as type 'other'",
+        "observables[2].tlp: read 'TLP:RED' as 'red'",
+        "observables[2].type: Input should be 'ip', 'domain', 'url', 'hash_md5', 'hash_sha1', "
+        "'hash_sha256', 'email', 'file', 'registry', 'user_agent' or 'other' (got 'asn'); "
+        "set to 'other'",
+        "observables[3]: dropped: value: String should have at least 1 character (got '')",
+        "evidence[0]: dropped: name: Field required",
+        "evidence[1].custody[0]: dropped: action: Input should be 'collected', 'transferred', "
+        "'analyzed', 'stored', 'returned', 'accessed', 'modified', 'deleted', 'preserved' or "
+        "'quarantined' (got 'borrowed')",
+    ]
 
 
 def test_unreadable_input_is_reported_not_raised() -> None:
@@ -164,10 +375,6 @@ def test_hostile_input_is_refused_per_record_never_raised() -> None:
     assert [str(e) for e in result.errors] == ["record 2 (line 2): invalid JSON: nested too deeply"]
     nan = json.dumps(minimal()).replace("}", ', "threat_score": NaN}')
     assert messages(nan) == ["record 1 (line 1): invalid JSON: NaN is not valid JSON"]
-    surrogate = json.dumps(minimal(title="x\ud800y"))
-    assert messages(surrogate) == [
-        "record 1 (line 1): title: contains an unpaired unicode surrogate escape (not valid text)"
-    ]
 
 
 def test_a_broken_pretty_printed_object_is_one_error_not_ndjson_noise() -> None:

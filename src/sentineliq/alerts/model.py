@@ -1,4 +1,7 @@
-"""The alert input format. Strict: unknown fields and wrong types are refused, never coerced."""
+"""The alert as stored. Strict: unknown fields and wrong types are refused, never coerced.
+
+What senders emit is first made to fit by alerts.normalize, which says what it changed.
+"""
 
 from __future__ import annotations
 
@@ -19,7 +22,7 @@ from pydantic import (
     model_validator,
 )
 
-from sentineliq.addresses import EmailAddress
+from sentineliq.addresses import AnyDomainEmail
 
 
 class Severity(StrEnum):
@@ -104,7 +107,7 @@ ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1
 
 _HEX = {"md5": 32, "sha1": 40, "sha256": 64}
 _ATTACK_ID = re.compile(r"^(?:T\d{4}(?:\.\d{3})?|TA\d{4})$")
-_HASH_OBSERVABLE_LENGTH = {
+HASH_OBSERVABLE_LENGTH = {
     ObservableType.HASH_MD5: 32,
     ObservableType.HASH_SHA1: 40,
     ObservableType.HASH_SHA256: 64,
@@ -127,7 +130,7 @@ class Observable(_Strict):
 
     @model_validator(mode="after")
     def _hash_shape(self) -> Observable:
-        length = _HASH_OBSERVABLE_LENGTH.get(self.type)
+        length = HASH_OBSERVABLE_LENGTH.get(self.type)
         if length is not None and not re.fullmatch(rf"[0-9a-fA-F]{{{length}}}", self.value):
             raise ValueError(f"value: a {self.type.value} must be {length} hexadecimal characters")
         return self
@@ -197,7 +200,7 @@ class Alert(_Strict):
         | None
     ) = None
     link: AnyHttpUrl | None = None
-    assignee_email: EmailAddress | None = None
+    assignee_email: AnyDomainEmail | None = None
     due_date: date | None = None
     module: Module = Module.AEGIS
     observables: list[Observable] = Field(default_factory=list, max_length=1000)

@@ -1,7 +1,8 @@
 """Reading alert batches: one JSON object, a JSON array, or NDJSON.
 
-Each record is validated on its own, so one bad record never sinks the batch; every refusal names
-the record, the field and the problem.
+Each record is read on its own, so one bad record never sinks the batch; every refusal names
+the record, the field and the problem, and every repair made to accept a record is a warning
+(see alerts.normalize).
 """
 
 from __future__ import annotations
@@ -11,9 +12,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from pydantic import ValidationError
-
 from sentineliq.alerts.model import Alert
+from sentineliq.alerts.normalize import IngestWarning, normalize_alert
 
 
 @dataclass(frozen=True)
@@ -36,6 +36,8 @@ class RecordError:
 class ParsedRecord:
     record: int
     alert: Alert
+    warnings: tuple[IngestWarning, ...] = ()
+    line: int | None = None
 
 
 @dataclass
@@ -50,28 +52,6 @@ class ParseResult:
     @property
     def total(self) -> int:
         return len(self.accepted) + self.refused_records
-
-
-def field_path(loc: tuple[int | str, ...]) -> str:
-    path = ""
-    for part in loc:
-        path += f"[{part}]" if isinstance(part, int) else (f".{part}" if path else str(part))
-    return path
-
-
-def validation_errors(exc: ValidationError, record: int, line: int | None) -> list[RecordError]:
-    errors = []
-    for error in exc.errors(include_url=False):
-        path = field_path(tuple(error["loc"]))
-        problem = str(error["msg"]).removeprefix("Value error, ")
-        # Cross-field validators report "<field>: <problem>" from the enclosing object.
-        head, sep, rest = problem.partition(": ")
-        if sep and head.isidentifier() and error["type"] == "value_error":
-            path, problem = (f"{path}.{head}" if path else head), rest
-        if error["type"] == "extra_forbidden":
-            problem = "unknown field"
-        errors.append(RecordError(record, path, problem, line))
-    return errors
 
 
 class _Unreadable(ValueError):
@@ -89,7 +69,8 @@ def _refuse_constant(name: str) -> Any:
 
 def _decode(text: str) -> Any:
     try:
-        return json.loads(text, parse_constant=_refuse_constant)
+        # strict=False: a raw control character inside a string is normalized later, not refused.
+        return json.loads(text, parse_constant=_refuse_constant, strict=False)
     except json.JSONDecodeError as exc:
         raise _Unreadable(f"invalid JSON: {exc.msg} at column {exc.colno}", exc.lineno) from None
     except ValueError as exc:  # NaN / Infinity
@@ -98,12 +79,24 @@ def _decode(text: str) -> Any:
         raise _Unreadable("invalid JSON: nested too deeply", None) from None
 
 
+def lines(text: str) -> list[str]:
+    """NDJSON lines: split on \\n (a \\r before it goes too) and nothing else.
+
+    str.splitlines() also cuts at U+2028, U+2029, U+0085, \\v, \\f and \\x1c-\\x1e, which are
+    legal inside JSON strings: a record holding one would be cut in two.
+    """
+    parts = text.split("\n")
+    if parts and parts[-1] == "":
+        parts.pop()
+    return [part.removesuffix("\r") for part in parts]
+
+
 def _is_single_document(text: str) -> bool:
     """Whether a text that failed to decode is one (broken) document rather than NDJSON.
 
     NDJSON's first record is complete on its first line; a pretty-printed object's is not.
     """
-    first = next((line for line in text.splitlines() if line.strip()), "")
+    first = next((line for line in lines(text) if line.strip()), "")
     try:
         _decode(first)
     except _Unreadable:
@@ -111,7 +104,7 @@ def _is_single_document(text: str) -> bool:
     return False
 
 
-def _records(text: str) -> Iterator[tuple[int, int | None, Any] | RecordError]:
+def read_records(text: str) -> Iterator[tuple[int, int | None, Any] | RecordError]:
     """Yield (record number, line, decoded JSON) or a RecordError for undecodable input."""
     text = text.removeprefix("\ufeff")  # a UTF-8 byte-order mark some tools write
     stripped = text.lstrip()
@@ -141,7 +134,7 @@ def _records(text: str) -> Iterator[tuple[int, int | None, Any] | RecordError]:
             return
     # Not a single document: NDJSON, one record per non-blank line.
     number = 0
-    for line_number, line in enumerate(text.splitlines(), start=1):
+    for line_number, line in enumerate(lines(text), start=1):
         if not line.strip():
             continue
         number += 1
@@ -151,22 +144,9 @@ def _records(text: str) -> Iterator[tuple[int, int | None, Any] | RecordError]:
             yield RecordError(number, "", exc.problem, line_number)
 
 
-def _lone_surrogates(value: Any, path: tuple[int | str, ...] = ()) -> Iterator[str]:
-    """Paths of strings holding unpaired UTF-16 surrogates (legal JSON escapes, not text)."""
-    if isinstance(value, str):
-        if any("\ud800" <= char <= "\udfff" for char in value):
-            yield field_path(path) or "record"
-    elif isinstance(value, dict):
-        for key, item in value.items():
-            yield from _lone_surrogates(item, (*path, key))
-    elif isinstance(value, list):
-        for index, item in enumerate(value):
-            yield from _lone_surrogates(item, (*path, index))
-
-
 def parse_alerts(text: str) -> ParseResult:
     result = ParseResult()
-    for item in _records(text):
+    for item in read_records(text):
         if isinstance(item, RecordError):
             result.errors.append(item)
             continue
@@ -177,16 +157,11 @@ def parse_alerts(text: str) -> ParseResult:
                 RecordError(number, "", f"must be a JSON object, not {kind}", line)
             )
             continue
-        broken = list(_lone_surrogates(value))
-        if broken:
-            problem = "contains an unpaired unicode surrogate escape (not valid text)"
-            result.errors.extend(RecordError(number, path, problem, line) for path in broken)
+        normalized = normalize_alert(value)
+        if normalized.alert is None:
+            result.errors.extend(
+                RecordError(number, r.field, r.problem, line) for r in normalized.refusals
+            )
             continue
-        try:
-            # JSON mode keeps strictness (no "5" -> 5) while still reading ISO dates and URLs.
-            alert = Alert.model_validate_json(json.dumps(value))
-        except ValidationError as exc:
-            result.errors.extend(validation_errors(exc, number, line))
-            continue
-        result.accepted.append(ParsedRecord(number, alert))
+        result.accepted.append(ParsedRecord(number, normalized.alert, normalized.warnings, line))
     return result
