@@ -14,6 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from sentineliq.alerts.model import Alert
+from sentineliq.alerts.normalize import IngestWarning
 from sentineliq.storage.audit import add_audit
 from sentineliq.storage.custody import ChainVerification, build_chain, genesis_hash
 from sentineliq.storage.custody import verify_custody_chain as _verify
@@ -52,6 +53,7 @@ class StoredAlert:
     alert: Alert  # rebuilt from the stored payload, equal to the one ingested
     evidence_ids: tuple[str, ...]  # in the alert's order; see verify_custody()
     tickets: tuple[TicketLinkRecord, ...]
+    warnings: tuple[IngestWarning, ...] = ()  # what ingest repaired to accept it
 
 
 @dataclass(frozen=True)
@@ -67,7 +69,12 @@ class AlertSummary:
 
 
 def _alert_rows(
-    alert_id: str, workspace_id: str, fingerprint: str, alert: Alert, now: datetime
+    alert_id: str,
+    workspace_id: str,
+    fingerprint: str,
+    alert: Alert,
+    now: datetime,
+    warnings: Sequence[IngestWarning],
 ) -> AlertRow:
     return AlertRow(
         id=alert_id,
@@ -90,6 +97,7 @@ def _alert_rows(
         tags=list(alert.tags),
         payload=alert.model_dump(mode="json"),
         created_at=now,
+        ingest_warnings=[warning.to_json() for warning in warnings],
     )
 
 
@@ -158,18 +166,33 @@ class AlertRepository:
         self._db = db
 
     def ingest(
-        self, workspace_id: str, alerts: Sequence[Alert], *, actor: str
+        self,
+        workspace_id: str,
+        alerts: Sequence[Alert],
+        *,
+        actor: str,
+        warnings: Sequence[Sequence[IngestWarning]] | None = None,
     ) -> list[IngestOutcome]:
         """Store `alerts` and queue their deliveries, all in ONE transaction.
 
+        `warnings`, if given, holds each alert's ingest warnings (same order), kept with it.
         An alert whose effective fingerprint the workspace already has is a duplicate: nothing
         is written for it and its outcome names the existing alert. Concurrent ingests of the
         same fingerprint are settled by the unique constraint; the loser reports a duplicate.
         Any other failure rolls the whole call back.
         """
+        if warnings is not None and len(warnings) != len(alerts):
+            raise ValueError("one list of warnings per alert")
         outcomes: list[IngestOutcome] = []
         with self._db.session() as session:
-            if session.get(WorkspaceRow, workspace_id) is None:
+            # A share lock held to commit: a provider being enabled meanwhile (backfill takes
+            # this row FOR UPDATE) either waits for these alerts or is seen by them.
+            found = session.scalar(
+                select(WorkspaceRow.id)
+                .where(WorkspaceRow.id == workspace_id)
+                .with_for_update(read=True)
+            )
+            if found is None:
                 raise NotFoundError(f"workspace {workspace_id} not found")
             providers = session.scalars(
                 select(TicketProviderRow.provider)
@@ -179,8 +202,11 @@ class AlertRepository:
                 )
                 .order_by(TicketProviderRow.provider)
             ).all()
-            for alert in alerts:
-                outcomes.append(self._ingest_one(session, workspace_id, alert, providers, actor))
+            for index, alert in enumerate(alerts):
+                repaired = warnings[index] if warnings is not None else ()
+                outcomes.append(
+                    self._ingest_one(session, workspace_id, alert, repaired, providers, actor)
+                )
         return outcomes
 
     def _ingest_one(
@@ -188,6 +214,7 @@ class AlertRepository:
         session: Session,
         workspace_id: str,
         alert: Alert,
+        warnings: Sequence[IngestWarning],
         providers: Sequence[str],
         actor: str,
     ) -> IngestOutcome:
@@ -200,7 +227,9 @@ class AlertRepository:
         try:
             # Only the alert row can collide; the savepoint keeps the rest of the batch alive.
             with session.begin_nested():
-                session.add(_alert_rows(alert_id, workspace_id, fingerprint, alert, now))
+                session.add(
+                    _alert_rows(alert_id, workspace_id, fingerprint, alert, now, warnings)
+                )
         except IntegrityError:
             existing = _existing_alert_id(session, workspace_id, fingerprint)
             if existing is None:
@@ -219,6 +248,7 @@ class AlertRepository:
                 "severity": alert.severity.value,
                 "source": alert.source,
                 "providers": list(providers),
+                "warnings": len(warnings),
             },
             at=now,
         )
@@ -256,6 +286,7 @@ class AlertRepository:
                 alert=Alert.model_validate_json(json.dumps(row.payload)),
                 evidence_ids=tuple(evidence_ids),
                 tickets=tuple(link_record(link) for link in links),
+                warnings=tuple(IngestWarning.from_json(w) for w in row.ingest_warnings or ()),
             )
 
     def list_for_workspace(self, workspace_id: str, *, limit: int = 100) -> list[AlertSummary]:

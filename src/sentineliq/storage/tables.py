@@ -117,6 +117,10 @@ class AlertRow(Base):
     # The full validated alert (model_dump(mode="json")), so the ticket can be rebuilt exactly.
     payload: Mapped[dict[str, Any]] = mapped_column(PortableJSON)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # What ingest repaired to accept the alert, as [{"field": ..., "message": ...}].
+    ingest_warnings: Mapped[list[dict[str, str]]] = mapped_column(
+        PortableJSON, server_default=text("'[]'")
+    )
 
 
 class AlertObservableRow(Base):
