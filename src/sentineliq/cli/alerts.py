@@ -13,7 +13,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from sentineliq.alerts import Alert
 from sentineliq.cli.common import CLI_ACTOR, JsonOption, WorkspaceOption, open_app
 from sentineliq.cli.output import ExitCode, console, errors, fail, print_json
-from sentineliq.services.ingest import IngestReport, ingest_text
+from sentineliq.services.ingest import IngestReport, ingest_text, no_delivery_warning
 
 app = typer.Typer(help="Alerts: ingest them, and they are queued for delivery.")
 
@@ -83,18 +83,23 @@ def ingest(
 
 
 def _report(report: IngestReport, as_json: bool) -> None:
+    stranded = no_delivery_warning(report.without_delivery)
     if as_json:
         print_json(
             {
                 "accepted": report.accepted,
                 "duplicates": report.duplicates,
                 "refused": report.refused,
+                "without_delivery": report.without_delivery,
+                "warnings": [stranded] if stranded else [],
                 "records": [
                     {
                         "record": o.record,
                         "status": o.outcome.status,
                         "alert_id": o.outcome.alert_id,
                         "deliveries": o.outcome.deliveries,
+                        "without_delivery": o.without_delivery,
+                        "warnings": [w.to_json() for w in o.warnings],
                     }
                     for o in report.outcomes
                 ],
@@ -107,14 +112,23 @@ def _report(report: IngestReport, as_json: bool) -> None:
         return
     for error in report.errors:
         errors.print(f"[red]refused[/red] {escape(str(error))}", markup=True)
-    queued = sum(o.outcome.deliveries for o in report.outcomes)
-    if report.accepted and not queued:
+    for outcome in report.outcomes:
+        where = f"record {outcome.record}" + (
+            f" (line {outcome.line})" if outcome.line is not None else ""
+        )
+        for warning in outcome.warnings:
+            errors.print(f"[yellow]repaired[/yellow] {escape(f'{where}: {warning}')}", markup=True)
+    if stranded:
         errors.print(
-            "[yellow]warning:[/yellow] the workspace has no enabled ticket provider: the alerts "
-            "are stored but no tickets will be filed (sentineliq provider configure jira ...)",
+            f"[yellow]warning:[/yellow] {escape(stranded)}: sentineliq provider configure jira "
+            "..., or sentineliq provider enable jira --workspace ...",
             markup=True,
         )
+    queued = sum(o.outcome.deliveries for o in report.outcomes)
+    warned = sum(1 for o in report.outcomes if o.warnings)
     console.print(
         f"accepted {report.accepted}, duplicates {report.duplicates}, refused {report.refused}; "
         f"{queued} deliveries queued"
+        + (f"; {warned} repaired with warnings" if warned else "")
+        + (f"; {report.without_delivery} without a delivery" if report.without_delivery else "")
     )

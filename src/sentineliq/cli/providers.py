@@ -13,6 +13,8 @@ from sentineliq.cli.common import CLI_ACTOR, JsonOption, WorkspaceOption, open_a
 from sentineliq.cli.output import ExitCode, console, fail, print_json
 from sentineliq.providers import registry
 from sentineliq.services import providers as provider_service
+from sentineliq.services.backfill import enable_provider
+from sentineliq.storage.backfill import DEFAULT_BACKFILL_HOURS
 from sentineliq.storage.crypto import MASK
 from sentineliq.storage.providers import ProviderRepository
 
@@ -187,9 +189,46 @@ def _set_enabled(provider: str, workspace: str, enabled: bool) -> None:
 
 
 @app.command("enable")
-def enable(provider: ProviderArgument, workspace: WorkspaceOption) -> None:
-    """Switch a provider on: new alerts get tickets."""
-    _set_enabled(provider, workspace, True)
+def enable(
+    provider: ProviderArgument,
+    workspace: WorkspaceOption,
+    backfill_hours: Annotated[
+        int,
+        typer.Option(
+            min=0,
+            max=720,
+            help="Queue deliveries for alerts received in this many hours that have none for "
+            "this provider (e.g. stored while no provider was enabled).",
+        ),
+    ] = DEFAULT_BACKFILL_HOURS,
+    no_backfill: Annotated[
+        bool, typer.Option("--no-backfill", help="Do not backfill; only new alerts get tickets.")
+    ] = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Switch a provider on: new alerts get tickets, and recent ones that missed it too."""
+    _known(provider)
+    hours = 0 if no_backfill else backfill_hours
+    with open_app() as context:
+        ws = context.workspace(workspace)
+        result = enable_provider(context, ws.id, provider, actor=CLI_ACTOR, backfill_hours=hours)
+    backfilled = result.backfill.created if result.backfill is not None else 0
+    if as_json:
+        print_json(
+            {
+                "provider": provider,
+                "enabled": result.record.is_enabled,
+                "backfill_hours": hours,
+                "backfilled": backfilled,
+            }
+        )
+        return
+    console.print(f"{provider} enabled for {escape(ws.name)!r}")
+    if hours:
+        console.print(
+            f"backfilled {backfilled} deliver{'y' if backfilled == 1 else 'ies'} for alerts of "
+            f"the last {hours} h that had none for {provider}"
+        )
 
 
 @app.command("disable")

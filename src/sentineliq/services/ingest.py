@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from sentineliq.alerts.normalize import IngestWarning
 from sentineliq.alerts.parse import ParseResult, RecordError, parse_alerts
 from sentineliq.services.context import AppContext
 from sentineliq.storage.alerts import AlertRepository, IngestOutcome
@@ -14,6 +15,13 @@ from sentineliq.storage.alerts import AlertRepository, IngestOutcome
 class RecordOutcome:
     record: int
     outcome: IngestOutcome
+    warnings: tuple[IngestWarning, ...] = ()
+    line: int | None = None
+
+    @property
+    def without_delivery(self) -> bool:
+        """Stored, but queued for no provider: none was enabled (see provider enable)."""
+        return self.outcome.status == "accepted" and self.outcome.deliveries == 0
 
 
 @dataclass
@@ -29,6 +37,23 @@ class IngestReport:
     @property
     def duplicates(self) -> int:
         return sum(1 for o in self.outcomes if o.outcome.status == "duplicate")
+
+    @property
+    def without_delivery(self) -> int:
+        return sum(1 for o in self.outcomes if o.without_delivery)
+
+
+NO_DELIVERY_WARNING = (
+    "{count} stored without a delivery: the workspace has no enabled ticket provider, so no "
+    "ticket will be filed for them until one is enabled (enabling backfills the alerts of the "
+    "last 24 hours by default)"
+)
+
+
+def no_delivery_warning(count: int) -> str | None:
+    if not count:
+        return None
+    return NO_DELIVERY_WARNING.format(count="1 alert was" if count == 1 else f"{count} alerts were")
 
 
 ProgressCallback = Callable[[int, int], None]  # (stored so far, total to store)
@@ -51,9 +76,14 @@ def ingest_text(
     total = len(parsed.accepted)
     for start in range(0, total, chunk_size):
         chunk = parsed.accepted[start : start + chunk_size]
-        outcomes = alerts.ingest(workspace_id, [record.alert for record in chunk], actor=actor)
+        outcomes = alerts.ingest(
+            workspace_id,
+            [record.alert for record in chunk],
+            actor=actor,
+            warnings=[record.warnings for record in chunk],
+        )
         report.outcomes.extend(
-            RecordOutcome(record.record, outcome)
+            RecordOutcome(record.record, outcome, record.warnings, record.line)
             for record, outcome in zip(chunk, outcomes, strict=True)
         )
         if on_progress is not None:

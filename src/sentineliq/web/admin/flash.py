@@ -27,4 +27,15 @@ MESSAGES = {
 
 
 def flash_from(request: Request) -> Flash | None:
-    return MESSAGES.get(request.query_params.get("done", ""))
+    code = request.query_params.get("done", "")
+    if code == "backfilled":  # the one message with a number: parsed as one, never echoed
+        count = request.query_params.get("count", "")
+        if count.isascii() and count.isdigit() and len(count) <= 9:
+            alerts = (
+                "1 recent alert without a ticket was"
+                if int(count) == 1
+                else (f"{int(count)} recent alerts without a ticket were")
+            )
+            text = f"Jira is enabled: new alerts will be filed as issues, and {alerts} queued."
+            return Flash("success", text)
+    return MESSAGES.get(code)

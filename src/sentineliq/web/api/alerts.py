@@ -10,6 +10,7 @@ from starlette.concurrency import run_in_threadpool
 
 from sentineliq import metrics
 from sentineliq.alerts.parse import parse_alerts
+from sentineliq.services.ingest import no_delivery_warning
 from sentineliq.storage.alerts import AlertRepository
 from sentineliq.storage.deliveries import DeliveryRepository
 from sentineliq.storage.errors import NotFoundError
@@ -17,6 +18,7 @@ from sentineliq.web.api.auth import Ingester, Viewer
 from sentineliq.web.api.models import (
     AlertOut,
     DeliveryOut,
+    FieldWarning,
     IngestResult,
     IngestTotals,
     RecordResult,
@@ -77,9 +79,10 @@ async def _read_text(request: Request) -> str:
     summary="Ingest alerts",
     description=(
         "Stores each valid alert and queues its delivery to the workspace's enabled providers. "
-        "Answers per record: accepted, duplicate (the workspace has it already) or refused with "
-        "field errors. 200 when no record was refused, 207 when some were; 400 when the body "
-        "could not be read at all."
+        "Answers per record: accepted (with warnings naming what was repaired, and "
+        "`without_delivery` when no provider is enabled), duplicate (the workspace has it "
+        "already) or refused with field errors. 200 when no record was refused, 207 when some "
+        "were; 400 when the body could not be read at all."
     ),
     response_model=IngestResult,
     responses={207: {"model": IngestResult, "description": "Some records were refused."}},
@@ -106,7 +109,10 @@ def _ingest(caller: Ingester, text: str) -> tuple[IngestResult, bool]:
         raise ApiProblem(413, f"at most {MAX_RECORDS} alerts per request")
     outcomes = (
         AlertRepository(caller.app.db).ingest(
-            caller.workspace_id, [record.alert for record in parsed.accepted], actor=caller.actor
+            caller.workspace_id,
+            [record.alert for record in parsed.accepted],
+            actor=caller.actor,
+            warnings=[record.warnings for record in parsed.accepted],
         )
         if parsed.accepted
         else []
@@ -114,7 +120,12 @@ def _ingest(caller: Ingester, text: str) -> tuple[IngestResult, bool]:
     results: dict[int, RecordResult] = {}
     for record, outcome in zip(parsed.accepted, outcomes, strict=True):
         results[record.record] = RecordResult(
-            record=record.record, status=outcome.status, alert_id=outcome.alert_id
+            record=record.record,
+            status=outcome.status,
+            alert_id=outcome.alert_id,
+            warnings=[FieldWarning(field=w.field, message=w.message) for w in record.warnings],
+            deliveries=outcome.deliveries,
+            without_delivery=outcome.status == "accepted" and outcome.deliveries == 0,
         )
         if outcome.status == "accepted":
             metrics.ALERTS_INGESTED.labels(record.alert.module.value).inc()
@@ -130,6 +141,7 @@ def _ingest(caller: Ingester, text: str) -> tuple[IngestResult, bool]:
         duplicate=sum(1 for r in ordered if r.status == "duplicate"),
         refused=sum(1 for r in ordered if r.status == "refused"),
     )
+    stranded = sum(1 for r in ordered if r.without_delivery)
     if totals.accepted:
         caller.audit(
             "api.alerts.ingested",
@@ -137,8 +149,16 @@ def _ingest(caller: Ingester, text: str) -> tuple[IngestResult, bool]:
             accepted=totals.accepted,
             duplicate=totals.duplicate,
             refused=totals.refused,
+            without_delivery=stranded,
         )
-    return IngestResult(results=ordered, totals=totals), totals.refused > 0
+    warning = no_delivery_warning(stranded)
+    result = IngestResult(
+        results=ordered,
+        totals=totals,
+        without_delivery=stranded,
+        warnings=[warning] if warning else [],
+    )
+    return result, totals.refused > 0
 
 
 def _deliveries_of(caller: Viewer, alert_id: str) -> list[DeliveryOut]:
@@ -167,6 +187,7 @@ def get_alert(alert_id: AlertId, caller: Viewer) -> AlertOut:
         fingerprint=stored.fingerprint,
         created_at=stored.created_at,
         alert=stored.alert.model_dump(mode="json"),
+        warnings=[FieldWarning(field=w.field, message=w.message) for w in stored.warnings],
         tickets=[
             TicketLinkOut(
                 provider=t.provider, issue_key=t.issue_key, url=t.url, created_at=t.created_at

@@ -18,6 +18,11 @@ class StrictInput(BaseModel):
 # --- alerts ---------------------------------------------------------------------------------------
 
 
+class FieldWarning(BaseModel):
+    field: str = Field(description='Dotted path of the field, e.g. "tags[2]".')
+    message: str = Field(description="What was done to the value to accept the record.")
+
+
 class RecordResult(BaseModel):
     record: int = Field(description="1-based position of the record in the request.")
     status: Literal["accepted", "duplicate", "refused"]
@@ -25,6 +30,18 @@ class RecordResult(BaseModel):
         default=None, description="The stored alert (the existing one for a duplicate)."
     )
     errors: list[FieldError] = Field(default_factory=list)
+    warnings: list[FieldWarning] = Field(
+        default_factory=list,
+        description="What was repaired to accept the record (null, empty or over-long values, "
+        "odd characters, unknown fields, invalid optional values); kept with the alert.",
+    )
+    deliveries: int = Field(
+        default=0, description="Deliveries queued for this record (one per enabled provider)."
+    )
+    without_delivery: bool = Field(
+        default=False,
+        description="Stored, but no ticket will be filed until a provider is enabled.",
+    )
 
 
 class IngestTotals(BaseModel):
@@ -37,6 +54,13 @@ class IngestTotals(BaseModel):
 class IngestResult(BaseModel):
     results: list[RecordResult]
     totals: IngestTotals
+    without_delivery: int = Field(
+        default=0,
+        description="Accepted alerts queued for no provider (none is enabled in the workspace).",
+    )
+    warnings: list[str] = Field(
+        default_factory=list, description="Warnings about the request as a whole."
+    )
 
 
 class TicketLinkOut(BaseModel):
@@ -86,6 +110,9 @@ class AlertOut(BaseModel):
     fingerprint: str
     created_at: datetime
     alert: dict[str, Any] = Field(description="The alert as ingested (normalised).")
+    warnings: list[FieldWarning] = Field(
+        default_factory=list, description="What ingest repaired in the alert to accept it."
+    )
     tickets: list[TicketLinkOut]
     deliveries: list[DeliveryOut]
 
@@ -104,6 +131,21 @@ class ProviderOut(BaseModel):
     paused_reason: str | None
     created_at: datetime
     updated_at: datetime
+
+
+class EnableIn(StrictInput):
+    backfill_hours: int = Field(
+        default=24,
+        ge=0,
+        le=720,
+        description="Queue a delivery for every alert received in this many hours that has "
+        "none for this provider (alerts stored while it was off); 0 for none.",
+    )
+
+
+class ProviderEnabledOut(ProviderOut):
+    backfill_hours: int
+    backfilled: int = Field(description="Deliveries the backfill queued.")
 
 
 class ProviderList(BaseModel):

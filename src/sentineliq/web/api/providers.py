@@ -13,6 +13,7 @@ from fastapi import APIRouter, Path, Response
 from sentineliq.providers import registry
 from sentineliq.providers.registry import ProviderSpec
 from sentineliq.services import providers as provider_service
+from sentineliq.services.backfill import enable_provider as enable_with_backfill
 from sentineliq.services.identity import audit_origin
 from sentineliq.services.providers import ProviderConfigError
 from sentineliq.storage.crypto import MASK
@@ -23,6 +24,8 @@ from sentineliq.web.api.models import (
     CheckOut,
     ConnectionReportOut,
     ConnectionTestIn,
+    EnableIn,
+    ProviderEnabledOut,
     ProviderList,
     ProviderOut,
     ProviderSettingsIn,
@@ -169,11 +172,36 @@ def _set_enabled(caller: Caller, name: str, enabled: bool) -> ProviderOut:
 
 @router.post(
     "/workspaces/{workspace_id}/providers/{name}/enable",
-    summary="Enable a provider",
-    response_model=ProviderOut,
+    summary="Enable a provider and backfill what it missed",
+    description=(
+        "Switches the provider on, then queues a delivery for every alert received in the last "
+        "`backfill_hours` (default 24; 0 for none) that has none for it, such as alerts stored "
+        "while no provider was enabled. Idempotent: an alert never gets a second delivery."
+    ),
+    response_model=ProviderEnabledOut,
 )
-def enable_provider(name: ProviderName, caller: ProviderManager) -> ProviderOut:
-    return _set_enabled(caller, name, True)
+def enable_provider(
+    name: ProviderName, caller: ProviderManager, body: EnableIn | None = None
+) -> ProviderEnabledOut:
+    _spec(name)
+    hours = (body or EnableIn()).backfill_hours
+    try:
+        enabled = enable_with_backfill(
+            caller.app, caller.workspace_id, name, actor=caller.actor, backfill_hours=hours
+        )
+    except NotFoundError:
+        raise _not_configured(name) from None
+    backfilled = enabled.backfill.created if enabled.backfill is not None else 0
+    caller.audit(
+        "api.provider.enabled",
+        target=f"provider:{name}",
+        provider=name,
+        backfill_hours=hours,
+        backfilled=backfilled,
+    )
+    return ProviderEnabledOut(
+        **_out(enabled.record).model_dump(), backfill_hours=hours, backfilled=backfilled
+    )
 
 
 @router.post(

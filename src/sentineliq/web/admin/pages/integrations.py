@@ -10,6 +10,7 @@ from starlette.datastructures import FormData
 
 from sentineliq.providers import registry
 from sentineliq.providers.base import ConnectionReport
+from sentineliq.services.backfill import enable_provider
 from sentineliq.services.identity import Permission, audit_origin
 from sentineliq.services.providers import (
     ProviderConfigError,
@@ -37,6 +38,7 @@ from sentineliq.web.admin.workspace import WorkspacePage, in_section
 router = APIRouter(include_in_schema=False)
 
 PROVIDER = "jira"
+BACKFILL_HOURS = 24
 Page = Annotated[WorkspacePage, in_section("integrations")]
 
 
@@ -176,8 +178,25 @@ def _require_configured(page: WorkspacePage) -> ProviderRecord:
 
 
 @router.post("/w/{workspace_id}/settings/integrations/jira/enable")
-def enable(page: Page, _posted: VerifiedForm) -> Response:
-    return _set_enabled(page, enabled=True)
+def enable(page: Page, posted: VerifiedForm) -> Response:
+    page.require(Permission.MANAGE_PROVIDERS)
+    _require_configured(page)
+    # An unchecked checkbox is simply absent from the form.
+    hours = BACKFILL_HOURS if posted.get("backfill") == "on" else 0
+    result = enable_provider(
+        page.app, page.workspace.id, PROVIDER, actor=page.actor, backfill_hours=hours
+    )
+    backfilled = result.backfill.created if result.backfill is not None else 0
+    page.audit(
+        "provider.enabled_in_panel",
+        f"provider:{PROVIDER}",
+        {"backfill_hours": hours, "backfilled": backfilled},
+    )
+    if not hours:
+        return _done(page, "enabled")
+    return RedirectResponse(
+        page.url(f"/settings/integrations?done=backfilled&count={backfilled}"), status_code=303
+    )
 
 
 @router.post("/w/{workspace_id}/settings/integrations/jira/disable")
