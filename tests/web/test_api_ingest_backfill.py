@@ -140,3 +140,31 @@ def test_enable_refuses_a_bad_backfill_window_naming_the_field(
             f"/api/v1/workspaces/{workspace.id}/providers/jira", headers=admin.headers
         ).json()
         assert still["enabled"] is False
+
+
+def test_creating_an_enabled_provider_backfills_too(
+    app_context: AppContext, people: Any, jira_settings: Callable[..., dict[str, Any]]
+) -> None:
+    workspace = people.workspace("SOC")
+    key = people.api_key(workspace.id)
+    admin = people.user("admin@soc.test", {workspace.id: Role.ADMIN})
+    base = f"/api/v1/workspaces/{workspace.id}"
+    with TestClient(create_app(app_context)) as http:
+        stored = http.post(
+            f"{base}/alerts", headers={"Authorization": f"Bearer {key}"}, json=ALERT
+        ).json()
+        assert stored["without_delivery"] == 1
+        alert_id = stored["results"][0]["alert_id"]
+        created = http.put(
+            f"{base}/providers/jira", headers=admin.headers, json={"config": jira_settings()}
+        )
+        assert created.status_code == 201, created.text
+        shown = http.get(f"{base}/alerts/{alert_id}", headers=admin.headers).json()
+        assert [(d["provider"], d["status"]) for d in shown["deliveries"]] == [("jira", "pending")]
+        # Saving it again (still enabled) is no new enable: nothing is queued twice.
+        again = http.put(
+            f"{base}/providers/jira", headers=admin.headers, json={"config": jira_settings()}
+        )
+        assert again.status_code == 200, again.text
+        shown = http.get(f"{base}/alerts/{alert_id}", headers=admin.headers).json()
+        assert len(shown["deliveries"]) == 1

@@ -12,6 +12,7 @@ from sentineliq.providers import registry
 from sentineliq.providers.base import ConnectionReport, TicketProvider
 from sentineliq.providers.jira.config import format_config_errors
 from sentineliq.services.context import AppContext
+from sentineliq.storage.backfill import DEFAULT_BACKFILL_HOURS, backfill_deliveries
 from sentineliq.storage.crypto import MASK
 from sentineliq.storage.errors import NotFoundError
 from sentineliq.storage.providers import ProviderRecord, ProviderRepository
@@ -49,12 +50,20 @@ def configure(
     stored = config.to_storage()
     if any(stored.get(name) == MASK for name in spec.secret_fields):
         check_secret_stays_bound(app, workspace_id, provider, stored)
+    repository = ProviderRepository(app.db, app.secrets)
+    before = repository.get(workspace_id, provider, decrypt=False) if enabled else None
     try:
-        return ProviderRepository(app.db, app.secrets).save(
+        record = repository.save(
             workspace_id, provider, config.to_storage(), spec.secret_fields, enabled, actor=actor
         )
     except ValueError as exc:  # e.g. a masked secret sent back with none stored
         raise ProviderConfigError(provider, [str(exc)]) from None
+    if enabled and (before is None or not before.is_enabled):
+        # Switched on by this save: queue what it missed, as `provider enable` does.
+        backfill_deliveries(
+            app.db, workspace_id, provider, hours=DEFAULT_BACKFILL_HOURS, actor=actor
+        )
+    return record
 
 
 def check_secret_stays_bound(

@@ -227,9 +227,7 @@ class AlertRepository:
         try:
             # Only the alert row can collide; the savepoint keeps the rest of the batch alive.
             with session.begin_nested():
-                session.add(
-                    _alert_rows(alert_id, workspace_id, fingerprint, alert, now, warnings)
-                )
+                session.add(_alert_rows(alert_id, workspace_id, fingerprint, alert, now, warnings))
         except IntegrityError:
             existing = _existing_alert_id(session, workspace_id, fingerprint)
             if existing is None:
