@@ -32,8 +32,9 @@ def test_field_option_fills_required_fields(cli: Cli, sandbox: JiraSandbox) -> N
     assert tested.returncode != 0
     checks = {c["name"]: c for c in json.loads(tested.stdout)["checks"]}
     assert not checks["required fields"]["ok"]
-    assert "Team (customfield_10060), allowed: Blue Team, Red Team" in (
-        checks["required fields"]["detail"]
+    assert (
+        "Team (customfield_10060), allowed: Blue Team, Red Team"
+        in (checks["required fields"]["detail"])
     )
 
     code, _, err = configure(

@@ -23,8 +23,10 @@ def test_required_field_pauses_then_a_field_value_resumes(pipeline: Pipeline) ->
     provider = ProviderRepository(pipeline.app.db, pipeline.app.secrets).get(
         pipeline.workspace_id, "jira", decrypt=False
     )
-    assert provider is not None and provider.is_paused
-    assert provider.paused_reason is not None and "Team" in provider.paused_reason
+    assert provider is not None
+    assert provider.is_paused
+    assert provider.paused_reason is not None
+    assert "Team" in provider.paused_reason
     views = pipeline.deliveries()
     assert {v.status for v in views} == {DeliveryStatus.PENDING}
     assert all(v.provider_paused_reason for v in views)

@@ -178,7 +178,8 @@ def test_jira_refusing_the_value_of_a_required_field_is_classified_required(
         field_errors={TEAM_FIELD: "Option value 'Blue Team' is not valid"},
     )
     found = provider._required_refusal(refused, screen)
-    assert found is not None and found.kind is ErrorKind.REQUIRED_FIELD
+    assert found is not None
+    assert found.kind is ErrorKind.REQUIRED_FIELD
     optional = ProviderError(
         ErrorKind.VALIDATION, "refused", status=400, field_errors={"customfield_10051": "bad"}
     )
@@ -209,9 +210,11 @@ def test_gateway_base_url_calls_the_gateway_and_links_to_the_site(
     ticket = provider.create_ticket(draft(), idempotency_key="g1")
     assert ticket.url == f"{sandbox.url}/browse/{ticket.key}"
     rest = [r for r in sandbox.requests() if "/rest/" in r.path]
-    assert rest and all(r.path.startswith("/ex/jira/") for r in rest)
+    assert rest
+    assert all(r.path.startswith("/ex/jira/") for r in rest)
     found = provider.find_existing("g1")
-    assert found is not None and found.url == ticket.url
+    assert found is not None
+    assert found.url == ticket.url
 
 
 def test_gateway_with_a_configured_site_url(make_provider: Make, sandbox: Any) -> None:

@@ -44,7 +44,7 @@ def _field_values(values: list[str] | None) -> dict[str, str | list[str]]:
         name, sep, given = value.partition("=")
         name, given = name.strip(), given.strip()
         if not sep or not name or not given:
-            fail(f"--field: expected NAME=VALUE, e.g. \"Team=Blue Team\", got {value!r}")
+            fail(f'--field: expected NAME=VALUE, e.g. "Team=Blue Team", got {value!r}')
         if name in out:
             before = out[name]
             out[name] = [*(before if isinstance(before, list) else [before]), given]
@@ -82,7 +82,7 @@ def configure(
         list[str] | None,
         typer.Option(
             "--field",
-            help='Give a Jira field (name or id) a fixed value on every issue, e.g. --field '
+            help="Give a Jira field (name or id) a fixed value on every issue, e.g. --field "
             '"Team=Blue Team"; repeat a name for several values.',
         ),
     ] = None,
