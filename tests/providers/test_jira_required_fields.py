@@ -184,6 +184,17 @@ def test_jira_refusing_the_value_of_a_required_field_is_classified_required(
         ErrorKind.VALIDATION, "refused", status=400, field_errors={"customfield_10051": "bad"}
     )
     assert provider._required_refusal(optional, screen) is None
+    # Jira refusing SentinelIQ's own summary is this alert's problem, not a missing setting.
+    summary = ProviderError(
+        ErrorKind.VALIDATION, "refused", status=400, field_errors={"summary": "too long"}
+    )
+    assert provider._required_refusal(summary, screen) is None
+    in_messages = ProviderError(
+        ErrorKind.VALIDATION, "Jira refused the request: Field 'components' is required", status=400
+    )
+    found = provider._required_refusal(in_messages, screen)
+    assert found is not None
+    assert found.field_errors == {"components": "Field 'components' is required"}
 
 
 def test_optional_refused_field_is_still_degraded(make_provider: Make, sandbox: Any) -> None:

@@ -26,6 +26,7 @@ from sentineliq.providers.base import (
 from sentineliq.providers.jira.client import JiraClient
 from sentineliq.providers.jira.config import JiraConfig
 from sentineliq.providers.jira.fieldvalues import (
+    ALWAYS_FILLED,
     StaticValues,
     is_mandatory,
     required_summary,
@@ -67,6 +68,8 @@ _TRANSIENT = frozenset(
 )
 # Jira's wording for a missing required field: "Team is required." / "Field 'x' is required".
 _IS_REQUIRED = re.compile(r"\bis required\b", re.IGNORECASE)
+_OWN_VALUES = ALWAYS_FILLED | {"priority"}
+_FIELD_REQUIRED = re.compile(r"Field '([\w.-]+)' is required")
 _HOW_TO_SET = (
     "set a value for it in the Jira settings' field values (panel: Settings > Integrations > "
     'Jira; CLI: sentineliq provider configure jira --field "Name=value"; API: field_values) or '
@@ -320,11 +323,15 @@ class JiraProvider:
 
         A required field is never "degraded" away: without it no create can succeed.
         """
-        if error.kind is not ErrorKind.VALIDATION or not error.field_errors:
+        if error.kind is not ErrorKind.VALIDATION:
             return None
+        refused = dict(error.field_errors)
+        # Some refusals name the field only in errorMessages: "Field 'priority' is required".
+        for field_id in _FIELD_REQUIRED.findall(error.message):
+            refused.setdefault(field_id, f"Field '{field_id}' is required")
         fresh: CreateScreen | None = None
         hits: list[tuple[str, str]] = []
-        for field_id, message in sorted(error.field_errors.items()):
+        for field_id, message in sorted(refused.items()):
             meta = screen.fields.get(field_id)
             if meta is None and fresh is None:
                 # A field our cached screen does not know: the screen changed, read it again.
@@ -335,7 +342,14 @@ class JiraProvider:
                     fresh = screen
             if meta is None and fresh is not None:
                 meta = fresh.fields.get(field_id)
-            if (meta is not None and is_mandatory(meta)) or _IS_REQUIRED.search(message):
+            if field_id in _OWN_VALUES:
+                # SentinelIQ's own value for this alert was refused, not a missing setting.
+                required = bool(_IS_REQUIRED.search(message))
+            else:
+                required = (meta is not None and is_mandatory(meta)) or bool(
+                    _IS_REQUIRED.search(message)
+                )
+            if required:
                 name = f"{meta.name} ({field_id})" if meta is not None else field_id
                 hits.append((name, message))
         if not hits:
@@ -345,7 +359,7 @@ class JiraProvider:
             ErrorKind.REQUIRED_FIELD,
             f"Jira refused a required field of {screen.where} ({named}); {_HOW_TO_SET}",
             status=error.status,
-            field_errors=error.field_errors,
+            field_errors=refused,
         )
 
     def _static(self, screen: CreateScreen) -> StaticValues:
