@@ -319,7 +319,15 @@ def test_rate_limited_user_search_is_raised_not_swallowed(
 
 # --- test_connection ----------------------------------------------------------------------------
 
-NAMES = ["credentials", "project", "issue type", "priority scheme", "assignee lookup"]
+NAMES = [
+    "credentials",
+    "site",
+    "project",
+    "issue type",
+    "priority scheme",
+    "required fields",
+    "assignee lookup",
+]
 
 
 def test_connection_all_pass(make_provider: Make) -> None:
@@ -369,7 +377,7 @@ def test_connection_wrong_issue_type(make_provider: Make) -> None:
 
 def test_connection_missing_priorities_are_named(make_provider: Make) -> None:
     report = make_provider(priority_map={"urgent": "Blocker"}).test_connection()
-    check = report.checks[3]
+    check = report.checks[4]
     assert (check.name, check.ok) == ("priority scheme", False)
     assert "Blocker (for urgent)" in check.detail
 
@@ -394,7 +402,7 @@ def test_connection_without_browse_users_permission(make_provider: Make, sandbox
 def test_connection_readonly_account(make_provider: Make) -> None:
     report = make_provider(email=READONLY_EMAIL, api_token=READONLY_TOKEN).test_connection()
     assert report.checks[0].ok
-    check = report.checks[2]
+    check = report.checks[3]
     assert (check.name, check.ok) == ("issue type", False)
     assert "Create issues permission" in check.detail
 

@@ -39,6 +39,22 @@ def _pairs(values: list[str] | None, option: str) -> dict[str, str]:
     return pairs
 
 
+def _field_values(values: list[str] | None) -> dict[str, str | list[str]]:
+    """--field NAME=VALUE, repeatable; a name given twice collects a list (multi-selects)."""
+    out: dict[str, str | list[str]] = {}
+    for value in values or []:
+        name, sep, given = value.partition("=")
+        name, given = name.strip(), given.strip()
+        if not sep or not name or not given:
+            fail(f'--field: expected NAME=VALUE, e.g. "Team=Blue Team", got {value!r}')
+        if name in out:
+            before = out[name]
+            out[name] = [*(before if isinstance(before, list) else [before]), given]
+        else:
+            out[name] = given
+    return out
+
+
 @app.command("configure")
 def configure(
     provider: ProviderArgument,
@@ -62,6 +78,21 @@ def configure(
         list[str] | None,
         typer.Option(
             help="Map a custom field to an alert attribute: customfield_10050=threat_score."
+        ),
+    ] = None,
+    field: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--field",
+            help="Give a Jira field (name or id) a fixed value on every issue, e.g. --field "
+            '"Team=Blue Team"; repeat a name for several values.',
+        ),
+    ] = None,
+    site_url: Annotated[
+        str | None,
+        typer.Option(
+            help="The site issue links use when --base-url is the scoped-token gateway "
+            "https://api.atlassian.com/ex/jira/{cloudId} (default: Jira's server info)."
         ),
     ] = None,
     timeout: Annotated[float, typer.Option(help="HTTP timeout in seconds.")] = 15.0,
@@ -98,6 +129,10 @@ def configure(
             raw["priority_map"] = _pairs(priority, "--priority")
         if custom_field:
             raw["custom_fields"] = _pairs(custom_field, "--custom-field")
+        if field:
+            raw["field_values"] = _field_values(field)
+        if site_url:
+            raw["site_url"] = site_url
         if token == MASK:
             raw = _with_stored_token(context, ws.id, provider, raw)
         record = provider_service.configure(

@@ -7,6 +7,7 @@ never echo input values (`hide_input_in_errors`), so a malformed token cannot le
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Mapping
 from typing import Annotated, Any, ClassVar, Literal, cast, get_args
@@ -17,11 +18,13 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    PlainValidator,
     PrivateAttr,
     SecretStr,
     StringConstraints,
     ValidationError,
     ValidationInfo,
+    WithJsonSchema,
     field_validator,
     model_validator,
 )
@@ -56,6 +59,16 @@ DEFAULT_PRIORITY_MAP: Mapping[str, str] = {
 }
 
 _PROJECT_KEY = re.compile(r"^[A-Z][A-Z0-9_]{1,9}$")
+# Scoped API tokens only work through Atlassian's gateway: https://api.atlassian.com/ex/jira/{cloudId}
+GATEWAY_HOST = "api.atlassian.com"
+_GATEWAY_PATH = re.compile(
+    r"^/ex/jira/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.IGNORECASE
+)
+# Fields a static value may not set: SentinelIQ fills them from each alert (or the project/type).
+RESERVED_FIELD_VALUES = frozenset(
+    {"project", "issuetype", "summary", "description", "priority", "assignee"}
+)
+FIELD_VALUE_MAX = 1000
 _CUSTOM_FIELD_ID = re.compile(r"^customfield_\d{1,10}$")
 
 JiraName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=255)]
@@ -72,12 +85,104 @@ def _field_ref(value: str) -> str:
 FieldRef = Annotated[JiraName, AfterValidator(_field_ref)]
 
 
+def _value_text(value: object) -> str:
+    if not isinstance(value, str):
+        raise PydanticCustomError("field_value", "must be a text, a number or a list of texts")
+    text = value.strip()
+    if not text:
+        raise PydanticCustomError("field_value", "must not be empty")
+    if len(text) > FIELD_VALUE_MAX:
+        raise PydanticCustomError(
+            "field_value", f"is too long (at most {FIELD_VALUE_MAX} characters)"
+        )
+    return text
+
+
+def _field_value(value: object) -> str | int | float | list[str]:
+    if isinstance(value, bool):
+        raise PydanticCustomError("field_value", "must be a text, a number or a list of texts")
+    if isinstance(value, int | float):
+        if isinstance(value, float) and not math.isfinite(value):
+            raise PydanticCustomError("field_value", "must be a finite number")
+        return value
+    if isinstance(value, list | tuple):
+        if not value:
+            raise PydanticCustomError("field_value", "must not be an empty list")
+        return [_value_text(item) for item in value]
+    return _value_text(value)
+
+
+# A static field value as typed: text, a number, or several texts (multi-selects, components).
+FieldValue = Annotated[
+    str | int | float | list[str],
+    PlainValidator(_field_value),
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "string", "minLength": 1, "maxLength": FIELD_VALUE_MAX},
+                {"type": "number"},
+                {"type": "array", "items": {"type": "string"}, "minItems": 1},
+            ]
+        }
+    ),
+]
+
+
+def is_gateway_url(url: str) -> bool:
+    """True for a URL whose path is the gateway's /ex/jira/{cloudId} (on any host: the sandbox)."""
+    return bool(_GATEWAY_PATH.match(urlsplit(url).path))
+
+
 def _default_priorities() -> dict[NeutralPriority, str]:
     return cast(dict[NeutralPriority, str], dict(DEFAULT_PRIORITY_MAP))
 
 
 def _url_error(message: str) -> PydanticCustomError:
     return PydanticCustomError("base_url", message)
+
+
+def _check_url(value: str, *, allow: bool, gateway_ok: bool) -> str:
+    try:
+        parts = urlsplit(value.strip())
+        port = parts.port
+    except ValueError as exc:
+        raise _url_error("is not a valid URL") from exc
+    scheme = parts.scheme.lower()
+    if scheme != "https" and not (allow and scheme == "http"):
+        raise _url_error("must use https")
+    if parts.username is not None or parts.password is not None:
+        raise _url_error(
+            "must not contain a user name or password; use the email and api_token fields"
+        )
+    host = (parts.hostname or "").rstrip(".")
+    if not host:
+        raise _url_error("must name a host, e.g. https://your-site.atlassian.net")
+    if parts.query or parts.fragment:
+        raise _url_error("must not contain a query or fragment")
+    path = parts.path.rstrip("/")
+    gateway = host.lower() == GATEWAY_HOST
+    if gateway and not (gateway_ok and _GATEWAY_PATH.match(path)):
+        raise _url_error(
+            f"on {GATEWAY_HOST} must be https://{GATEWAY_HOST}/ex/jira/{{cloudId}} with the "
+            "site's cloud id (a UUID)"
+            if gateway_ok
+            else "must be the Jira site, e.g. https://your-site.atlassian.net, not the gateway"
+        )
+    try:
+        # Atlassian's own gateway is a fixed public host: no DNS look-up at validation (the
+        # connect-time guard still checks every address).
+        check_host(host, port, allow_private=allow, resolve_names=not gateway)
+    except UnsafeTargetError as exc:
+        hint = (
+            "this is never allowed"
+            if exc.always_refused
+            else "set SENTINELIQ_ALLOW_PRIVATE_TARGETS=1 to allow it"
+        )
+        raise _url_error(f"{exc.reason}; {hint}") from None
+    netloc = f"[{host}]" if ":" in host else host
+    if port is not None:
+        netloc = f"{netloc}:{port}"
+    return urlunsplit((scheme, netloc.lower() if gateway else netloc, path, "", ""))
 
 
 class JiraConfig(BaseModel):
@@ -93,6 +198,11 @@ class JiraConfig(BaseModel):
     priority_map: dict[NeutralPriority, JiraName] = Field(default_factory=_default_priorities)
     # Jira field id (customfield_10050) or field name -> alert attribute.
     custom_fields: dict[FieldRef, AlertAttribute] = Field(default_factory=dict)
+    # Jira field id or name -> a static value set on every issue (e.g. a required "Team").
+    field_values: dict[FieldRef, FieldValue] = Field(default_factory=dict)
+    # The site issue links point at, when base_url is the scoped-token gateway; if unset it is
+    # read from serverInfo's baseUrl.
+    site_url: str | None = None
     timeout_s: float = Field(default=15.0, gt=0, le=300)
 
     # How this instance was validated; the connect-time guard of the client follows it.
@@ -117,37 +227,39 @@ class JiraConfig(BaseModel):
     @field_validator("base_url")
     @classmethod
     def _base_url(cls, value: str, info: ValidationInfo) -> str:
-        allow = cls._allowed(info)
-        try:
-            parts = urlsplit(value.strip())
-            port = parts.port
-        except ValueError as exc:
-            raise _url_error("is not a valid URL") from exc
-        scheme = parts.scheme.lower()
-        if scheme != "https" and not (allow and scheme == "http"):
-            raise _url_error("must use https")
-        if parts.username is not None or parts.password is not None:
-            raise _url_error(
-                "must not contain a user name or password; use the email and api_token fields"
+        return _check_url(value, allow=cls._allowed(info), gateway_ok=True)
+
+    @field_validator("site_url")
+    @classmethod
+    def _site_url(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value is None or not value.strip():
+            return None
+        url = _check_url(value, allow=cls._allowed(info), gateway_ok=False)
+        if urlsplit(url).path:
+            raise PydanticCustomError(
+                "site_url", "must be the site's address only, e.g. https://your-site.atlassian.net"
             )
-        host = (parts.hostname or "").rstrip(".")
-        if not host:
-            raise _url_error("must name a host, e.g. https://your-site.atlassian.net")
-        if parts.query or parts.fragment:
-            raise _url_error("must not contain a query or fragment")
-        try:
-            check_host(host, port, allow_private=allow)
-        except UnsafeTargetError as exc:
-            hint = (
-                "this is never allowed"
-                if exc.always_refused
-                else "set SENTINELIQ_ALLOW_PRIVATE_TARGETS=1 to allow it"
-            )
-            raise _url_error(f"{exc.reason}; {hint}") from None
-        netloc = f"[{host}]" if ":" in host else host
-        if port is not None:
-            netloc = f"{netloc}:{port}"
-        return urlunsplit((scheme, netloc, parts.path.rstrip("/"), "", ""))
+        return url
+
+    @field_validator("field_values")
+    @classmethod
+    def _field_values(cls, value: dict[str, Any], info: ValidationInfo) -> dict[str, Any]:
+        mapped = {ref.casefold() for ref in info.data.get("custom_fields") or {}}
+        for ref in value:
+            if ref.casefold() in RESERVED_FIELD_VALUES:
+                raise PydanticCustomError(
+                    "field_values",
+                    "'{ref}' is filled by SentinelIQ from each alert and cannot take a static "
+                    "value",
+                    {"ref": ref},
+                )
+            if ref.casefold() in mapped:
+                raise PydanticCustomError(
+                    "field_values",
+                    "'{ref}' is also mapped to an alert attribute in custom_fields; keep one",
+                    {"ref": ref},
+                )
+        return value
 
     @field_validator("api_token")
     @classmethod
@@ -180,6 +292,11 @@ class JiraConfig(BaseModel):
     def _remember_context(self, info: ValidationInfo) -> JiraConfig:
         self._allow_private_targets = self._allowed(info)
         return self
+
+    @property
+    def is_gateway(self) -> bool:
+        """base_url is the scoped-token gateway: issue links need the site URL instead."""
+        return is_gateway_url(self.base_url)
 
     def to_storage(self) -> dict[str, Any]:
         """Plain JSON-able dict with the token revealed: only for the encrypting storage layer."""

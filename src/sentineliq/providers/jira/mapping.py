@@ -366,8 +366,14 @@ def build_request(
     screen: CreateScreen,
     idempotency_key: str,
     assignee: AssigneeLookup | None,
+    static_fields: Mapping[str, Any] | None = None,
+    static_labels: Sequence[str] = (),
 ) -> CreateRequest:
-    """Everything for POST /rest/api/3/issue. `assignee` is None when no email was given."""
+    """Everything for POST /rest/api/3/issue. `assignee` is None when no email was given.
+
+    `static_fields` (by field id, already shaped, see fieldvalues) are set first, so values from
+    the alert win where both apply; `static_labels` join the alert's labels.
+    """
     id_label = idempotency_label(idempotency_key)
     request = CreateRequest(
         fields={
@@ -389,6 +395,7 @@ def build_request(
     )
     on_screen = screen.fields
     missing = f"not on the create screen of {screen.where}"
+    request.fields.update(static_fields or {})
 
     if "description" in on_screen:
         request.fields["description"] = render_adf(draft.document, full_content_url=draft.link)
@@ -398,7 +405,7 @@ def build_request(
     _priority(request, draft, config, screen)
 
     if "labels" in on_screen:
-        labels = [*sanitize_labels(draft.labels), id_label]
+        labels = [*sanitize_labels([*draft.labels, *static_labels]), id_label]
         request.fields["labels"] = list(dict.fromkeys(labels))
     else:
         request.drop(

@@ -40,6 +40,7 @@ class Kind(StrEnum):
     CREATE_FIELDS = "create_fields"  # createmeta fields of (project, issue type)
     FIELDS = "fields"  # GET /field
     USER = "user"  # email -> accountId (or None)
+    SITE = "site"  # the site URL issue links use (serverInfo baseUrl behind the gateway)
 
 
 @dataclass(frozen=True)
@@ -50,6 +51,7 @@ class Ttls:
     fields: float = 30 * 60
     user: float = 60 * 60
     user_not_found: float = 5 * 60
+    site: float = 60 * 60
 
     def of(self, kind: Kind, *, negative: bool) -> float:
         if kind is Kind.USER and negative:

@@ -10,6 +10,7 @@ nothing was created, so repeating is safe.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -24,11 +25,22 @@ from sentineliq.providers.base import (
 )
 from sentineliq.providers.jira.client import JiraClient
 from sentineliq.providers.jira.config import JiraConfig
+from sentineliq.providers.jira.fieldvalues import (
+    ALWAYS_FILLED,
+    StaticValues,
+    is_mandatory,
+    required_summary,
+    resolve_static,
+    static_labels,
+    unfilled_required,
+    user_emails,
+)
 from sentineliq.providers.jira.mapping import (
     AssigneeLookup,
     CreateRequest,
     CreateScreen,
     Dropped,
+    FieldMeta,
     IssueTypeMeta,
     build_request,
     idempotency_label,
@@ -53,6 +65,15 @@ _ESSENTIAL = frozenset({"project", "issuetype", "summary"})
 _KEPT_ON_PERMISSION = _ESSENTIAL | {"description"}
 _TRANSIENT = frozenset(
     {ErrorKind.RATE_LIMITED, ErrorKind.UNAVAILABLE, ErrorKind.NETWORK, ErrorKind.AMBIGUOUS}
+)
+# Jira's wording for a missing required field: "Team is required." / "Field 'x' is required".
+_IS_REQUIRED = re.compile(r"\bis required\b", re.IGNORECASE)
+_OWN_VALUES = ALWAYS_FILLED | {"priority"}
+_FIELD_REQUIRED = re.compile(r"Field '([\w.-]+)' is required")
+_HOW_TO_SET = (
+    "set a value for it in the Jira settings' field values (panel: Settings > Integrations > "
+    'Jira; CLI: sentineliq provider configure jira --field "Name=value"; API: field_values) or '
+    "give the field a default in Jira; deliveries wait until the configuration changes"
 )
 
 
@@ -118,6 +139,9 @@ class JiraProvider:
             self._client = client_factory(config)
         self._cache = cache if cache is not None else shared_cache()
         self._fingerprint = config_fingerprint(config, config_version)
+        # Required fields without a default that SentinelIQ does not fill by itself, as the last
+        # test_connection found them (the panel offers a value for each).
+        self.required_fields: tuple[FieldMeta, ...] = ()
 
     def __repr__(self) -> str:
         return (
@@ -152,6 +176,17 @@ class JiraProvider:
         before_send: Callable[[], None] | None = None,
     ) -> CreatedTicket:
         screen = self._screen()
+        static = self._static(screen)
+        unusable = [p for p in static.problems if p.required]
+        if unusable:
+            # Jira would refuse every create: a configuration problem, not this alert's.
+            raise ProviderError(
+                ErrorKind.REQUIRED_FIELD,
+                f"the configured value of a required field cannot be used in {screen.where}: "
+                + "; ".join(p.describe() for p in unusable)
+                + f"; {_HOW_TO_SET}",
+            )
+        site = self.site_url()
         assignee = self._assignee(draft.assignee_email, screen)
         request = build_request(
             draft,
@@ -159,12 +194,20 @@ class JiraProvider:
             screen=screen,
             idempotency_key=idempotency_key,
             assignee=assignee,
+            static_fields=static.fields,
+            static_labels=static_labels(self.config),
         )
+        for problem in static.problems:
+            name = problem.meta.field_id if problem.meta is not None else problem.ref
+            request.drop(name, f"field value: {problem.reason}", not_on_screen=problem.meta is None)
         # Before the POST: nothing may fail between a created issue and returning it.
         request.dropped = self._explain_unknown_fields(request.dropped)
         try:
             created = self._client.create_issue(request.body(), before_send=before_send)
         except ProviderError as error:
+            required = self._required_refusal(error, screen)
+            if required is not None:
+                raise required from None
             if not self._degrade(request, error):
                 raise
             log.info(
@@ -175,10 +218,13 @@ class JiraProvider:
             try:
                 created = self._client.create_issue(request.body(), before_send=before_send)
             except ProviderError as again:
-                raise _after_degrade(again, error, request) from None
-        return self._ticket(created, request)
+                required = self._required_refusal(again, screen)
+                raise (required or _after_degrade(again, error, request)) from None
+        return self._ticket(created, request, site)
 
-    def _ticket(self, created: dict[str, Any], request: CreateRequest) -> JiraCreatedTicket:
+    def _ticket(
+        self, created: dict[str, Any], request: CreateRequest, site: str
+    ) -> JiraCreatedTicket:
         key, issue_id = created.get("key"), created.get("id")
         if not isinstance(key, str) or not key or issue_id is None:
             raise ProviderError(
@@ -192,7 +238,7 @@ class JiraProvider:
         return JiraCreatedTicket(
             id=str(issue_id),
             key=key,
-            url=f"{self.config.base_url}/browse/{key}",
+            url=f"{site}/browse/{key}",
             dropped_fields=tuple(item.field for item in dropped),
             drop_reasons=tuple(dropped),
         )
@@ -211,6 +257,7 @@ class JiraProvider:
                 f"is not on the create screen of {self.config.project_key}, so the idempotency "
                 "label was not set. Check Jira for the issue, then replay or discard this delivery",
             )
+        site = self.site_url()
         label = idempotency_label(idempotency_key)
         jql = f'project = "{self.config.project_key}" AND labels = "{label}" ORDER BY created ASC'
         found = self._client.search_jql(jql, ("id", "key"), 10).get("issues") or []
@@ -220,9 +267,7 @@ class JiraProvider:
         # Several can only exist if something else duplicated it; the oldest is the original.
         first = min(issues, key=lambda issue: int(str(issue["id"])))
         key = str(first["key"])
-        return CreatedTicket(
-            id=str(first["id"]), key=key, url=f"{self.config.base_url}/browse/{key}"
-        )
+        return CreatedTicket(id=str(first["id"]), key=key, url=f"{site}/browse/{key}")
 
     def _degrade(self, request: CreateRequest, error: ProviderError) -> bool:
         """Drop the optional fields Jira refused; True if the create is worth repeating once."""
@@ -256,7 +301,7 @@ class JiraProvider:
 
     def _explain_unknown_fields(self, dropped: list[Dropped]) -> list[Dropped]:
         """Tell "no such field" apart from "not on the screen" for configured custom fields."""
-        refs = set(self.config.custom_fields)
+        refs = set(self.config.custom_fields) | set(self.config.field_values)
         unresolved = [d for d in dropped if d.field in refs and d.not_on_screen]
         if not unresolved:
             return dropped
@@ -272,6 +317,82 @@ class JiraProvider:
                 item = Dropped(item.field, "Jira has no field with this id or name", True)
             out.append(item)
         return out
+
+    def _required_refusal(self, error: ProviderError, screen: CreateScreen) -> ProviderError | None:
+        """A REQUIRED_FIELD error if Jira refused a required field (missing or invalid), else None.
+
+        A required field is never "degraded" away: without it no create can succeed.
+        """
+        if error.kind is not ErrorKind.VALIDATION:
+            return None
+        refused = dict(error.field_errors)
+        # Some refusals name the field only in errorMessages: "Field 'priority' is required".
+        for field_id in _FIELD_REQUIRED.findall(error.message):
+            refused.setdefault(field_id, f"Field '{field_id}' is required")
+        fresh: CreateScreen | None = None
+        hits: list[tuple[str, str]] = []
+        for field_id, message in sorted(refused.items()):
+            meta = screen.fields.get(field_id)
+            if meta is None and fresh is None:
+                # A field our cached screen does not know: the screen changed, read it again.
+                self.metadata.invalidate(Kind.CREATE_FIELDS)
+                try:
+                    fresh = self._screen()
+                except ProviderError:
+                    fresh = screen
+            if meta is None and fresh is not None:
+                meta = fresh.fields.get(field_id)
+            if field_id in _OWN_VALUES:
+                # SentinelIQ's own value for this alert was refused, not a missing setting.
+                required = bool(_IS_REQUIRED.search(message))
+            else:
+                required = (meta is not None and is_mandatory(meta)) or bool(
+                    _IS_REQUIRED.search(message)
+                )
+            if required:
+                name = f"{meta.name} ({field_id})" if meta is not None else field_id
+                hits.append((name, message))
+        if not hits:
+            return None
+        named = "; ".join(f"{name}: {message}" for name, message in hits)
+        return ProviderError(
+            ErrorKind.REQUIRED_FIELD,
+            f"Jira refused a required field of {screen.where} ({named}); {_HOW_TO_SET}",
+            status=error.status,
+            field_errors=refused,
+        )
+
+    def _static(self, screen: CreateScreen) -> StaticValues:
+        accounts = {email: self._account_for(email) for email in user_emails(self.config, screen)}
+        return resolve_static(self.config, screen, accounts)
+
+    def _account_for(self, email: str) -> str | None:
+        found = self.metadata.get_or_load(
+            Kind.USER,
+            email.casefold(),
+            lambda: self._lookup_user(email),
+            is_negative=lambda lookup: lookup.account_id is None,
+        )
+        return found.account_id
+
+    def site_url(self) -> str:
+        """Where issue links point: the site, also when base_url is the scoped-token gateway."""
+        if self.config.site_url:
+            return self.config.site_url
+        if not self.config.is_gateway:
+            return self.config.base_url
+        return self.metadata.get_or_load(Kind.SITE, "site", self._site_from_server_info)
+
+    def _site_from_server_info(self) -> str:
+        raw = self._client.server_info().get("baseUrl")
+        url = raw.strip().rstrip("/") if isinstance(raw, str) else ""
+        if not url.startswith(("https://", "http://")):
+            raise ProviderError(
+                ErrorKind.CONFIG,
+                "Jira's server info names no site URL for issue links; set site_url "
+                "(e.g. https://your-site.atlassian.net)",
+            )
+        return url
 
     # --- metadata -------------------------------------------------------------------------------
 
@@ -332,7 +453,15 @@ class JiraProvider:
         """Named checks in order; never raises for anything Jira answers (or fails to)."""
         checks: list[CheckResult] = []
         project = self.config.project_key
-        names = ["credentials", "project", "issue type", "priority scheme", "assignee lookup"]
+        names = [
+            "credentials",
+            "site",
+            "project",
+            "issue type",
+            "priority scheme",
+            "required fields",
+            "assignee lookup",
+        ]
 
         def skip_rest(reason: str) -> ConnectionReport:
             done = {c.name for c in checks}
@@ -350,6 +479,7 @@ class JiraProvider:
         checks.append(
             CheckResult("credentials", True, f"signed in to Jira as {who} ({self.config.email})")
         )
+        checks.append(self._check_site())
 
         try:
             found = self._client.get_project(project)
@@ -369,8 +499,10 @@ class JiraProvider:
         screen = self._check_issue_type(checks)
         if screen is None:
             checks.append(CheckResult("priority scheme", False, "skipped: no usable issue type"))
+            checks.append(CheckResult("required fields", False, "skipped: no usable issue type"))
         else:
             checks.append(self._check_priorities(screen))
+            checks.append(self._check_required(screen))
         checks.append(self._check_user_search(assignee_email, me))
         return ConnectionReport(tuple(checks))
 
@@ -402,6 +534,53 @@ class JiraProvider:
             )
         checks.append(CheckResult("issue type", True, detail))
         return screen
+
+    def _check_site(self) -> CheckResult:
+        base = self.config.base_url
+        self.metadata.invalidate(Kind.SITE)
+        try:
+            site = self.site_url()
+        except ProviderError as error:
+            return CheckResult("site", False, f"API base {base}; issue links: {error}")
+        if site == base:
+            return CheckResult("site", True, f"API base and issue links: {base}")
+        source = "site_url" if self.config.site_url else "Jira's server info"
+        via = " (the scoped-token gateway)" if self.config.is_gateway else ""
+        return CheckResult(
+            "site", True, f"API base {base}{via}; issue links use {site} (from {source})"
+        )
+
+    def _check_required(self, screen: CreateScreen) -> CheckResult:
+        """Fails for each required field without a default that no create would fill."""
+        name = "required fields"
+        try:
+            static = self._static(screen)
+        except ProviderError as error:
+            return CheckResult(name, False, f"could not look up a user of a field value: {error}")
+        # What the panel offers a value for: every required field SentinelIQ cannot fill by
+        # itself, those that already have a static value included.
+        natively = unfilled_required(self.config, screen, StaticValues())
+        self.required_fields = tuple(natively)
+        missing = unfilled_required(self.config, screen, static)
+        problems: list[str] = []
+        if missing:
+            problems.append(
+                f"{screen.where} requires fields SentinelIQ does not fill: "
+                f"{required_summary(missing)}; {_HOW_TO_SET}"
+            )
+        if static.problems:
+            problems.append(
+                "field values that cannot be set: "
+                + "; ".join(p.describe() for p in static.problems)
+            )
+        if problems:
+            return CheckResult(name, False, "; ".join(problems))
+        if static.fields:
+            filled = ", ".join(screen.fields[f].name for f in static.fields if f in screen.fields)
+            return CheckResult(
+                name, True, f"every required field is filled (set statically: {filled})"
+            )
+        return CheckResult(name, True, "every required field is filled")
 
     def _check_priorities(self, screen: CreateScreen) -> CheckResult:
         meta = screen.fields.get("priority")

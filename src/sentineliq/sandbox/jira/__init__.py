@@ -34,6 +34,10 @@ screen holds summary, issuetype, project, description, priority, labels, assigne
 duedate and the custom fields customfield_10050 "Threat score" (number, float),
 customfield_10051 "Alert source" (textfield, plain string <= 255) and customfield_10052
 "Analyst notes" (textarea, ADF). Issue keys are SEC-1, SEC-2, ...; issue ids start at 10001.
+Defined but on no screen until `require_field` puts them there (required, no default):
+customfield_10060 "Team" (single select: Blue Team 10100, Red Team 10101), customfield_10061
+"Affected systems" (multi-select: Endpoints, Network, Cloud) and "components" (Detection 10200,
+Response 10201).
 
 Endpoints
 ---------
@@ -43,7 +47,8 @@ issue/{idOrKey} (GET), .../properties[/{key}] (GET, PUT), .../comment (GET, POST
 .../transitions (GET, POST), search/jql (GET, POST; JQL subset in `jql`); the removed
 search (GET, POST) answers 410. Every other /rest call needs Basic `email:token` (401 otherwise).
 Pages: / and /browse list issues, /browse/KEY shows one as HTML. Control (no auth): /_sandbox/
-fault, rate-limit, search-lag, screen/remove, users (POST); issues, requests (GET); reset (POST).
+fault, rate-limit, search-lag, screen/remove, screen/require, gateway, users (POST); issues,
+requests (GET); reset (POST).
 
 Behaviour worth knowing
 -----------------------
@@ -57,6 +62,13 @@ Behaviour worth knowing
   with `early=True` (see `JiraSandbox.violations()`).
 - Search lag: an issue is visible to search/jql `lag` seconds (of the sandbox clock) after its
   creation; `reconcileIssues` makes given issue ids visible at once, as on Cloud.
+- A required field without a default that a create leaves out is refused as on Cloud:
+  `{"errorMessages":[],"errors":{"customfield_10060":"Team is required."}}`; an unknown option:
+  `"Option value 'X' is not valid"`; components given as strings: `"Please provide Component"`.
+- Gateway (`set_gateway()`, off by default): the REST API is also served under
+  `/ex/jira/{cloudId}/rest/api/3/...` (cloudId `sandbox.CLOUD_ID`), as api.atlassian.com serves
+  it for scoped tokens; serverInfo's `baseUrl` stays the site URL. Requests are recorded with the
+  path as sent.
 - `slow` processes the request at once and delays only the answer, so a client that times out
   still leaves the issue created (the ambiguous case).
 """

@@ -172,16 +172,29 @@ class JiraApi:
             )
         base = req.base_url
         fields = []
+        required = self.state.required(project, issue_type)
         for field_id in self.state.screen(project, issue_type):
             definition = FIELDS_BY_ID[field_id]
             allowed: list[dict[str, Any]] | None = None
-            if field_id == "priority":
+            if definition.options:
+                allowed = [
+                    {"self": f"{base}{API}/customFieldOption/{o.id}", "value": o.value, "id": o.id}
+                    for o in definition.options
+                ]
+            elif field_id == "components":
+                allowed = [
+                    {"self": f"{base}{API}/component/{c.id}", "id": c.id, "name": c.value}
+                    for c in project.components
+                ]
+            elif field_id == "priority":
                 allowed = [priority_json(p, base) for p in project.priorities]
             elif field_id == "issuetype":
                 allowed = [issue_type_json(issue_type, base)]
             elif field_id == "project":
                 allowed = [project_summary_json(project, base)]
-            fields.append(create_field_json(definition, project, base, allowed))
+            fields.append(
+                create_field_json(definition, project, base, allowed, required=field_id in required)
+            )
         page = fields[start : start + size]
         return Response.json(
             {"maxResults": size, "startAt": start, "total": len(fields), "fields": page}

@@ -38,6 +38,12 @@ class Controls(Protocol):
         self, project_key: str, issue_type_name: str, field_id: str
     ) -> None: ...
 
+    def require_field(
+        self, project_key: str, field_id: str, issue_type_name: str | None = None
+    ) -> None: ...
+
+    def set_gateway(self, cloud_id: str | None = ...) -> None: ...
+
     def issues(self) -> list[dict[str, Any]]: ...
 
     def requests(self) -> list[RecordedRequest]: ...
@@ -83,6 +89,8 @@ class ControlApi:
             Route("POST", f"{PREFIX}/rate-limit", self.rate_limit, auth=False),
             Route("POST", f"{PREFIX}/search-lag", self.search_lag, auth=False),
             Route("POST", f"{PREFIX}/screen/remove", self.screen_remove, auth=False),
+            Route("POST", f"{PREFIX}/screen/require", self.screen_require, auth=False),
+            Route("POST", f"{PREFIX}/gateway", self.gateway, auth=False),
             Route("POST", f"{PREFIX}/users", self.add_user, auth=False),
             Route("GET", f"{PREFIX}/issues", self.issues, auth=False),
             Route("GET", f"{PREFIX}/requests", self.requests, auth=False),
@@ -129,6 +137,21 @@ class ControlApi:
         self._apply(
             self._c.remove_field_from_screen, args["project"], args["issue_type"], args["field"]
         )
+        return Response.json(_OK)
+
+    def screen_require(self, req: Request) -> Response:
+        args = _args(req, {"project", "issue_type", "field"}, {"project", "field"})
+        self._apply(self._c.require_field, args["project"], args["field"], args.get("issue_type"))
+        return Response.json(_OK)
+
+    def gateway(self, req: Request) -> Response:
+        args = _args(req, {"enabled", "cloud_id"}, {"enabled"})
+        if not args["enabled"]:
+            self._c.set_gateway(None)
+        elif args.get("cloud_id"):
+            self._apply(self._c.set_gateway, str(args["cloud_id"]))
+        else:
+            self._c.set_gateway()
         return Response.json(_OK)
 
     def add_user(self, req: Request) -> Response:

@@ -9,7 +9,7 @@ import base64
 import binascii
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from sentineliq.sandbox.jira.clock import Clock
 from sentineliq.sandbox.jira.errors import JiraError
@@ -26,6 +26,8 @@ log = logging.getLogger("sentineliq.sandbox.jira")
 
 CONTROL_PREFIX = "/_sandbox/"
 API_PREFIX = "/rest/"
+# Atlassian's gateway for scoped API tokens serves a site's REST API under this prefix.
+GATEWAY_PREFIX = "/ex/jira/"
 UNAUTHENTICATED = "Client must be authenticated to access this resource."
 _ERROR_TEXT = {
     500: "Internal server error",
@@ -54,7 +56,10 @@ class Dispatcher:
         log: RequestLog,
         clock: Clock,
         base_url: Callable[[], str],
+        gateway: Callable[[], str | None] = lambda: None,
     ) -> None:
+        """`gateway`: the cloud id the API is also served under (/ex/jira/{id}/rest/...), or
+        None while the gateway is off."""
         self._state = state
         self._routers = routers
         self._faults = faults
@@ -62,10 +67,13 @@ class Dispatcher:
         self._log = log
         self._clock = clock
         self._base_url = base_url
+        self._gateway = gateway
 
     def __call__(self, incoming: Incoming) -> Outcome:
         if incoming.path.startswith(CONTROL_PREFIX):
             return Outcome(self._handle(incoming, self._routers.control)[0])
+        recorded_path = incoming.path
+        incoming = self._through_gateway(incoming)
 
         arrived = self._clock()
         seq = self._log.next_seq()
@@ -96,7 +104,7 @@ class Dispatcher:
             RecordedRequest(
                 seq=seq,
                 method=incoming.method,
-                path=incoming.path,
+                path=recorded_path,
                 query=incoming.query_string,
                 status=None if dropped else response.status,
                 at=arrived,
@@ -107,6 +115,17 @@ class Dispatcher:
         )
         delay = fault.delay_s if fault is not None and fault.mode is FaultMode.SLOW else 0.0
         return Outcome(None if dropped else response, delay)
+
+    def _through_gateway(self, incoming: Incoming) -> Incoming:
+        """/ex/jira/{cloudId}/rest/... -> /rest/... while the gateway is on (other ids: 404)."""
+        cloud_id = self._gateway()
+        if cloud_id is None or not incoming.path.startswith(GATEWAY_PREFIX):
+            return incoming
+        prefix = f"{GATEWAY_PREFIX}{cloud_id}"
+        rest = incoming.path[len(prefix) :]
+        if not incoming.path.startswith(prefix) or not rest.startswith(API_PREFIX):
+            return incoming  # routes nowhere: answered 404 like any unknown path
+        return replace(incoming, path=rest)
 
     def _fault_response(self, status: int, retry_after: int | None) -> Response:
         headers: dict[str, str] = {}

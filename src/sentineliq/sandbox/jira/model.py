@@ -78,7 +78,18 @@ class FieldKind(StrEnum):
     DATE = "date"
     NUMBER = "number"
     TEXTFIELD = "textfield"
+    OPTION = "option"  # single select: {"value"} or {"id"} of one of `options`
+    OPTIONS = "options"  # multi-select: a list of those
+    COMPONENTS = "components"  # a list of {"name"} or {"id"} of the project's components
     READONLY = "readonly"  # status, created, ...: listed by /field, never settable
+
+
+@dataclass(frozen=True)
+class Option:
+    """A select-list option, or (with `name` semantics) a project component."""
+
+    id: str
+    value: str
 
 
 @dataclass(frozen=True)
@@ -91,6 +102,7 @@ class FieldDef:
     required: bool = False
     has_default: bool = False
     clause_names: tuple[str, ...] = ()
+    options: tuple[Option, ...] = ()  # select lists; components live on the project
 
     @property
     def custom(self) -> bool:
@@ -106,6 +118,7 @@ class Project:
     issue_types: tuple[IssueType, ...]
     priorities: tuple[Priority, ...]
     default_priority_id: str
+    components: tuple[Option, ...] = ()
 
     def issue_type(self, ref: str) -> IssueType | None:
         """Resolve an issue type by id or (case-insensitive) name."""

@@ -28,6 +28,8 @@ MAX_PROPERTY_BYTES = 32_768
 
 NOT_ON_SCREEN = "Field '{field}' cannot be set. It is not on the appropriate screen, or unknown."
 NO_PERMISSION = "You do not have permission to create issues in this project."
+# Required fields with their own checks and messages above.
+_BUILT_IN = frozenset({"summary", "project", "issuetype"})
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 # Cloud identifies users by accountId only; these Server/DC identifiers are rejected.
 _LEGACY_USER_KEYS = ("name", "key", "emailAddress", "username")
@@ -41,6 +43,8 @@ class Directory(Protocol):
     def find_user(self, account_id: str) -> User | None: ...
 
     def screen(self, project: Project, issue_type: IssueType) -> tuple[str, ...]: ...
+
+    def required(self, project: Project, issue_type: IssueType) -> frozenset[str]: ...
 
 
 @dataclass
@@ -88,6 +92,13 @@ def check_create(body: Mapping[str, Any], directory: Directory, caller: User) ->
             values[field_id] = value
     if "summary" not in errors and not values.get("summary"):
         errors["summary"] = "You must specify a summary of the issue."
+    required = directory.required(project, issue_type)
+    for field_id in directory.screen(project, issue_type):
+        definition = FIELDS_BY_ID[field_id]
+        mandatory = (definition.required or field_id in required) and not definition.has_default
+        missing = values.get(field_id) in (None, "", [])
+        if mandatory and missing and field_id not in _BUILT_IN and field_id not in errors:
+            errors[field_id] = f"{definition.name} is required."
 
     messages: list[str] = []
     properties = _check_properties(body.get("properties") or [], messages)
@@ -278,6 +289,55 @@ def _textfield(_d: FieldDef, raw: Any, _p: Project, _dir: Directory) -> str | No
     return raw
 
 
+def _one_option(definition: FieldDef, raw: Any) -> dict[str, str]:
+    if not isinstance(raw, dict) or not any(k in raw for k in ("id", "value")):
+        raise _Invalid(f"Specify a valid 'id' or 'value' for {definition.name}")
+    if "id" in raw:
+        found = next((o for o in definition.options if o.id == raw["id"]), None)
+        if found is None:
+            raise _Invalid(f"Option id '{raw['id']}' is not valid")
+    else:
+        found = next((o for o in definition.options if o.value == raw["value"]), None)
+        if found is None:
+            raise _Invalid(f"Option value '{raw['value']}' is not valid")
+    return {"id": found.id, "value": found.value}
+
+
+def _option(definition: FieldDef, raw: Any, _p: Project, _dir: Directory) -> Any:
+    if raw is None:
+        return None
+    return _one_option(definition, raw)
+
+
+def _options(definition: FieldDef, raw: Any, _p: Project, _dir: Directory) -> Any:
+    if raw is None:
+        return None
+    if not isinstance(raw, list):
+        raise _Invalid(f"Specify the values of {definition.name} as a list")
+    return [_one_option(definition, item) for item in raw] or None
+
+
+def _components(_d: FieldDef, raw: Any, project: Project, _dir: Directory) -> Any:
+    if raw is None:
+        return None
+    if not isinstance(raw, list) or not all(isinstance(x, dict) for x in raw):
+        raise _Invalid("Please provide Component")
+    out = []
+    for item in raw:
+        if "id" in item:
+            found = next((c for c in project.components if c.id == item["id"]), None)
+            if found is None:
+                raise _Invalid(f"Component with id '{item['id']}' does not exist.")
+        elif "name" in item:
+            found = next((c for c in project.components if c.value == item["name"]), None)
+            if found is None:
+                raise _Invalid(f"Component name '{item['name']}' is not valid")
+        else:
+            raise _Invalid("Please provide Component")
+        out.append({"id": found.id, "name": found.value})
+    return out or None
+
+
 def _unsettable(definition: FieldDef, _raw: Any, _p: Project, _dir: Directory) -> None:
     raise _Invalid(NOT_ON_SCREEN.format(field=definition.id))
 
@@ -292,6 +352,9 @@ _CHECKERS: dict[FieldKind, _Checker] = {
     FieldKind.DATE: _date,
     FieldKind.NUMBER: _number,
     FieldKind.TEXTFIELD: _textfield,
+    FieldKind.OPTION: _option,
+    FieldKind.OPTIONS: _options,
+    FieldKind.COMPONENTS: _components,
     FieldKind.PROJECT: _unsettable,
     FieldKind.ISSUETYPE: _unsettable,
     FieldKind.READONLY: _unsettable,

@@ -25,6 +25,8 @@ from sentineliq.sandbox.jira.wire import Router
 log = logging.getLogger("sentineliq.sandbox.jira")
 
 STOP_JOIN_TIMEOUT_S = 5.0
+# The sandbox site's cloud id (stable, like a real site's).
+CLOUD_ID = "5d3c0ad9-2d3b-4f4e-9d3a-6a1b0c5e7f21"
 
 
 class JiraSandbox:
@@ -48,6 +50,7 @@ class JiraSandbox:
         self._running = False
         self._down_generation = 0
         self._timers: list[threading.Timer] = []
+        self._gateway_cloud_id: str | None = None
         routers = Routers(
             api=Router(JiraApi(self._state).routes()),
             pages=Router(BrowsePages(self._state).routes()),
@@ -61,6 +64,7 @@ class JiraSandbox:
             log=self._log,
             clock=self.clock,
             base_url=lambda: self.url,
+            gateway=lambda: self._gateway_cloud_id,
         )
 
     # -- lifecycle -----------------------------------------------------------------------------
@@ -192,6 +196,26 @@ class JiraSandbox:
     ) -> None:
         self._state.remove_field_from_screen(project_key, issue_type_name, field_id)
 
+    def require_field(
+        self, project_key: str, field_id: str, issue_type_name: str | None = None
+    ) -> None:
+        """Make `field_id` a required field without a default on the create screen of every
+        issue type (or just `issue_type_name`): e.g. TEAM_FIELD, a single select with options
+        Blue Team and Red Team; AFFECTED_SYSTEMS_FIELD (multi-select); "components"."""
+        self._state.require_field(project_key, issue_type_name, field_id)
+
+    def set_gateway(self, cloud_id: str | None = CLOUD_ID) -> None:
+        """Also serve the REST API under /ex/jira/{cloud_id}/rest/... (the scoped-token gateway
+        of api.atlassian.com); None turns it off. serverInfo's baseUrl stays the site URL."""
+        self._gateway_cloud_id = cloud_id
+
+    @property
+    def gateway_url(self) -> str:
+        """The gateway base URL to configure (set_gateway must be on)."""
+        if self._gateway_cloud_id is None:
+            raise RuntimeError("the gateway is off; call set_gateway() first")
+        return f"{self.url}/ex/jira/{self._gateway_cloud_id}"
+
     def add_user(
         self,
         email: str,
@@ -222,6 +246,7 @@ class JiraSandbox:
         self._state.reset()
         self._limiter.reset()
         self._log.clear()
+        self._gateway_cloud_id = None
         self.set_fault("none")
 
     # -- inspection -------------------------------------------------------------------------------

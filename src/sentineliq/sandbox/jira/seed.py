@@ -6,6 +6,7 @@ from sentineliq.sandbox.jira.model import (
     FieldDef,
     FieldKind,
     IssueType,
+    Option,
     Priority,
     Project,
     Status,
@@ -29,6 +30,16 @@ PROJECT_NAME = "Security Operations"
 THREAT_SCORE_FIELD = "customfield_10050"
 ALERT_SOURCE_FIELD = "customfield_10051"
 ANALYST_NOTES_FIELD = "customfield_10052"
+# Defined but on no create screen until `JiraSandbox.require_field` puts them there.
+TEAM_FIELD = "customfield_10060"
+AFFECTED_SYSTEMS_FIELD = "customfield_10061"
+TEAM_OPTIONS = (Option("10100", "Blue Team"), Option("10101", "Red Team"))
+AFFECTED_OPTIONS = (
+    Option("10110", "Endpoints"),
+    Option("10111", "Network"),
+    Option("10112", "Cloud"),
+)
+COMPONENTS = (Option("10200", "Detection"), Option("10201", "Response"))
 
 _CF = "com.atlassian.jira.plugin.system.customfieldtypes:"
 
@@ -95,6 +106,7 @@ def seed_project(lead_account_id: str) -> Project:
         issue_types=ISSUE_TYPES,
         priorities=PRIORITIES,
         default_priority_id="3",
+        components=COMPONENTS,
     )
 
 
@@ -198,6 +210,31 @@ FIELDS: tuple[FieldDef, ...] = (
         FieldKind.ADF,
         _custom("string", "textarea", 10052),
         clause_names=("cf[10052]", "Analyst notes"),
+    ),
+    FieldDef(
+        TEAM_FIELD,
+        "Team",
+        FieldKind.OPTION,
+        _custom("option", "select", 10060),
+        clause_names=("cf[10060]", "Team"),
+        options=TEAM_OPTIONS,
+    ),
+    FieldDef(
+        AFFECTED_SYSTEMS_FIELD,
+        "Affected systems",
+        FieldKind.OPTIONS,
+        {**_custom("array", "multiselect", 10061), "items": "option"},
+        operations=("add", "set", "remove"),
+        clause_names=("cf[10061]", "Affected systems"),
+        options=AFFECTED_OPTIONS,
+    ),
+    FieldDef(
+        "components",
+        "Components",
+        FieldKind.COMPONENTS,
+        _system("array", "components", items="component"),
+        operations=("add", "set", "remove"),
+        clause_names=("component",),
     ),
     # Read-only system fields: listed by GET /field and returned on issues, never settable.
     FieldDef("status", "Status", FieldKind.READONLY, _system("status", "status"), ()),

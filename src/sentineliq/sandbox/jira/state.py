@@ -57,6 +57,8 @@ class SandboxState:
         self._users: dict[str, User] = {}
         self._projects: dict[str, Project] = {}
         self._screens: dict[tuple[str, str], tuple[str, ...]] = {}
+        # Fields made required per (project id, issue type id), beyond FieldDef.required.
+        self._required: dict[tuple[str, str], frozenset[str]] = {}
         self._issues: dict[str, Issue] = {}  # by id, in creation order
         self._next_issue_id = FIRST_ISSUE_ID
         self._next_number: dict[str, int] = {}
@@ -71,6 +73,7 @@ class SandboxState:
             project = seed_project(account_id_for(ADMIN_EMAIL))
             self._projects = {project.id: project}
             self._screens = {(project.id, it.id): CREATE_SCREEN for it in project.issue_types}
+            self._required = {}
             self._issues = {}
             self._next_issue_id = FIRST_ISSUE_ID
             self._next_number = {}
@@ -107,6 +110,29 @@ class SandboxState:
                 raise ValueError(f"unknown field {field_id!r}")
             self._screens[(project.id, issue_type.id)] = tuple(f for f in screen if f != field_id)
 
+    def require_field(self, project_ref: str, issue_type_ref: str | None, field_id: str) -> None:
+        """Put `field_id` on the create screen(s) as a required field without a default, as a
+        Jira admin does in a field configuration. `issue_type_ref` None: every issue type."""
+        with self._lock:
+            project = self.find_project(project_ref)
+            if project is None:
+                raise ValueError(f"no project {project_ref!r}")
+            if issue_type_ref is None:
+                types = list(project.issue_types)
+            else:
+                found = project.issue_type(issue_type_ref)
+                if found is None:
+                    raise ValueError(f"no issue type {issue_type_ref!r} in project {project.key}")
+                types = [found]
+            definition = FIELDS_BY_ID.get(field_id)
+            if definition is None or not definition.operations or definition.kind == "readonly":
+                raise ValueError(f"unknown or read-only field {field_id!r}")
+            for issue_type in types:
+                key = (project.id, issue_type.id)
+                if field_id not in self._screens[key]:
+                    self._screens[key] = (*self._screens[key], field_id)
+                self._required[key] = self._required.get(key, frozenset()) | {field_id}
+
     # -- look-ups (the rules.Directory protocol) ---------------------------------------------
 
     def find_project(self, ref: str) -> Project | None:
@@ -123,6 +149,11 @@ class SandboxState:
     def screen(self, project: Project, issue_type: IssueType) -> tuple[str, ...]:
         with self._lock:
             return self._screens[(project.id, issue_type.id)]
+
+    def required(self, project: Project, issue_type: IssueType) -> frozenset[str]:
+        """Field ids required on this screen (beyond those FieldDef marks required)."""
+        with self._lock:
+            return self._required.get((project.id, issue_type.id), frozenset())
 
     def projects(self) -> list[Project]:
         with self._lock:

@@ -151,10 +151,16 @@ def field_json(definition: FieldDef) -> dict[str, Any]:
 
 
 def create_field_json(
-    definition: FieldDef, project: Project, base: str, allowed: list[dict[str, Any]] | None
+    definition: FieldDef,
+    project: Project,
+    base: str,
+    allowed: list[dict[str, Any]] | None,
+    *,
+    required: bool = False,
 ) -> dict[str, Any]:
+    """`required`: the screen's field configuration makes it required (beyond the definition)."""
     out: dict[str, Any] = {
-        "required": definition.required,
+        "required": definition.required or required,
         "schema": dict(definition.schema),
         "name": definition.name,
         "fieldId": definition.id,

@@ -9,12 +9,14 @@ from typing import Any
 from starlette.datastructures import FormData
 
 from sentineliq.providers.jira.config import ALERT_ATTRIBUTES, DEFAULT_PRIORITY_MAP
+from sentineliq.providers.jira.mapping import FieldMeta
 from sentineliq.storage.crypto import MASK
 
 PRIORITIES: tuple[str, ...] = tuple(DEFAULT_PRIORITY_MAP)
 ATTRIBUTES: tuple[str, ...] = ALERT_ATTRIBUTES
 BLANK_CUSTOM_ROWS = 2  # empty rows offered for new mappings, no JavaScript needed to add one
 MAX_CUSTOM_ROWS = 50
+MAX_VALUE_ROWS = 50
 # Every field the form shows an inline message under; anything else goes to "config".
 FORM_FIELDS = (
     "base_url",
@@ -24,7 +26,27 @@ FORM_FIELDS = (
     "issue_type",
     "priority_map",
     "custom_fields",
+    "field_values",
+    "site_url",
 )
+
+
+@dataclass(frozen=True)
+class ValueRow:
+    """One field-value row of the form; `required` rows come from the last connection test."""
+
+    index: int
+    ref: str
+    value: str
+    required: FieldMeta | None = None
+
+    @property
+    def options(self) -> list[str]:
+        return [v.label for v in self.required.allowed] if self.required is not None else []
+
+
+def _as_text(value: object) -> str:
+    return ", ".join(str(v) for v in value) if isinstance(value, list) else str(value)
 
 
 @dataclass
@@ -37,6 +59,8 @@ class JiraForm:
     issue_type: str = "Task"
     priorities: dict[str, str] = field(default_factory=lambda: dict(DEFAULT_PRIORITY_MAP))
     custom_fields: list[tuple[str, str]] = field(default_factory=list)
+    field_values: list[tuple[str, str]] = field(default_factory=list)
+    site_url: str = ""
     # Settings the form does not edit (e.g. timeout_s) are carried over from the stored config.
     kept: dict[str, Any] = field(default_factory=dict)
 
@@ -45,6 +69,7 @@ class JiraForm:
         priorities = dict(DEFAULT_PRIORITY_MAP)
         priorities.update({str(k): str(v) for k, v in dict(config.get("priority_map", {})).items()})
         custom = dict(config.get("custom_fields", {}))
+        values = dict(config.get("field_values", {}))
         return cls(
             base_url=str(config.get("base_url", "")),
             email=str(config.get("email", "")),
@@ -52,6 +77,8 @@ class JiraForm:
             issue_type=str(config.get("issue_type", "Task")),
             priorities=priorities,
             custom_fields=[(str(k), str(v)) for k, v in custom.items()],
+            field_values=[(str(k), _as_text(v)) for k, v in values.items()],
+            site_url=str(config.get("site_url") or ""),
             kept=_kept(config),
         )
 
@@ -66,6 +93,11 @@ class JiraForm:
             field_id, attribute = text(f"cf_field_{index}"), text(f"cf_attr_{index}")
             if field_id or attribute:
                 custom.append((field_id, attribute))
+        values: list[tuple[str, str]] = []
+        for index in range(MAX_VALUE_ROWS):
+            ref, value = text(f"fv_field_{index}"), text(f"fv_value_{index}")
+            if ref or value:
+                values.append((ref, value))
         return cls(
             base_url=text("base_url"),
             email=text("email"),
@@ -73,6 +105,8 @@ class JiraForm:
             issue_type=text("issue_type"),
             priorities={name: text(f"priority_{name}") for name in PRIORITIES},
             custom_fields=custom,
+            field_values=values,
+            site_url=text("site_url"),
             kept=_kept(stored or {}),
         )
 
@@ -88,12 +122,33 @@ class JiraForm:
             "priority_map": dict(self.priorities),
             # A row with a field id but no attribute is a mistake JiraConfig names for us.
             "custom_fields": dict(self.custom_fields),
+            # A row with a name but no value is a mistake JiraConfig names ("must not be empty").
+            "field_values": dict(self.field_values),
+            "site_url": self.site_url or None,
         }
 
     def custom_rows(self) -> list[tuple[int, str, str]]:
         """The custom-field rows to show: the mapped ones, then blank rows to add more."""
         rows = [*self.custom_fields, *[("", "")] * BLANK_CUSTOM_ROWS][:MAX_CUSTOM_ROWS]
         return [(index, field_id, attribute) for index, (field_id, attribute) in enumerate(rows)]
+
+    def value_rows(self, required: tuple[FieldMeta, ...] = ()) -> list[ValueRow]:
+        """Field-value rows: one per required field the connection test found (with the value
+        already given for it, by id or name), then the other values, then blank rows."""
+        rest = list(self.field_values)
+        rows: list[ValueRow] = []
+        for meta in required:
+            names = {meta.field_id.casefold(), meta.name.casefold()}
+            given = next((pair for pair in rest if pair[0].casefold() in names), None)
+            if given is not None:
+                rest.remove(given)
+            ref = given[0] if given is not None else meta.field_id
+            rows.append(ValueRow(len(rows), ref, given[1] if given else "", meta))
+        for ref, value in [*rest, *[("", "")] * BLANK_CUSTOM_ROWS]:
+            if len(rows) >= MAX_VALUE_ROWS:
+                break
+            rows.append(ValueRow(len(rows), ref, value))
+        return rows
 
 
 def _kept(config: Mapping[str, Any]) -> dict[str, Any]:
@@ -115,7 +170,11 @@ def errors_by_field(problems: list[str]) -> dict[str, list[str]]:
         if not sep or name not in FORM_FIELDS:
             name, message = "config", line
         # Map fields list one problem per row; show each on its own line.
-        parts = message.split("; ") if name in ("priority_map", "custom_fields") else [message]
+        parts = (
+            message.split("; ")
+            if name in ("priority_map", "custom_fields", "field_values")
+            else [message]
+        )
         found.setdefault(name, []).extend(_sentence(part) for part in parts)
     return found
 

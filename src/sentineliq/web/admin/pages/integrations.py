@@ -10,6 +10,8 @@ from starlette.datastructures import FormData
 
 from sentineliq.providers import registry
 from sentineliq.providers.base import ConnectionReport
+from sentineliq.providers.jira.mapping import FieldMeta
+from sentineliq.providers.jira.provider import JiraProvider
 from sentineliq.services.backfill import enable_provider
 from sentineliq.services.identity import Permission, audit_origin
 from sentineliq.services.providers import (
@@ -66,6 +68,7 @@ def _page(
     errors: dict[str, list[str]] | None = None,
     report: ConnectionReport | None = None,
     token_was_typed: bool = False,
+    required: tuple[FieldMeta, ...] = (),
     status_code: int = 200,
 ) -> Response:
     record = _stored(page)
@@ -85,6 +88,7 @@ def _page(
         "errors": errors or {},
         "priorities": PRIORITIES,
         "attributes": ATTRIBUTES,
+        "required": required,
     }
     if manage:
         # Members see the status only: never the settings (site, email, mappings) or the form.
@@ -164,10 +168,19 @@ def _test(
     provider = registry.create_provider(PROVIDER, config)
     try:
         report = provider.test_connection()
+        # Required fields the project demands: the form offers a value for each.
+        required = provider.required_fields if isinstance(provider, JiraProvider) else ()
     finally:
         provider.close()
     page.audit("provider.tested", f"provider:{PROVIDER}", {"ok": report.ok})
-    return _page(request, page, form=form, report=report, token_was_typed=typed_token is not None)
+    return _page(
+        request,
+        page,
+        form=form,
+        report=report,
+        token_was_typed=typed_token is not None,
+        required=required,
+    )
 
 
 def _require_configured(page: WorkspacePage) -> ProviderRecord:
