@@ -74,6 +74,7 @@ def test_test_connection_lists_required_fields_and_save_keeps_the_choice(
     shown = admin_client.get(url).text
     assert f'name="fv_field_0" type="text" value="{TEAM_FIELD}"' in shown
     assert 'name="fv_value_0" type="text" value="Red Team"' in shown
+    assert f"<dt>Field values</dt><dd>{TEAM_FIELD} = Red Team</dd>" in shown
 
 
 def test_a_field_value_error_is_shown_under_the_field_values(

@@ -363,7 +363,14 @@ class JiraProvider:
         )
 
     def _static(self, screen: CreateScreen) -> StaticValues:
-        accounts = {email: self._account_for(email) for email in user_emails(self.config, screen)}
+        accounts: dict[str, str | None] = {}
+        for email in user_emails(self.config, screen):
+            try:
+                accounts[email] = self._account_for(email)
+            except ProviderError as error:
+                if error.kind in _TRANSIENT or error.kind is ErrorKind.AUTH:
+                    raise
+                accounts[email] = None  # reported as a value that cannot be used
         return resolve_static(self.config, screen, accounts)
 
     def _account_for(self, email: str) -> str | None:
