@@ -388,3 +388,11 @@ def test_byte_order_mark_is_ignored() -> None:
     assert len(parse_alerts("\ufeff" + json.dumps(minimal())).accepted) == 1
     array = "\ufeff[\n" + json.dumps(minimal()) + ",\n" + json.dumps(minimal(title="b")) + "\n]"
     assert [r.record for r in parse_alerts(array).accepted] == [1, 2]
+
+
+@pytest.mark.parametrize("depth", [40, 600, 990])
+def test_deep_nesting_in_an_unknown_field_is_refused_not_raised(depth: int) -> None:
+    record = json.dumps(minimal()).replace("}", ', "x": ' + "[" * depth + "]" * depth + "}")
+    [message] = messages(record)  # the JSON reader itself refuses the deepest
+    assert message.startswith("record 1 (line 1): ")
+    assert "nested too deeply" in message

@@ -78,6 +78,9 @@ def test_enable_form_backfills_by_default_and_says_how_many(
     )
     assert again.headers["location"].endswith("?done=backfilled&count=0")
     assert (
+        "no recent alert was missing a ticket" in admin_client.get(again.headers["location"]).text
+    )
+    assert (
         len(
             DeliveryRepository(admin_world.app.db).list_for_workspace(
                 admin_world.acme.id, alert_id=alert_id

@@ -132,7 +132,7 @@ def test_enable_refuses_a_bad_backfill_window_naming_the_field(
     configure(app_context, workspace.id, "jira", jira_settings(), enabled=False, actor="t")
     url = f"/api/v1/workspaces/{workspace.id}/providers/jira/enable"
     with TestClient(create_app(app_context)) as http:
-        for bad in (-1, 721, "24", True):
+        for bad in (-1, 721, "24", True, 2.5):
             answer = http.post(url, headers=admin.headers, json={"backfill_hours": bad})
             assert answer.status_code == 422, answer.text
             assert [e["field"] for e in answer.json()["errors"]] == ["body.backfill_hours"]

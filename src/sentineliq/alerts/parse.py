@@ -144,6 +144,21 @@ def read_records(text: str) -> Iterator[tuple[int, int | None, Any] | RecordErro
             yield RecordError(number, "", exc.problem, line_number)
 
 
+MAX_DEPTH = 32
+
+
+def _deeper_than(value: Any, limit: int) -> bool:
+    """Whether nested arrays/objects go deeper than `limit` (iterative: no recursion limit)."""
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if depth > limit:
+            return True
+        children = item.values() if isinstance(item, dict) else item
+        stack.extend((c, depth + 1) for c in children if isinstance(c, dict | list))
+    return False
+
+
 def parse_alerts(text: str) -> ParseResult:
     result = ParseResult()
     for item in read_records(text):
@@ -156,6 +171,11 @@ def parse_alerts(text: str) -> ParseResult:
             result.errors.append(
                 RecordError(number, "", f"must be a JSON object, not {kind}", line)
             )
+            continue
+        if _deeper_than(value, MAX_DEPTH):
+            # Repairs walk the record recursively; no alert field nests beyond a few levels.
+            problem = f"nested too deeply (more than {MAX_DEPTH} levels)"
+            result.errors.append(RecordError(number, "", problem, line))
             continue
         normalized = normalize_alert(value)
         if normalized.alert is None:

@@ -31,11 +31,13 @@ def flash_from(request: Request) -> Flash | None:
     if code == "backfilled":  # the one message with a number: parsed as one, never echoed
         count = request.query_params.get("count", "")
         if count.isascii() and count.isdigit() and len(count) <= 9:
-            alerts = (
-                "1 recent alert without a ticket was"
-                if int(count) == 1
-                else (f"{int(count)} recent alerts without a ticket were")
-            )
-            text = f"Jira is enabled: new alerts will be filed as issues, and {alerts} queued."
+            number = int(count)
+            if number == 0:
+                missed = "no recent alert was missing a ticket."
+            elif number == 1:
+                missed = "1 recent alert without a ticket was queued."
+            else:
+                missed = f"{number} recent alerts without a ticket were queued."
+            text = f"Jira is enabled: new alerts will be filed as issues; {missed}"
             return Flash("success", text)
     return MESSAGES.get(code)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from sentineliq.storage.deliveries import DeliveryView
 from sentineliq.web.api.problems import FieldError
@@ -141,6 +141,12 @@ class EnableIn(StrictInput):
         description="Queue a delivery for every alert received in this many hours that has "
         "none for this provider (alerts stored while it was off); 0 for none.",
     )
+
+    @field_validator("backfill_hours", mode="before")
+    @classmethod
+    def _whole_number(cls, value: object) -> object:
+        # JSON has one number type: 24.0 is the integer 24 (strings and 24.5 stay refused).
+        return int(value) if isinstance(value, float) and value.is_integer() else value
 
 
 class ProviderEnabledOut(ProviderOut):
