@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import json
+import re
 import sys
 from collections.abc import Callable
 from importlib.resources import files
@@ -19,6 +20,7 @@ import pytest
 from sentineliq.alerts.model import Alert
 from sentineliq.document.adf import DEFAULT_MAX_CHARS, TRUNCATION_NOTE_PREFIX, adf_size, render_adf
 from sentineliq.document.schema import adf_schema
+from sentineliq.sandbox.jira.browse import render_adf as browse_html
 from sentineliq.tickets.layout import build_description
 
 Node = dict[str, Any]
@@ -188,3 +190,20 @@ def test_large_alert_with_300_observables_keeps_text_and_every_section(
     lines = observables_block["content"][0]["text"].split("\n")
     assert lines[0].split() == ["Type", "Value", "TLP"]
     assert len(lines) == 101
+
+
+def test_sandbox_browse_page_shows_the_compact_forms() -> None:
+    source = alert(
+        description="x" * 40_000,
+        observables=observables(300),
+        affected_assets=[f"<b>host-{n}</b>" for n in range(80)],
+    )
+    adf, _ = render(source)
+    page = browse_html(adf)
+    lines = re.search(r"<pre><code>(Type {2,}Value.*?)</code></pre>", page, re.DOTALL)
+    assert lines is not None, page[:2000]
+    assert lines[1].split("\n")[1] == "IP address  203.0.0.0   TLP:AMBER"
+    assert "<em>… and 200 more rows</em>" in page
+    assert "<em>… and 30 more</em>" in page
+    assert "&lt;b&gt;host-0&lt;/b&gt;" in page
+    assert "<b>host" not in page
