@@ -610,6 +610,18 @@ def test_long_lists_under_pressure_show_their_first_items_and_how_many_more(
     assert note_numbers(adf) == (8 * LIST_MAX_ITEMS + 7 * COMPACT_MAX_ROWS + 5, 15 * 300 + 5)
 
 
+@pytest.mark.parametrize(("max_chars", "shown"), [(22_000, 200), (11_000, 100), (6_000, 50)])
+def test_long_lists_keep_four_or_two_times_as_many_items_when_they_fit(
+    max_chars: int, shown: int, assert_valid_adf: AdfCheck
+) -> None:
+    items = tuple(ListItem((para(Text(f"host-{n:03}")),)) for n in range(300))
+    adf = render_adf(Document((BulletList(items),)), max_chars=max_chars)
+    assert adf_size(adf) <= max_chars
+    assert_valid_adf(adf)
+    assert texts(adf["content"][0]) == [f"host-{n:03}" for n in range(shown)]
+    assert texts(adf["content"][1]) == [f"… and {300 - shown} more"]
+
+
 def test_deeply_structured_content_is_cut_inside_lists(assert_valid_adf: AdfCheck) -> None:
     items = tuple(ListItem((para(Text(f"item {n} " * 20)),)) for n in range(3000))
     adf = render_adf(Document((BulletList(items),)), max_chars=5000)

@@ -16,7 +16,8 @@ than Python's len(), so the documented len() bound holds too. An oversized docum
 again, smaller:
 
 1. If keeping the first `LIST_MAX_ITEMS` items of each list and the first `COMPACT_MAX_ROWS` lines
-   of each collapsed table (each followed by "… and N more") makes it fit, that is the answer.
+   of each collapsed table (each followed by "… and N more") makes it fit, that is the answer;
+   four and then two times as many are tried first.
 2. Otherwise every table is also written as aligned lines and the budget is shared out like water:
    each run of consecutive paragraphs (prose) and every other top-level block is a part; parts
    within the share stay whole and leave what they do not need to the others; larger parts are cut
@@ -71,6 +72,8 @@ LIST_MAX_ITEMS: Final = 50
 COMPACT_MAX_ROWS: Final = 100
 # Columns of aligned lines are padded to the widest cell up to this width; longer cells overflow.
 _PAD_LIMIT: Final = 40
+# Limited renderings tried in turn: four, two, then one times those limits.
+_LIMIT_SCALES: Final = (4, 2, 1)
 _ELLIPSIS: Final = "…"
 _MAX_HREF: Final = 2048  # a longer URL cannot be shortened without breaking it; keep its text only
 _MAX_LANGUAGE: Final = 64
@@ -165,8 +168,11 @@ def render_adf(
 
     kept = None
     if renderer.limitable:  # otherwise the limited rendering is the full one, which did not fit
-        limited = _Renderer(memo, "limited").blocks(doc.blocks, "doc")
-        kept = limited if _cost(limited) <= budget else None
+        for scale in _LIMIT_SCALES:  # the most entries that fit
+            limited = _Renderer(memo, "limited", scale).blocks(doc.blocks, "doc")
+            if _cost(limited) <= budget:
+                kept = limited
+                break
     if kept is None:
         kept = _share(_Renderer(memo, "compact").blocks(doc.blocks, "doc"), budget)
     shown = _count_text(kept)
@@ -342,9 +348,12 @@ def _link_mark(href: str) -> Node:
 class _Renderer:
     """One rendering pass in one mode."""
 
-    def __init__(self, memo: dict[tuple[str, bool], str], mode: _Mode = "full") -> None:
+    def __init__(
+        self, memo: dict[tuple[str, bool], str], mode: _Mode = "full", scale: int = 1
+    ) -> None:
         self.memo = memo
         self.mode: _Mode = mode
+        self.scale = scale  # limits are multiplied by it
         self.limitable = False  # a list or collapsed table longer than its limit was seen
 
     def _sanitize(self, text: str, *, newlines: bool = True) -> str:
@@ -438,7 +447,8 @@ class _Renderer:
         if len(entries) <= limit:
             return entries, 0
         self.limitable = True
-        if self.mode == "full":
+        limit *= self.scale
+        if self.mode == "full" or len(entries) <= limit:
             return entries, 0
         return entries[:limit], len(entries) - limit
 
