@@ -138,25 +138,13 @@ def tuples(strategy: st.SearchStrategy[Any], max_size: int) -> st.SearchStrategy
     return st.lists(strategy, max_size=max_size).map(tuple)
 
 
-def repeated(strategy: st.SearchStrategy[Any], most: int) -> st.SearchStrategy[tuple[Any, ...]]:
-    """A few distinct elements, then one of them repeated: long lists and tables made cheaply."""
-    return st.builds(
-        lambda few, n: (*few, *few[-1:] * n), st.lists(strategy, max_size=3), st.integers(0, most)
-    )
-
-
 def containers(children: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
-    item = st.builds(ListItem, tuples(children, 3))
-    items = tuples(item, 3) | repeated(item, 2 * LIST_MAX_ITEMS)
+    items = tuples(st.builds(ListItem, tuples(children, 3)), 3)
     cells = tuples(st.builds(TableCell, tuples(children, 2), header=st.booleans()), 3)
-    row = st.builds(TableRow, cells)
-    # Beyond TABLE_MAX_ROWS rows a table becomes aligned lines, beyond COMPACT_MAX_ROWS it can be
-    # shortened.
-    rows = tuples(row, 4) | repeated(row, COMPACT_MAX_ROWS + 20)
     return st.one_of(
         st.builds(BulletList, items),
         st.builds(OrderedList, items),
-        st.builds(Table, rows),
+        st.builds(Table, tuples(st.builds(TableRow, cells), 4)),
         st.builds(
             Panel,
             st.sampled_from(["info", "note", "tip", "warning", "error", "success"]),
@@ -165,7 +153,40 @@ def containers(children: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
     )
 
 
-blocks = st.recursive(leaf_blocks, containers, max_leaves=12)
+def repeated(strategy: st.SearchStrategy[Any], most: int) -> st.SearchStrategy[tuple[Any, ...]]:
+    """A few distinct elements, then the last one repeated: long lists and tables made cheaply."""
+    return st.builds(
+        lambda few, n: (*few, *few[-1:] * n), st.lists(strategy, max_size=3), st.integers(0, most)
+    )
+
+
+# Long lists and tables of small entries (beyond TABLE_MAX_ROWS rows a table becomes aligned
+# lines, beyond COMPACT_MAX_ROWS and LIST_MAX_ITEMS entries they can be shortened), top level
+# or in one container; not nested further, so documents stay a few megabytes at most.
+small_inline = st.one_of(
+    st.builds(Text, text=small_doc_text, strong=st.booleans(), code=st.booleans(), href=hrefs),
+    st.just(HardBreak()),
+)
+small_leaf = st.one_of(
+    st.builds(Paragraph, tuples(small_inline, 3)),
+    st.builds(Heading, st.integers(1, 6), tuples(small_inline, 2)),
+    st.builds(CodeBlock, small_doc_text),
+)
+long_item = st.builds(ListItem, tuples(small_leaf, 2))
+long_row = st.builds(
+    TableRow, tuples(st.builds(TableCell, tuples(small_leaf, 2), header=st.booleans()), 4)
+)
+long_blocks = st.one_of(
+    st.builds(BulletList, repeated(long_item, 4 * LIST_MAX_ITEMS + 20)),
+    st.builds(OrderedList, repeated(long_item, 2 * LIST_MAX_ITEMS)),
+    st.builds(Table, repeated(long_row, 4 * COMPACT_MAX_ROWS + 20)),
+)
+long_blocks = long_blocks | st.builds(
+    lambda block, kind: Panel(kind, (block,)) if kind else BulletList((ListItem((block,)),)),
+    long_blocks,
+    st.sampled_from(["", "info"]),
+)
+blocks = st.recursive(leaf_blocks, containers, max_leaves=12) | long_blocks
 documents = st.builds(Document, tuples(blocks, 6))
 budgets = st.one_of(st.just(DEFAULT_MAX_CHARS), st.integers(512, 8000))
 
