@@ -524,6 +524,12 @@ def test_aligned_lines_keep_hostile_cells_verbatim_and_pad_only_short_columns(
     ]
 
 
+def test_a_large_table_of_empty_cells_vanishes() -> None:
+    assert (
+        render(Table(tuple(TableRow((cell(), cell(para(Text("\x00"))))) for _ in range(30)))) == []
+    )
+
+
 def test_a_large_table_in_a_list_item_or_panel_becomes_lines(assert_valid_adf: AdfCheck) -> None:
     table = Table(tuple(TableRow((cell(para(Text(f"r{n}"))),)) for n in range(25)))
     blocks = render(BulletList((ListItem((para(Text("x")), table)),)), Panel("info", (table,)))

@@ -497,6 +497,8 @@ class _Renderer:
             )
             for line in lines
         )
+        if _VISIBLE.search(text) is None:  # only empty cells: a block of blank lines says nothing
+            return []
         return [self._code_block(CodeBlock(text)), *_more(hidden, " rows")]
 
     def _one_line(self, blocks: Iterable[Block]) -> str:
