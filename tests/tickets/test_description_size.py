@@ -20,6 +20,7 @@ import pytest
 from sentineliq.alerts.model import Alert
 from sentineliq.document.adf import DEFAULT_MAX_CHARS, TRUNCATION_NOTE_PREFIX, adf_size, render_adf
 from sentineliq.document.schema import adf_schema
+from sentineliq.sandbox.jira.adf import adf_problem
 from sentineliq.sandbox.jira.browse import render_adf as browse_html
 from sentineliq.tickets.layout import build_description
 
@@ -105,6 +106,7 @@ def render(source: Alert, max_chars: int = DEFAULT_MAX_CHARS) -> tuple[Node, Nod
     adf = render_adf(doc, max_chars=max_chars, full_content_url=str(source.link))
     assert VALIDATOR.is_valid(adf)
     assert adf_size(adf) <= max_chars
+    assert adf_problem(adf) is None  # what the sandbox (like Jira) accepts as a description
     return adf, render_adf(doc, max_chars=sys.maxsize)
 
 
