@@ -10,8 +10,12 @@ from typing import Any
 import pytest
 
 from sentineliq.document.adf import (
+    COMPACT_MAX_ROWS,
     DEFAULT_MAX_CHARS,
+    LIST_MAX_ITEMS,
+    TABLE_MAX_ROWS,
     TRUNCATION_NOTE_PREFIX,
+    _water_level,
     adf_size,
     adf_text_paragraph,
     render_adf,
@@ -64,6 +68,16 @@ LINK = {"type": "link", "attrs": {"href": "https://example.com/a"}}
 STRONG = {"type": "strong"}
 CODE = {"type": "code"}
 EMPTY_PARAGRAPH = {"type": "paragraph"}
+
+
+class _AnyText(str):
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, str)
+
+    __hash__ = str.__hash__
+
+
+ANY_TEXT = _AnyText()
 
 
 def texts(node: Any) -> list[str]:
@@ -213,9 +227,7 @@ def test_heading_level_is_clamped(level: int, expected: int) -> None:
 
 def test_heading_is_one_line_and_dropped_when_empty() -> None:
     assert render(Heading(1, (Text("a\nb"), HardBreak(), Text("c"))))[0]["content"] == [
-        text_node("a b"),
-        text_node(" "),
-        text_node("c"),
+        text_node("a b c")
     ]
     assert render(Heading(1, (Text(""),)), Heading(2, ())) == []
 
@@ -384,12 +396,12 @@ def test_document_exactly_at_the_limit_is_kept_whole() -> None:
 
 def test_long_text_is_shortened_and_noted(assert_valid_adf: AdfCheck) -> None:
     long = "word " * 40_000  # 200,000 characters
-    doc = Document((Heading(1, (Text("Alert"),)), para(Text(long)), para(Text("tail"))))
+    doc = Document((Heading(1, (Text("Alert"),)), para(Text(long)), CodeBlock("tail")))
     adf = render_adf(doc)
     assert adf_size(adf) <= DEFAULT_MAX_CHARS
     assert_valid_adf(adf)
     kinds = [block["type"] for block in adf["content"]]
-    assert kinds == ["heading", "paragraph", "paragraph", "panel"]  # structure survives
+    assert kinds == ["heading", "paragraph", "codeBlock", "panel"]  # structure survives
     shortened = adf["content"][1]["content"][0]["text"]
     assert shortened.endswith("…")
     assert long.startswith(shortened[:-1])
@@ -397,8 +409,22 @@ def test_long_text_is_shortened_and_noted(assert_valid_adf: AdfCheck) -> None:
     numbers = note_numbers(adf)
     assert numbers is not None
     shown, total = numbers
-    assert total == len(long) + len("Alert") + len("tail")
-    assert shown == len(shortened) - 1 + len("Alert") + len("tail")
+    # The note counts visible characters: whitespace does not count.
+    assert total == len(long.replace(" ", "")) + len("Alert") + len("tail")
+    assert shown == len(shortened[:-1].replace(" ", "")) + len("Alert") + len("tail")
+
+
+def test_prose_is_cut_after_its_last_whole_paragraph_that_fits(assert_valid_adf: AdfCheck) -> None:
+    paragraphs = [para(Text(f"{n} " + "p" * 3000)) for n in range(30)]
+    adf = render_adf(Document((Heading(1, (Text("Alert"),)), *paragraphs)))
+    assert_valid_adf(adf)
+    kept = adf["content"][1:-1]
+    assert 5 < len(kept) < 30
+    assert [texts(block) for block in kept[:-1]] == [
+        [f"{n} " + "p" * 3000] for n in range(len(kept) - 1)
+    ]
+    assert texts(kept[-1])[0].endswith("…")  # only the last one is cut, as late as fits
+    assert adf_size(adf) > DEFAULT_MAX_CHARS - 20
 
 
 def test_long_texts_share_the_budget() -> None:
@@ -412,36 +438,194 @@ def test_long_texts_share_the_budget() -> None:
     assert adf_size(adf) > DEFAULT_MAX_CHARS - 200  # the cap is as large as fits
 
 
-def test_structure_too_big_is_cut_at_the_tail(assert_valid_adf: AdfCheck) -> None:
-    rows = tuple(
-        TableRow((cell(para(Text(f"row {n}"))), cell(para(Text("v" * 400))))) for n in range(2000)
-    )
-    header = TableRow(
-        (cell(para(Text("Name")), header=True), cell(para(Text("Value")), header=True))
-    )
+def test_long_prose_does_not_crowd_out_later_sections(assert_valid_adf: AdfCheck) -> None:
+    prose = tuple(para(Text(f"paragraph {n} " + "p" * 400)) for n in range(300))
+    assets = BulletList(tuple(ListItem((para(Text(f"host-{n}")),)) for n in range(30)))
     doc = Document(
         (
-            para(Text("intro " * 100)),
-            Table((header, *rows)),
-            Heading(2, (Text("After the table"),)),
+            Heading(2, (Text("Alert"),)),
+            *prose,
+            Heading(2, (Text("Affected assets"),)),
+            assets,
+            Heading(2, (Text("Link"),)),
+            para(Text("https://alerts.example/a/1", href="https://alerts.example/a/1")),
         )
     )
     adf = render_adf(doc, full_content_url="https://alerts.example/a/1")
     assert adf_size(adf) <= DEFAULT_MAX_CHARS
     assert_valid_adf(adf)
-    assert [block["type"] for block in adf["content"]] == ["paragraph", "table", "panel"]
-    assert adf["content"][0]["content"] == [text_node("intro " * 100)]  # prose first, whole
-    table_rows = adf["content"][1]["content"]
-    assert texts(table_rows[0]) == ["Name", "Value"]
-    assert 10 < len(table_rows) < 2000
-    assert texts(table_rows[1]) == ["row 0", "v" * 400]
-    # Every kept row keeps its two cells.
-    assert {len(row["content"]) for row in table_rows} == {2}
-    note = adf["content"][-1]["content"][0]["content"]
-    assert note[-1] == text_node(
-        "https://alerts.example/a/1",
-        {"type": "link", "attrs": {"href": "https://alerts.example/a/1"}},
+    kinds = [block["type"] for block in adf["content"]]
+    # The prose is cut at a paragraph's end; every section after it is still there, whole.
+    assert kinds[-5:] == ["heading", "bulletList", "heading", "paragraph", "panel"]
+    assert texts(adf["content"][-4]) == [f"host-{n}" for n in range(30)]
+    kept_prose = adf["content"][1:-5]
+    assert 30 < len(kept_prose) < 300
+    assert texts(kept_prose[0]) == ["paragraph 0 " + "p" * 400]
+    assert adf_size(adf) > DEFAULT_MAX_CHARS - 500  # the prose took what the others left
+
+
+def test_water_level() -> None:
+    assert _water_level([10, 20, 300], 100) == 70
+    assert _water_level([10, 20, 30], 100) == 30  # everything fits
+    assert _water_level([50, 50], 60) == 30
+    assert _water_level([], 10) == 0
+
+
+def test_table_of_more_than_twenty_rows_becomes_aligned_lines(assert_valid_adf: AdfCheck) -> None:
+    header = TableRow(tuple(cell(para(Text(t))) for t in ("Type", "Value", "TLP")))
+    header = TableRow(tuple(TableCell(c.blocks, header=True) for c in header.cells))
+    rows = [
+        TableRow(
+            (
+                cell(para(Text("IP address"))),
+                cell(para(Text(f"10.0.0.{n}", code=True))),
+                cell(para(Text("TLP:AMBER"))),
+            )
+        )
+        for n in range(TABLE_MAX_ROWS)
+    ]
+    small = render(Table((header, *rows[:-1])))
+    assert [block["type"] for block in small] == ["table"]  # twenty rows stay a table
+    blocks = render(Table((header, *rows)))
+    assert_valid_adf({"version": 1, "type": "doc", "content": blocks}, thorough=True)
+    assert blocks == [{"type": "codeBlock", "content": [text_node(ANY_TEXT)]}]
+    lines = blocks[0]["content"][0]["text"].split("\n")
+    assert lines[:3] == [
+        "Type        Value      TLP",
+        "IP address  10.0.0.0   TLP:AMBER",
+        "IP address  10.0.0.1   TLP:AMBER",
+    ]
+    assert len(lines) == 1 + TABLE_MAX_ROWS
+    # Lines and not a table: about a quarter of the size for the same text.
+    assert adf_size(blocks) * 3 < adf_size(render(Table((header, *rows[:-1]))))
+
+
+def test_aligned_lines_keep_hostile_cells_verbatim_and_pad_only_short_columns(
+    assert_valid_adf: AdfCheck,
+) -> None:
+    long = "https://x.example/" + "a" * 60
+    cells = [
+        ("h1. *bold* {code}", "<script>x</script>"),
+        ("", "👩‍💻 مرحبا"),
+        ("tab\there", "line 1\nline 2\x00"),
+        (long, "v"),
+        ("k", ""),
+    ] * 5
+    table = Table(tuple(TableRow((cell(para(Text(k))), cell(para(Text(v))))) for k, v in cells))
+    blocks = render(table)
+    assert_valid_adf({"version": 1, "type": "doc", "content": blocks}, thorough=True)
+    lines = blocks[0]["content"][0]["text"].split("\n")
+    assert lines[:5] == [
+        "h1. *bold* {code}  <script>x</script>",
+        "                   👩‍💻 مرحبا",
+        "tab here           line 1 line 2",
+        f"{long}  v",  # longer than the column limit: overflows instead of widening the column
+        "k",  # no trailing padding
+    ]
+
+
+def test_a_large_table_of_empty_cells_vanishes() -> None:
+    assert (
+        render(Table(tuple(TableRow((cell(), cell(para(Text("\x00"))))) for _ in range(30)))) == []
     )
+
+
+def test_a_large_table_in_a_list_item_or_panel_becomes_lines(assert_valid_adf: AdfCheck) -> None:
+    table = Table(tuple(TableRow((cell(para(Text(f"r{n}"))),)) for n in range(25)))
+    blocks = render(BulletList((ListItem((para(Text("x")), table)),)), Panel("info", (table,)))
+    assert_valid_adf({"version": 1, "type": "doc", "content": blocks}, thorough=True)
+    assert [b["type"] for b in blocks[0]["content"][0]["content"]] == ["paragraph", "codeBlock"]
+    assert [b["type"] for b in blocks[1]["content"]] == ["codeBlock"]
+
+
+def test_adjacent_texts_with_the_same_marks_are_merged() -> None:
+    link = "https://example.com/a"
+    blocks = render(
+        para(
+            Text("a"),
+            Text("b"),
+            Text("c", strong=True),
+            Text("d", strong=True),
+            Text("e", href=link),
+            Text("f", href=link),
+            HardBreak(),
+            Text("g"),
+        )
+    )
+    assert blocks[0]["content"] == [
+        text_node("ab"),
+        text_node("cd", STRONG),
+        text_node("ef", LINK),
+        {"type": "hardBreak"},
+        text_node("g"),
+    ]
+
+
+def test_no_empty_attrs_marks_or_content_anywhere(assert_valid_adf: AdfCheck) -> None:
+    doc = Document(
+        (
+            Heading(2, (Text("h"),)),
+            para(Text("plain"), Text("")),
+            para(),
+            CodeBlock("x", None),
+            CodeBlock("", ""),
+            BulletList((ListItem(()),)),
+            Table((TableRow((cell(), cell(para(Text("v"))))),)),
+            Panel("note", (para(Text("n")),)),
+        )
+    )
+    serialized = json.dumps(render_adf(doc), separators=(",", ":"))
+    for empty in ('"attrs":{}', '"marks":[]', '"content":[]', '"text":""'):
+        assert empty not in serialized
+
+
+def test_long_list_that_fits_is_kept_whole() -> None:
+    items = tuple(ListItem((para(Text(f"host-{n}")),)) for n in range(200))
+    blocks = render(BulletList(items))
+    assert len(blocks) == 1
+    assert len(blocks[0]["content"]) == 200
+
+
+def test_long_lists_under_pressure_show_their_first_items_and_how_many_more(
+    assert_valid_adf: AdfCheck,
+) -> None:
+    items = tuple(ListItem((para(Text(f"host-{n:03}")),)) for n in range(300))
+    rows = tuple(TableRow((cell(para(Text(f"row-{n:03}"))),)) for n in range(300))
+    doc = Document((BulletList(items), Table(rows), para(Text("after"))))
+    adf = render_adf(doc, max_chars=8000)
+    assert adf_size(adf) <= 8000
+    assert_valid_adf(adf, thorough=True)
+    assert [block["type"] for block in adf["content"]] == [
+        "bulletList",
+        "paragraph",
+        "codeBlock",
+        "paragraph",
+        "paragraph",
+        "panel",
+    ]
+    assert texts(adf["content"][0]) == [f"host-{n:03}" for n in range(LIST_MAX_ITEMS)]
+    assert adf["content"][1] == {
+        "type": "paragraph",
+        "content": [text_node("… and 250 more", {"type": "em"})],
+    }
+    lines = adf["content"][2]["content"][0]["text"].split("\n")
+    assert lines == [f"row-{n:03}" for n in range(COMPACT_MAX_ROWS)]
+    assert texts(adf["content"][3]) == ["… and 200 more rows"]
+    assert texts(adf["content"][4]) == ["after"]
+    # The note counts the document's own characters, not the "… and N more" lines.
+    assert note_numbers(adf) == (8 * LIST_MAX_ITEMS + 7 * COMPACT_MAX_ROWS + 5, 15 * 300 + 5)
+
+
+@pytest.mark.parametrize(("max_chars", "shown"), [(22_000, 200), (11_000, 100), (6_000, 50)])
+def test_long_lists_keep_four_or_two_times_as_many_items_when_they_fit(
+    max_chars: int, shown: int, assert_valid_adf: AdfCheck
+) -> None:
+    items = tuple(ListItem((para(Text(f"host-{n:03}")),)) for n in range(300))
+    adf = render_adf(Document((BulletList(items),)), max_chars=max_chars)
+    assert adf_size(adf) <= max_chars
+    assert_valid_adf(adf)
+    assert texts(adf["content"][0]) == [f"host-{n:03}" for n in range(shown)]
+    assert texts(adf["content"][1]) == [f"… and {300 - shown} more"]
 
 
 def test_deeply_structured_content_is_cut_inside_lists(assert_valid_adf: AdfCheck) -> None:
@@ -449,17 +633,39 @@ def test_deeply_structured_content_is_cut_inside_lists(assert_valid_adf: AdfChec
     adf = render_adf(Document((BulletList(items),)), max_chars=5000)
     assert adf_size(adf) <= 5000
     assert_valid_adf(adf)
-    assert [block["type"] for block in adf["content"]] == ["bulletList", "panel"]
-    assert 10 < len(adf["content"][0]["content"]) < 3000
+    assert [block["type"] for block in adf["content"]] == ["bulletList", "paragraph", "panel"]
+    assert 10 < len(adf["content"][0]["content"]) < LIST_MAX_ITEMS
+    assert texts(adf["content"][1]) == ["… and 2,950 more"]
 
 
-def test_one_huge_cell_is_emptied_or_cut_but_the_row_stays(assert_valid_adf: AdfCheck) -> None:
+def test_tables_under_pressure_become_lines_before_text_is_cut(assert_valid_adf: AdfCheck) -> None:
+    facts = Table(
+        tuple(
+            TableRow((cell(para(Text(f"Fact {n}")), header=True), cell(para(Text(f"value {n}")))))
+            for n in range(10)
+        )
+    )
+    doc = Document((facts, para(Text("x" * 3000))))
+    size = adf_size(render_adf(doc))
+    compact = render_adf(doc, max_chars=size - 1)
+    assert_valid_adf(compact, thorough=True)
+    # Every visible character still fits once the table is lines: no cut, so no note.
+    assert [block["type"] for block in compact["content"]] == ["codeBlock", "paragraph"]
+    assert note_numbers(compact) is None
+    lines = compact["content"][0]["content"][0]["text"].split("\n")
+    assert lines[0] == "Fact 0  value 0"
+    assert compact["content"][1]["content"] == [text_node("x" * 3000)]
+
+
+def test_one_huge_table_under_pressure_is_cut_as_lines(assert_valid_adf: AdfCheck) -> None:
     wide = TableRow(tuple(cell(para(Text("x" * 300)), para(Text("y" * 300))) for _ in range(3)))
     adf = render_adf(Document((Table((wide,)),)), max_chars=1200)
     assert adf_size(adf) <= 1200
     assert_valid_adf(adf, thorough=True)
-    row = adf["content"][0]["content"][0]
-    assert len(row["content"]) == 3
+    assert [block["type"] for block in adf["content"]] == ["codeBlock", "panel"]
+    line = adf["content"][0]["content"][0]["text"]
+    assert line.startswith("x" * 300 + " " + "y" * 300 + "  " + "x" * 100)
+    assert line.endswith("…")
 
 
 def test_budget_too_small_for_anything_but_the_note(assert_valid_adf: AdfCheck) -> None:

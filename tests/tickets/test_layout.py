@@ -418,8 +418,11 @@ def test_oversized_alert_keeps_facts_sections_and_link() -> None:
     assert VALIDATOR.is_valid(adf)
     assert len(json.dumps(adf, ensure_ascii=False, separators=(",", ":"))) <= 32_767
     top = [block["type"] for block in adf["content"]]
-    assert top[:2] == ["panel", "table"]  # severity panel, then every fact
-    assert len(adf["content"][1]["content"]) == len(facts(doc))
+    # Severity panel, then every fact, as aligned lines: tables become lines under pressure.
+    assert top[:2] == ["panel", "codeBlock"]
+    fact_lines = adf["content"][1]["content"][0]["text"].split("\n")
+    assert [line.split("  ")[0] for line in fact_lines] == list(facts(doc))
+    assert fact_lines[0] == "Severity      Critical"
     headings_left = [b["content"][0]["text"] for b in adf["content"] if b["type"] == "heading"]
     assert headings_left == [h for _, h in headings(doc)]  # only the long text was shortened
     note = adf["content"][-1]

@@ -6,26 +6,37 @@ beyond it (see shared/design/jira-api-facts.md §11): no empty text nodes, `code
 nested tables, panels only of the six plain kinds. Text is always text: nothing in it is parsed as
 markup, so hostile alert content cannot inject structure.
 
+The output is lean because Jira's limit counts JSON, not text: no empty `attrs` or `marks`,
+adjacent text runs with the same marks merged, and a table of more than `TABLE_MAX_ROWS` rows (each
+cell costs about 80 characters of JSON) written as a code block of aligned lines.
+
 Jira refuses a description over 32,767 characters. The size is measured on the compact JSON in
 UTF-16 code units (what Java's String.length() counts, so an emoji counts twice); that is never less
-than Python's len(), so the documented len() bound holds too. An oversized document is truncated in
-two steps, both without quadratic re-serialisation:
+than Python's len(), so the documented len() bound holds too. An oversized document is rendered
+again, smaller:
 
-1. Cap every long text run at the same length, found by binary search, so all structure (facts,
-   tables, links) survives and only the longest texts shrink.
-2. If the structure alone is too big even with texts capped at `_MIN_TEXT_CAP`, cap texts at the
-   more generous `_TAIL_TEXT_CAP` (early prose matters more than the 500th table row), keep blocks
-   in document order and cut the first one that does not fit (rows, items, then text inside it).
+1. If keeping the first `LIST_MAX_ITEMS` items of each list and the first `COMPACT_MAX_ROWS` lines
+   of each collapsed table (each followed by "… and N more") makes it fit, that is the answer;
+   four and then two times as many are tried first.
+2. Otherwise every table is also written as aligned lines and the budget is shared out like water:
+   each run of consecutive paragraphs (prose) and every other top-level block is a part; parts
+   within the share stay whole and leave what they do not need to the others; larger parts are cut
+   from their end (prose after its last whole paragraph that fits, lists and lines after their last
+   entry). So a long description keeps its opening paragraphs whole and cannot crowd out the
+   sections after it, and nothing is re-serialised quadratically.
 
-Either way a visible note panel ends the document saying how much text is shown.
+Whenever anything is left out, a visible note panel ends the document saying how many of its
+visible (non-whitespace) characters are shown; whitespace does not count, as the two forms of a
+table differ only in it.
 """
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
-from collections.abc import Iterable, Iterator, Sequence
-from typing import Any, Final, Literal
+from collections.abc import Iterable, Sequence
+from typing import Any, Final, Literal, TypeVar
 from urllib.parse import urlsplit
 
 from sentineliq.document.model import (
@@ -47,16 +58,22 @@ from sentineliq.document.model import (
 )
 
 Node = dict[str, Any]
+_T = TypeVar("_T")
 
 DEFAULT_MAX_CHARS: Final = 32_767
 # Small enough for tests to exercise truncation cheaply, large enough for the truncation note.
 MIN_MAX_CHARS: Final = 512
 TRUNCATION_NOTE_PREFIX: Final = "Description truncated to fit Jira's size limit: "
 
-# Texts are never capped below this in step 1; shorter caps would gut every table cell.
-_MIN_TEXT_CAP: Final = 300
-# Used when structure must be cut anyway: roughly a screenful of prose per text run.
-_TAIL_TEXT_CAP: Final = 2000
+# Larger tables become aligned lines: a cell costs ~80 characters of JSON, a line costs its text.
+TABLE_MAX_ROWS: Final = 20
+# In compact mode lists and collapsed tables keep this many entries and say how many more there are.
+LIST_MAX_ITEMS: Final = 50
+COMPACT_MAX_ROWS: Final = 100
+# Columns of aligned lines are padded to the widest cell up to this width; longer cells overflow.
+_PAD_LIMIT: Final = 40
+# Limited renderings tried in turn: four, two, then one times those limits.
+_LIMIT_SCALES: Final = (4, 2, 1)
 _ELLIPSIS: Final = "…"
 _MAX_HREF: Final = 2048  # a longer URL cannot be shortened without breaking it; keep its text only
 _MAX_LANGUAGE: Final = 64
@@ -71,8 +88,12 @@ _NEEDS_CLEANING = re.compile(
     "[\ud800-\udfff\r\x85\u2028\u2029\x00-\x08\x0b-\x1f\x7f-\x9f\ufdd0-\ufdef\ufffe\uffff]"
 )
 _WHITESPACE = re.compile(r"\s+")
+_VISIBLE = re.compile(r"\S")  # \s is what str.isspace() and str.split() call whitespace
 
 _Context = Literal["doc", "panel", "cell", "item"]
+# full: everything; limited: long lists and collapsed tables keep their first entries;
+# compact: limited, and every table is written as aligned lines.
+_Mode = Literal["full", "limited", "compact"]
 
 
 class _CutText(dict[str, Any]):
@@ -81,6 +102,10 @@ class _CutText(dict[str, Any]):
     A dict in every respect (it serialises and validates as one); the type only lets the renderer
     count shown characters without counting its own markers.
     """
+
+
+class _Marker(dict[str, Any]):
+    """A text node the renderer adds ("… and 280 more"); not counted as shown text."""
 
 
 def sanitize_text(text: str, *, newlines: bool = True) -> str:
@@ -108,7 +133,7 @@ def adf_document(blocks: Sequence[Node]) -> Node:
 
 def adf_text_paragraph(text: str) -> Node:
     """A paragraph of plain text, newlines as hard breaks (for comments and short notes)."""
-    return _Renderer(cap=None, memo={}).paragraph((Text(text),))
+    return _Renderer(memo={}).paragraph((Text(text),))
 
 
 def render_adf(
@@ -125,8 +150,9 @@ def render_adf(
     """
     if max_chars < MIN_MAX_CHARS:
         raise ValueError(f"max_chars must be at least {MIN_MAX_CHARS}")
-    passes = _Passes(doc.blocks)
-    full = passes.full_nodes()
+    memo: dict[tuple[str, bool], str] = {}  # sanitised texts, shared by every rendering
+    renderer = _Renderer(memo, "full")
+    full = renderer.blocks(doc.blocks, "doc")
     adf = adf_document(full)
     total = _count_text(full)
     # Serialised text is never shorter than the text itself: skip measuring hopeless documents.
@@ -140,10 +166,19 @@ def render_adf(
         link = None
     budget = max_chars - envelope - adf_size(_note(total, total, link))
 
-    kept = passes.shrink_texts(budget)
+    kept = None
+    if renderer.limitable:  # otherwise the limited rendering is the full one, which did not fit
+        for scale in _LIMIT_SCALES:  # the most entries that fit
+            limited = _Renderer(memo, "limited", scale).blocks(doc.blocks, "doc")
+            if _cost(limited) <= budget:
+                kept = limited
+                break
     if kept is None:
-        kept = _cut_tail(passes.nodes_at(_TAIL_TEXT_CAP), budget)
-    return adf_document([*kept, _note(_count_text(kept), total, link)])
+        kept = _share(_Renderer(memo, "compact").blocks(doc.blocks, "doc"), budget)
+    shown = _count_text(kept)
+    if shown >= total:  # only the form changed (tables as lines): nothing to own up to
+        return adf_document(kept)
+    return adf_document([*kept, _note(shown, total, link)])
 
 
 # --- truncation ---------------------------------------------------------------------------------
@@ -154,69 +189,37 @@ def _cost(blocks: Iterable[Node]) -> int:
     return sum(adf_size(block) + 1 for block in blocks)
 
 
-class _Passes:
-    """The top-level blocks rendered once in full, re-rendered at a text cap only where it bites.
+def _share(blocks: list[Node], budget: int) -> list[Node]:
+    """`blocks` within `budget`, shared out like water between the parts of the document.
 
-    A block whose longest text run is within the cap renders the same as in full, so each probe of
-    the binary search re-renders only the blocks holding long texts.
+    A part is a run of consecutive paragraphs (prose) or any other block. Parts within the share
+    stay whole and leave what they do not need to the others; larger parts are cut from their end,
+    so a long text no longer crowds out every section after it.
     """
+    parts: list[list[Node]] = []
+    for block in blocks:
+        if block["type"] == "paragraph" and parts and parts[-1][-1]["type"] == "paragraph":
+            parts[-1].append(block)
+        else:
+            parts.append([block])
+    costs = [_cost(part) for part in parts]
+    share = _water_level(costs, budget)
+    kept: list[Node] = []
+    for part, cost in zip(parts, costs, strict=True):
+        kept += part if cost <= share else _cut_tail(part, share)
+    return kept
 
-    def __init__(self, blocks: Sequence[Block]) -> None:
-        self.blocks = blocks
-        self.memo: dict[tuple[str, bool], str] = {}  # sanitised texts, shared by every pass
-        self.full: list[list[Node]] = []
-        self.longest: list[int] = []
-        for block in blocks:
-            renderer = _Renderer(cap=None, memo=self.memo)
-            self.full.append(renderer.block(block, "doc"))
-            self.longest.append(renderer.longest)
-        self._full_costs: dict[int, int] = {}  # measured lazily: huge documents stop early
 
-    def full_nodes(self) -> list[Node]:
-        return [node for nodes in self.full for node in nodes]
-
-    def _at(self, index: int, cap: int) -> tuple[list[Node], int | None]:
-        """Block `index` with texts capped at `cap`, and its cost if already known."""
-        if self.longest[index] <= cap:
-            if index not in self._full_costs:
-                self._full_costs[index] = _cost(self.full[index])
-            return self.full[index], self._full_costs[index]
-        return _Renderer(cap=cap, memo=self.memo).block(self.blocks[index], "doc"), None
-
-    def nodes_at(self, cap: int) -> Iterator[Node]:
-        for index in range(len(self.blocks)):
-            yield from self._at(index, cap)[0]
-
-    def fitting_at(self, cap: int, budget: int) -> list[Node] | None:
-        """The nodes with texts capped at `cap` if they fit in `budget` (stops early)."""
-        cost = 0
-        out: list[Node] = []
-        for index in range(len(self.blocks)):
-            nodes, known = self._at(index, cap)
-            cost += _cost(nodes) if known is None else known
-            if cost > budget:
-                return None
-            out.extend(nodes)
-        return out
-
-    def shrink_texts(self, budget: int) -> list[Node] | None:
-        """The nodes with texts capped at the largest length that fits, or None if none does."""
-        longest = max(self.longest, default=0)
-        if longest <= _MIN_TEXT_CAP:
-            return None
-        best = self.fitting_at(_MIN_TEXT_CAP, budget)
-        if best is None:
-            return None
-        # The full render (cap = longest) did not fit, and no run longer than the budget can.
-        fits, too_big = _MIN_TEXT_CAP, min(longest, budget + 1)
-        while too_big - fits > 1:
-            cap = (fits + too_big) // 2
-            nodes = self.fitting_at(cap, budget)
-            if nodes is not None:
-                fits, best = cap, nodes
-            else:
-                too_big = cap
-        return best
+def _water_level(costs: Sequence[int], budget: int) -> int:
+    """The largest share s with sum(min(cost, s) for cost in costs) <= budget."""
+    remaining = budget
+    ordered = sorted(costs)
+    for index, cost in enumerate(ordered):
+        parts = len(ordered) - index
+        if cost * parts > remaining:
+            return remaining // parts
+        remaining -= cost
+    return ordered[-1] if ordered else 0
 
 
 def _cut_tail(blocks: Iterable[Node], budget: int) -> list[Node]:
@@ -241,9 +244,7 @@ def _fit(node: Node, budget: int) -> Node | None:
         return node
     kind = node["type"]
     if kind == "text":
-        return _fit_text(node, budget)
-    if kind == "tableRow":
-        return _fit_row(node, budget)
+        return None if isinstance(node, _Marker) else _fit_text(node, budget)
     content: list[Node] = node.get("content") or []
     used = adf_size({**node, "content": []})
     kept: list[Node] = []
@@ -260,16 +261,13 @@ def _fit(node: Node, budget: int) -> Node | None:
         break
     if kept:
         return {**node, "content": kept}
-    if kind in ("tableCell", "tableHeader"):
-        empty = {**node, "content": [{"type": "paragraph"}]}
-        return empty if adf_size(empty) <= budget else None
-    # Lists, items, panels and tables need a child; an emptied paragraph or code block says nothing.
+    # Lists, items and panels need a child; an emptied paragraph or code block says nothing.
+    # (Tables never get here: in compact mode they are code blocks.)
     return None
 
 
 def _fit_text(node: Node, budget: int) -> Node | None:
-    text: str = node["text"]
-    base = text[: -len(_ELLIPSIS)] if isinstance(node, _CutText) else text
+    base: str = node["text"]
 
     def shortened(length: int) -> Node:
         return _CutText({**node, "text": base[:length] + _ELLIPSIS})
@@ -282,52 +280,37 @@ def _fit_text(node: Node, budget: int) -> Node | None:
             low = mid
         else:
             high = mid
-    return shortened(low) if low >= 1 else None
-
-
-def _fit_row(row: Node, budget: int) -> Node | None:
-    # A row keeps all its cells so the table stays rectangular; cells that do not fit are emptied.
-    cells: list[Node] = row["content"]
-    if not cells:
+    if low < 1:
         return None
-    empties = [{**cell, "content": [{"type": "paragraph"}]} for cell in cells]
-    empty_sizes = [adf_size(empty) for empty in empties]
-    floor = adf_size({**row, "content": []}) + sum(empty_sizes) + len(cells) - 1
-    if floor > budget:
-        return None
-    spare = budget - floor
-    out: list[Node] = []
-    emptied = 0
-    for cell, empty, empty_size in zip(cells, empties, empty_sizes, strict=True):
-        part = _fit(cell, empty_size + spare)
-        if part is None:
-            part = empty
-            emptied += 1
-        spare -= adf_size(part) - empty_size
-        out.append(part)
-    return None if emptied == len(cells) else {**row, "content": out}
+    if _VISIBLE.search(base, low) is None:  # only whitespace is cut off: nothing to mark
+        return {**node, "text": base[:low]}
+    return shortened(low)
 
 
 def _count_text(blocks: Iterable[Node]) -> int:
-    """Characters of text shown: text nodes plus one per hard break, without ellipsis markers."""
+    """Visible characters shown: text without whitespace (so the padding of aligned lines and
+    the line breaks of either form do not count), ellipsis markers or "… and N more" lines."""
     count = 0
     stack = list(blocks)
     while stack:
         node = stack.pop()
-        kind = node["type"]
-        if kind == "text":
-            count += len(node["text"]) - (len(_ELLIPSIS) if isinstance(node, _CutText) else 0)
-        elif kind == "hardBreak":
-            count += 1
+        if isinstance(node, _Marker):
+            continue
+        if node["type"] == "text":
+            count += _visible(node["text"]) - (len(_ELLIPSIS) if isinstance(node, _CutText) else 0)
         stack.extend(node.get("content", ()))
     return count
+
+
+def _visible(text: str) -> int:
+    return sum(map(len, text.split()))
 
 
 def _note(shown: int, total: int, link: str | None) -> Node:
     summary = f"{TRUNCATION_NOTE_PREFIX}{shown:,} of {total:,} characters shown."
     content: list[Node] = [{"type": "text", "text": summary}]
     if link is not None:
-        content.append({"type": "text", "text": " Full alert: "})
+        content[0] = {"type": "text", "text": f"{summary} Full alert: "}
         content.append({"type": "text", "text": link, "marks": [_link_mark(link)]})
     return {
         "type": "panel",
@@ -363,12 +346,15 @@ def _link_mark(href: str) -> Node:
 
 
 class _Renderer:
-    """One rendering pass; `cap` shortens every text run longer than it (None: no cap)."""
+    """One rendering pass in one mode."""
 
-    def __init__(self, cap: int | None, memo: dict[tuple[str, bool], str]) -> None:
-        self.cap = cap
+    def __init__(
+        self, memo: dict[tuple[str, bool], str], mode: _Mode = "full", scale: int = 1
+    ) -> None:
         self.memo = memo
-        self.longest = 0  # longest text run seen, the upper bound of a useful cap
+        self.mode: _Mode = mode
+        self.scale = scale  # limits are multiplied by it
+        self.limitable = False  # a list or collapsed table longer than its limit was seen
 
     def _sanitize(self, text: str, *, newlines: bool = True) -> str:
         key = (text, newlines)
@@ -376,12 +362,6 @@ class _Renderer:
         if clean is None:
             clean = self.memo[key] = sanitize_text(text, newlines=newlines)
         return clean
-
-    def _clip(self, text: str) -> tuple[str, bool]:
-        self.longest = max(self.longest, len(text))
-        if self.cap is not None and len(text) > self.cap:
-            return text[: self.cap], True
-        return text, False
 
     def blocks(self, blocks: Iterable[Block], context: _Context) -> list[Node]:
         out: list[Node] = []
@@ -403,6 +383,8 @@ class _Renderer:
             case BulletList() | OrderedList():
                 return self._list(block)
             case Table():
+                if self.mode == "compact" or len(block.rows) > TABLE_MAX_ROWS:
+                    return self._aligned(block)
                 return self._table(block) if context == "doc" else self._flat_table(block)
             case Panel():
                 return self._panel(block, context)
@@ -426,19 +408,19 @@ class _Renderer:
         out: list[Node] = []
         for inline in content:
             if isinstance(inline, HardBreak):
-                out.append({"type": "text", "text": " "} if one_line else {"type": "hardBreak"})
+                if one_line:
+                    _append_text(out, {"type": "text", "text": " "})
+                else:
+                    out.append({"type": "hardBreak"})
                 continue
-            text, cut = self._clip(self._sanitize(inline.text, newlines=not one_line))
+            text = self._sanitize(inline.text, newlines=not one_line)
             marks = _marks(inline, strong=strong)
             lines = text.split("\n") if "\n" in text else [text]  # split() would copy
             for index, line in enumerate(lines):
                 if index:
                     out.append({"type": "hardBreak"})
-                last = index == len(lines) - 1
-                if last and cut:
-                    out.append(_text_node(line + _ELLIPSIS, marks, cut=True))
-                elif line:
-                    out.append(_text_node(line, marks, cut=False))
+                if line:
+                    _append_text(out, _text_node(line, marks))
         return out
 
     def _code_block(self, block: CodeBlock) -> Node:
@@ -447,19 +429,28 @@ class _Renderer:
             language = _WHITESPACE.sub(" ", sanitize_text(block.language)).strip()
             if language:
                 node["attrs"] = {"language": language[:_MAX_LANGUAGE]}
-        text, cut = self._clip(self._sanitize(block.text))
-        if cut:
-            node["content"] = [_CutText({"type": "text", "text": text + _ELLIPSIS})]
-        elif text:
+        text = self._sanitize(block.text)
+        if text:
             node["content"] = [{"type": "text", "text": text}]
         return node
 
     def _list(self, block: BulletList | OrderedList) -> list[Node]:
-        items = [self._item(item) for item in block.items]
+        shown, hidden = self._limit(block.items, LIST_MAX_ITEMS)
+        items = [self._item(item) for item in shown]
         if not items:
             return []
         kind = "bulletList" if isinstance(block, BulletList) else "orderedList"
-        return [{"type": kind, "content": items}]
+        return [{"type": kind, "content": items}, *_more(hidden, "")]
+
+    def _limit(self, entries: Sequence[_T], limit: int) -> tuple[Sequence[_T], int]:
+        """The entries to show and how many are left out (only outside full mode)."""
+        if len(entries) <= limit:
+            return entries, 0
+        self.limitable = True
+        limit *= self.scale
+        if self.mode == "full" or len(entries) <= limit:
+            return entries, 0
+        return entries[:limit], len(entries) - limit
 
     def _item(self, item: ListItem) -> Node:
         content = self.blocks(item.blocks, "item")
@@ -479,6 +470,40 @@ class _Renderer:
     def _cell(self, cell: TableCell) -> Node:
         content = self.blocks(cell.blocks, "cell") or [{"type": "paragraph"}]
         return {"type": "tableHeader" if cell.header else "tableCell", "content": content}
+
+    def _aligned(self, table: Table) -> list[Node]:
+        """The table as a code block of lines with aligned columns (a header row comes first)."""
+        rows = [row for row in table.rows if row.cells]
+        if not rows:
+            return []
+        lines = [[self._one_line(cell.blocks) for cell in row.cells] for row in rows]
+        head: list[list[str]] = []
+        if all(cell.header for cell in rows[0].cells):
+            head, lines = lines[:1], lines[1:]
+        body, hidden = self._limit(lines, COMPACT_MAX_ROWS)
+        lines = [*head, *body]
+        for line in lines:
+            while line and not line[-1]:  # no trailing padding
+                line.pop()
+        # A cell longer than _PAD_LIMIT overflows its column rather than widen it for every line.
+        widths = [
+            max((len(cell) for cell in column if len(cell) <= _PAD_LIMIT), default=0)
+            for column in itertools.zip_longest(*lines, fillvalue="")
+        ]
+        text = "\n".join(
+            "  ".join(
+                cell if column == len(line) - 1 else cell.ljust(widths[column])
+                for column, cell in enumerate(line)
+            )
+            for line in lines
+        )
+        if _VISIBLE.search(text) is None:  # only empty cells: a block of blank lines says nothing
+            return []
+        return [self._code_block(CodeBlock(text)), *_more(hidden, " rows")]
+
+    def _one_line(self, blocks: Iterable[Block]) -> str:
+        text = self._sanitize(_plain_text(blocks), newlines=False)
+        return text.replace("\t", " ") if "\t" in text else text
 
     def _flat_table(self, table: Table) -> list[Node]:
         # Tables cannot nest (nor sit in panels or list items): one bullet per row instead.
@@ -514,8 +539,52 @@ def _marks(text: Text, *, strong: bool) -> list[Node]:
     return marks
 
 
-def _text_node(text: str, marks: list[Node], *, cut: bool) -> Node:
-    node: Node = _CutText(type="text", text=text) if cut else {"type": "text", "text": text}
+def _plain_text(blocks: Iterable[Block]) -> str:
+    """The words of `blocks` on one line, joined by spaces."""
+    parts: list[str] = []
+    for block in blocks:
+        match block:
+            case Paragraph() | Heading():
+                part = "".join(" " if isinstance(i, HardBreak) else i.text for i in block.content)
+            case CodeBlock():
+                part = block.text
+            case BulletList() | OrderedList():
+                part = " ".join(filter(None, (_plain_text(item.blocks) for item in block.items)))
+            case Table():
+                rows = (
+                    " ".join(filter(None, (_plain_text(cell.blocks) for cell in row.cells)))
+                    for row in block.rows
+                )
+                part = " ".join(filter(None, rows))
+            case Panel():
+                part = _plain_text(block.blocks)
+            case _:
+                part = ""
+        if part:
+            parts.append(part)
+    return " ".join(parts)
+
+
+def _more(hidden: int, what: str) -> list[Node]:
+    """The "… and 280 more" line after a shortened list or table (nothing if none is hidden)."""
+    if not hidden:
+        return []
+    words = f"{_ELLIPSIS} and {hidden:,} more{what}"
+    text = _Marker(type="text", text=words, marks=[{"type": "em"}])
+    return [{"type": "paragraph", "content": [text]}]
+
+
+def _append_text(out: list[Node], node: Node) -> None:
+    """Append a text node, merged into the previous one when their marks are the same."""
+    last = out[-1] if out else None
+    if last is not None and last["type"] == "text" and last.get("marks") == node.get("marks"):
+        out[-1] = {**node, "text": last["text"] + node["text"]}
+    else:
+        out.append(node)
+
+
+def _text_node(text: str, marks: list[Node]) -> Node:
+    node: Node = {"type": "text", "text": text}
     if marks:
         node["marks"] = list(marks)  # mark dicts are shared; nothing here mutates them
     return node
