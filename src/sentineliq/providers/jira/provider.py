@@ -10,22 +10,23 @@ nothing was created, so repeating is safe.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from sentineliq.delivery.ratelimit import SiteRateLimiter
 from sentineliq.providers.base import (
+    AssigneeDirectory,
     CheckResult,
     ConnectionReport,
     CreatedTicket,
     ErrorKind,
     ProviderError,
 )
+from sentineliq.providers.jira.assignees import AssigneeResolver
 from sentineliq.providers.jira.client import JiraClient
 from sentineliq.providers.jira.config import JiraConfig
 from sentineliq.providers.jira.mapping import (
-    AssigneeLookup,
     CreateRequest,
     CreateScreen,
     Dropped,
@@ -51,9 +52,6 @@ ClientFactory = Callable[[JiraConfig], JiraClient]
 _ESSENTIAL = frozenset({"project", "issuetype", "summary"})
 # What a permission-refused create is retried with: the alert's story stays in the ticket.
 _KEPT_ON_PERMISSION = _ESSENTIAL | {"description"}
-_TRANSIENT = frozenset(
-    {ErrorKind.RATE_LIMITED, ErrorKind.UNAVAILABLE, ErrorKind.NETWORK, ErrorKind.AMBIGUOUS}
-)
 
 
 def _after_degrade(
@@ -77,24 +75,6 @@ class JiraCreatedTicket(CreatedTicket):
     drop_reasons: tuple[Dropped, ...] = ()
 
 
-def find_account(users: Sequence[dict[str, Any]], email: str) -> str | None:
-    """The accountId of the one active Atlassian user whose visible email is exactly `email`.
-
-    User search matches prefixes of names and emails, so anything but an exact, case-insensitive
-    email match could assign the ticket to the wrong person.
-    """
-    wanted = email.casefold()
-    matches = {
-        str(user["accountId"])
-        for user in users
-        if str(user.get("emailAddress") or "").casefold() == wanted
-        and user.get("active") is True
-        and user.get("accountType") == "atlassian"
-        and user.get("accountId")
-    }
-    return matches.pop() if len(matches) == 1 else None
-
-
 class JiraProvider:
     name = "jira"
 
@@ -106,8 +86,10 @@ class JiraProvider:
         client_factory: ClientFactory | None = None,
         cache: MetadataCache | None = None,
         limiter: SiteRateLimiter | None = None,
+        assignees: AssigneeDirectory | None = None,
     ) -> None:
-        """`limiter` paces the default client's requests; a `client_factory` paces its own."""
+        """`limiter` paces the default client's requests; a `client_factory` paces its own.
+        `assignees` is the workspace's email -> accountId mapping, tried before any search."""
         if client_factory is not None and limiter is not None:
             raise ValueError("pass the limiter to the client that client_factory builds")
         self.config = config
@@ -118,6 +100,9 @@ class JiraProvider:
             self._client = client_factory(config)
         self._cache = cache if cache is not None else shared_cache()
         self._fingerprint = config_fingerprint(config, config_version)
+        self._assignees = AssigneeResolver(
+            self._client, config.project_key, lambda: self.metadata, assignees
+        )
 
     def __repr__(self) -> str:
         return (
@@ -152,7 +137,9 @@ class JiraProvider:
         before_send: Callable[[], None] | None = None,
     ) -> CreatedTicket:
         screen = self._screen()
-        assignee = self._assignee(draft.assignee_email, screen)
+        assignee = self._assignees.for_create(
+            draft.assignee_email, on_screen="assignee" in screen.fields
+        )
         request = build_request(
             draft,
             config=self.config,
@@ -296,36 +283,6 @@ class JiraProvider:
         )
         return CreateScreen.build(project, issue_type, raw)
 
-    def _lookup_user(self, email: str) -> AssigneeLookup:
-        account = find_account(self._client.search_users(email), email)
-        if account is not None:
-            return AssigneeLookup(account)
-        return AssigneeLookup(
-            None,
-            f"no active Jira user with the email {email} is visible to {self.config.email} "
-            "(the user may not exist, be deactivated or hide their email address, or the "
-            "account lacks the Browse users and groups permission)",
-        )
-
-    def _assignee(self, email: str | None, screen: CreateScreen) -> AssigneeLookup | None:
-        if email is None:
-            return None
-        if "assignee" not in screen.fields:
-            return AssigneeLookup(None)  # mapping records it as not on the screen
-        try:
-            return self.metadata.get_or_load(
-                Kind.USER,
-                email.casefold(),
-                lambda: self._lookup_user(email),
-                is_negative=lambda found: found.account_id is None,
-            )
-        except ProviderError as error:
-            # A transient or credential failure will hit the create too: surface it now. A
-            # refused lookup only costs the assignee.
-            if error.kind in _TRANSIENT or error.kind is ErrorKind.AUTH:
-                raise
-            return AssigneeLookup(None, f"the user search failed: {error}")
-
     # --- test connection ------------------------------------------------------------------------
 
     def test_connection(self, *, assignee_email: str | None = None) -> ConnectionReport:
@@ -432,23 +389,19 @@ class JiraProvider:
         return CheckResult("priority scheme", True, f"all mapped priorities exist ({available})")
 
     def _check_user_search(self, email: str | None, me: dict[str, Any]) -> CheckResult:
+        if email is not None:
+            return self._assignees.check(email)
         name = "assignee lookup"
         permission = (
             f"{self.config.email} needs the global Browse users and groups permission to turn "
             "assignee emails into Jira accounts; without it tickets stay unassigned"
         )
         try:
-            if email is None:
-                # The account's own display name: always visible, unlike a hidden email.
-                query = str(me.get("displayName") or self.config.email)
-                users = self._client.search_users(query, max_results=5)
-                if not users:
-                    return CheckResult(name, False, f"user search returned nobody: {permission}")
-                return CheckResult(name, True, "user search works")
-            found = self._lookup_user(email)
-            self.metadata.put(Kind.USER, email.casefold(), found, negative=found.account_id is None)
+            # The account's own display name: always visible, unlike a hidden email.
+            query = str(me.get("displayName") or self.config.email)
+            users = self._client.search_users(query, max_results=5)
         except ProviderError as error:
             return CheckResult(name, False, f"{error}; {permission}")
-        if found.account_id is None:
-            return CheckResult(name, False, found.reason or f"{email} did not resolve")
-        return CheckResult(name, True, f"{email} resolves to account {found.account_id}")
+        if not users:
+            return CheckResult(name, False, f"user search returned nobody: {permission}")
+        return CheckResult(name, True, "user search works")
