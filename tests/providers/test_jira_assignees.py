@@ -222,6 +222,9 @@ def test_pick_account_accepts_only_an_unambiguous_person(
 def test_note_is_short_and_only_for_misses() -> None:
     assert unassigned_note(AssigneeLookup("a1", email="x@y")) is None
     assert unassigned_note(None) is None
+    assert unassigned_note(AssigneeLookup(None, "two\nlines", email="x@y")) == (
+        "Assignee x@y could not be assigned: two lines"
+    )
     note = unassigned_note(AssigneeLookup(None, "r" * 2000, email="x@y"))
     assert note is not None
     assert len(note) == 500

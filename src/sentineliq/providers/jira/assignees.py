@@ -49,7 +49,7 @@ def unassigned_note(lookup: AssigneeLookup | None) -> str | None:
     """The one line the ticket's description gets when its assignee could not be resolved."""
     if lookup is None or lookup.account_id is not None or not lookup.reason or not lookup.email:
         return None
-    note = f"Assignee {lookup.email} could not be assigned: {lookup.reason}"
+    note = " ".join(f"Assignee {lookup.email} could not be assigned: {lookup.reason}".split())
     return note if len(note) <= NOTE_MAX else note[: NOTE_MAX - 1] + "…"
 
 
