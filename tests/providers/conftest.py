@@ -9,6 +9,7 @@ import httpx2
 import pytest
 from jira_samples import RecordingTransport, config_data
 
+from sentineliq.providers.base import AssigneeDirectory
 from sentineliq.providers.jira.client import JiraClient
 from sentineliq.providers.jira.config import JiraConfig
 from sentineliq.providers.jira.metadata import MetadataCache
@@ -53,12 +54,14 @@ def make_provider(
         *,
         transport: httpx2.BaseTransport | None = None,
         config_version: int = 0,
+        assignees: AssigneeDirectory | None = None,
         **overrides: Any,
     ) -> JiraProvider:
         provider = JiraProvider(
             make_config(**overrides),
             config_version=config_version,
             cache=cache,
+            assignees=assignees,
             client_factory=lambda cfg: JiraClient.from_config(cfg, transport=transport),
         )
         made.append(provider)

@@ -15,7 +15,6 @@ from jira_samples import (
     ADMIN_EMAIL,
     ADMIN_TOKEN,
     ANALYST_EMAIL,
-    PRIVATE_EMAIL,
     READONLY_EMAIL,
     READONLY_TOKEN,
     RecordingTransport,
@@ -153,7 +152,7 @@ def test_assignee_lookup_is_cached(make_provider: Make, sandbox: Any) -> None:
     provider = make_provider()
     for n in range(3):
         provider.create_ticket(draft(assignee_email=ANALYST_EMAIL), idempotency_key=f"k{n}")
-    assert calls(sandbox, "GET", "/rest/api/3/user/search") == 1
+    assert calls(sandbox, "GET", "/rest/api/3/user/assignable/search") == 1
     assert calls(sandbox, "GET", "/rest/api/3/issue/createmeta/") == 2  # issue types + fields
     assert calls(sandbox, "POST", "/rest/api/3/issue") == 3
     assert all(i["fields"]["assignee"]["emailAddress"] == ANALYST_EMAIL for i in sandbox.issues())
@@ -173,15 +172,15 @@ def test_changed_config_starts_a_fresh_cache(make_provider: Make, sandbox: Any) 
         draft(assignee_email=ANALYST_EMAIL), idempotency_key="b"
     )
     assert calls(sandbox, "GET", "/rest/api/3/issue/createmeta/") == 4
-    assert calls(sandbox, "GET", "/rest/api/3/user/search") == 2
+    assert calls(sandbox, "GET", "/rest/api/3/user/assignable/search") == 2
 
 
 @pytest.mark.parametrize(
     ("email", "why"),
     [
-        ("nobody@sentineliq.test", "no active Jira user with the email nobody@sentineliq.test"),
-        (PRIVATE_EMAIL, "hide their email address"),
-        ("analyst@sentineliq.tes", "no active Jira user"),  # a prefix match is not a match
+        ("nobody@sentineliq.test", "nobody who can be assigned in SEC has this email"),
+        # A prefix match on someone's visible email is not a match.
+        ("analyst@sentineliq.tes", "only accounts showing other email addresses"),
     ],
 )
 def test_unknown_assignee_leaves_the_ticket_unassigned(
@@ -195,7 +194,7 @@ def test_unknown_assignee_leaves_the_ticket_unassigned(
     assert only_issue(sandbox)["fields"].get("assignee") is None
     # The miss is cached too (briefly), so an alert storm does not hammer user search.
     provider.create_ticket(draft(assignee_email=email), idempotency_key="k2")
-    assert calls(sandbox, "GET", "/rest/api/3/user/search") == 1
+    assert calls(sandbox, "GET", "/rest/api/3/user/assignable/search") == 1
 
 
 def test_inactive_user_is_not_assigned(make_provider: Make, sandbox: Any) -> None:

@@ -19,6 +19,7 @@ from sentineliq.services.context import AppContext
 from sentineliq.services.identity import Role
 from sentineliq.services.providers import configure
 from sentineliq.storage.alerts import AlertRepository
+from sentineliq.storage.assignees import AssigneeRepository
 from sentineliq.storage.audit import AuditRepository
 from sentineliq.storage.deliveries import DeliveryRepository
 from sentineliq.storage.providers import ProviderRepository
@@ -71,6 +72,22 @@ ENDPOINTS = [
         permission="replay",
     ),
     Endpoint("replay dead", "POST", "/workspaces/{ws}/deliveries/replay-dead", permission="replay"),
+    Endpoint("list assignees", "GET", "/workspaces/{ws}/assignees"),
+    Endpoint(
+        "map assignee",
+        "PUT",
+        "/workspaces/{ws}/assignees",
+        {"email": "analyst@a.test", "account_id": "5b10ac8d82e05b22cc7d4ef5"},
+        ok=201,
+        permission="manage",
+    ),
+    Endpoint(
+        "unmap assignee",
+        "DELETE",
+        "/workspaces/{ws}/assignees?email=analyst@a.test",
+        ok=204,
+        permission="manage",
+    ),
 ]
 
 ALLOWED = {
@@ -113,6 +130,7 @@ class World:
                 for v in DeliveryRepository(self.app.db).list_for_workspace(ws)
             ],
             [a.id for a in AlertRepository(self.app.db).list_for_workspace(ws)],
+            [(m.email, m.account_id) for m in AssigneeRepository(self.app.db).list(ws)],
         )
 
     def call(self, endpoint: Endpoint, principal: str, letter: str = "A", **ids: str) -> Any:

@@ -11,6 +11,7 @@ from rich.markup import escape
 from sentineliq.cli import (
     alerts,
     apikeys,
+    assignees,
     deliveries,
     providers,
     sandbox,
@@ -38,6 +39,7 @@ app.add_typer(deliveries.app, name="deliveries")
 app.add_typer(sandbox.app, name="sandbox")
 app.add_typer(users.app, name="user")
 app.add_typer(apikeys.app, name="apikey")
+app.add_typer(assignees.app, name="assignee")
 app.command("worker")(worker.worker)
 app.command("schema")(alerts.schema)
 app.command("demo")(worker.demo)

@@ -97,6 +97,18 @@ class ConnectionReport:
         return bool(self.checks) and all(check.ok for check in self.checks)
 
 
+class AssigneeDirectory(Protocol):
+    """A workspace's own email -> account id mapping, consulted before any user search.
+
+    Operators map the people a ticket system cannot resolve (hidden emails, several accounts).
+    Providers only read it; where it is stored is not their concern.
+    """
+
+    def account_for(self, email: str) -> str | None:
+        """The mapped account id for a trimmed, case-folded email, or None."""
+        ...
+
+
 class TicketProvider(Protocol):
     """One configured ticket system of one workspace."""
 

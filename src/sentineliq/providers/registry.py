@@ -13,7 +13,7 @@ from typing import Any, Generic, TypeVar
 from pydantic import BaseModel
 
 from sentineliq.delivery.ratelimit import SiteRateLimiter
-from sentineliq.providers.base import TicketProvider
+from sentineliq.providers.base import AssigneeDirectory, TicketProvider
 from sentineliq.providers.jira.config import JiraConfig
 from sentineliq.providers.jira.provider import JiraProvider
 
@@ -27,9 +27,10 @@ class ProviderSpec(Generic[C]):
     config_model: type[C]
     # (data, allow_private_targets) -> validated config; raises pydantic.ValidationError.
     parse: Callable[[Mapping[str, Any], bool], C]
-    # (config, config_version, limiter) -> a ready provider; does no network I/O. The limiter,
-    # when given, is the rate budget its requests must share.
-    factory: Callable[[C, int, SiteRateLimiter | None], TicketProvider]
+    # (config, config_version, limiter, assignees) -> a ready provider; does no network I/O. The
+    # limiter, when given, is the rate budget its requests must share; assignees is the
+    # workspace's email -> account mapping.
+    factory: Callable[[C, int, SiteRateLimiter | None, AssigneeDirectory | None], TicketProvider]
     secret_fields: tuple[str, ...] = ()
     # A stored secret is only ever sent where it was entered for: changing any of these fields
     # requires entering the secret again (else an admin could redirect the token to a new host).
@@ -68,11 +69,12 @@ def create_provider(
     *,
     config_version: int = 0,
     limiter: SiteRateLimiter | None = None,
+    assignees: AssigneeDirectory | None = None,
 ) -> TicketProvider:
     spec = get(name)
     if not isinstance(config, spec.config_model):
         raise TypeError(f"{name} needs a {spec.config_model.__name__}, not {type(config).__name__}")
-    return spec.factory(config, config_version, limiter)
+    return spec.factory(config, config_version, limiter, assignees)
 
 
 def _jira_parse(data: Mapping[str, Any], allow_private_targets: bool) -> JiraConfig:
@@ -80,9 +82,12 @@ def _jira_parse(data: Mapping[str, Any], allow_private_targets: bool) -> JiraCon
 
 
 def _jira_factory(
-    config: JiraConfig, config_version: int, limiter: SiteRateLimiter | None
+    config: JiraConfig,
+    config_version: int,
+    limiter: SiteRateLimiter | None,
+    assignees: AssigneeDirectory | None,
 ) -> TicketProvider:
-    return JiraProvider(config, config_version=config_version, limiter=limiter)
+    return JiraProvider(config, config_version=config_version, limiter=limiter, assignees=assignees)
 
 
 register(

@@ -11,6 +11,7 @@ from sentineliq.delivery.ratelimit import SiteRateLimiter
 from sentineliq.providers import registry
 from sentineliq.providers.base import ConnectionReport, TicketProvider
 from sentineliq.providers.jira.config import format_config_errors
+from sentineliq.services.assignees import WorkspaceAssignees
 from sentineliq.services.context import AppContext
 from sentineliq.storage.backfill import DEFAULT_BACKFILL_HOURS, backfill_deliveries
 from sentineliq.storage.crypto import MASK
@@ -100,7 +101,11 @@ def open_provider(
 ) -> TicketProvider:
     config = validate_config(app, record.provider, record.config)
     return registry.create_provider(
-        record.provider, config, config_version=record.config_version, limiter=limiter
+        record.provider,
+        config,
+        config_version=record.config_version,
+        limiter=limiter,
+        assignees=WorkspaceAssignees(app.db, record.workspace_id),
     )
 
 

@@ -11,6 +11,7 @@ nothing above this package can lazily touch the database. Typical wiring::
 
 from sentineliq.storage.alerts import AlertRepository, AlertSummary, IngestOutcome, StoredAlert
 from sentineliq.storage.apikeys import ApiKeyRecord, ApiKeyRepository
+from sentineliq.storage.assignees import AssigneeMappingRecord, AssigneeRepository
 from sentineliq.storage.audit import AuditRecord, AuditRepository
 from sentineliq.storage.crypto import MASK, SecretBox, SecretError, load_or_create_key_file
 from sentineliq.storage.custody import ChainVerification, verify_custody_chain
@@ -48,6 +49,8 @@ __all__ = [
     "AlreadyExistsError",
     "ApiKeyRecord",
     "ApiKeyRepository",
+    "AssigneeMappingRecord",
+    "AssigneeRepository",
     "AttemptInfo",
     "AttemptOutcome",
     "AttemptRecord",

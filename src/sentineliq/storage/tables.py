@@ -348,3 +348,18 @@ class ApiKeyRow(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class AssigneeMappingRow(Base):
+    """An operator's fix for an assignee email the ticket system cannot resolve by search."""
+
+    __tablename__ = "assignee_mappings"
+    __table_args__ = (UniqueConstraint("workspace_id", "email"),)
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True, default=new_id)
+    workspace_id: Mapped[str] = mapped_column(ID, _fk("workspaces.id"))
+    email: Mapped[str] = mapped_column(String(320))  # trimmed and case-folded
+    account_id: Mapped[str] = mapped_column(String(128))
+    updated_by: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -181,6 +181,30 @@ class JiraClient:
             action="search users",
         )
 
+    def assignable_users(
+        self,
+        project: str,
+        *,
+        query: str | None = None,
+        account_id: str | None = None,
+        max_results: int = 50,
+    ) -> list[dict[str, Any]]:
+        """GET /user/assignable/search: people who can be assigned issues in `project`.
+
+        Give exactly one of `query` (matched against names and emails, hidden ones exactly) or
+        `account_id`."""
+        params: dict[str, str | int] = {"project": project, "maxResults": max_results}
+        if account_id is not None:
+            params["accountId"] = account_id
+        else:
+            params["query"] = query or ""
+        return self._list(
+            "GET",
+            f"{API}/user/assignable/search",
+            params=params,
+            action=f"search the users who can be assigned in project {project}",
+        )
+
     def create_issue(
         self, body: Mapping[str, Any], *, before_send: Callable[[], None] | None = None
     ) -> dict[str, Any]:

@@ -17,9 +17,16 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sentineliq.document.adf import render_adf, sanitize_text
+from sentineliq.document.adf import (
+    DEFAULT_MAX_CHARS,
+    adf_size,
+    adf_text_paragraph,
+    render_adf,
+    sanitize_text,
+)
 from sentineliq.document.model import Document, Paragraph, Text
 from sentineliq.providers.base import ErrorKind, ProviderError
+from sentineliq.providers.jira.assignees import AssigneeLookup, unassigned_note
 from sentineliq.providers.jira.config import JiraConfig
 from sentineliq.tickets.draft import AttributeValue, TicketDraft
 
@@ -337,12 +344,6 @@ class Dropped:
     not_on_screen: bool = False
 
 
-@dataclass(frozen=True)
-class AssigneeLookup:
-    account_id: str | None
-    reason: str | None = None  # why there is no account id
-
-
 @dataclass
 class CreateRequest:
     fields: dict[str, Any]
@@ -398,7 +399,8 @@ def build_request(
     request.fields.update(static_fields or {})
 
     if "description" in on_screen:
-        request.fields["description"] = render_adf(draft.document, full_content_url=draft.link)
+        note = unassigned_note(assignee) if "assignee" in on_screen else None
+        request.fields["description"] = _description(draft, note)
     else:
         request.drop("description", missing, not_on_screen=True)
 
@@ -445,6 +447,20 @@ def build_request(
         except ValueError as exc:
             request.drop(meta.field_id, f"{meta.name} {exc}")
     return request
+
+
+def _description(draft: TicketDraft, note: str | None) -> dict[str, Any]:
+    """The rendered document, plus `note` as a last paragraph that any truncation leaves alone."""
+    if note is None:
+        return render_adf(draft.document, full_content_url=draft.link)
+    line = adf_text_paragraph(note)
+    adf = render_adf(
+        draft.document,
+        full_content_url=draft.link,
+        max_chars=DEFAULT_MAX_CHARS - adf_size(line) - 1,  # the comma before it
+    )
+    adf["content"].append(line)
+    return adf
 
 
 def _priority(

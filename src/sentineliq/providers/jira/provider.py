@@ -11,18 +11,20 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from sentineliq.delivery.ratelimit import SiteRateLimiter
 from sentineliq.providers.base import (
+    AssigneeDirectory,
     CheckResult,
     ConnectionReport,
     CreatedTicket,
     ErrorKind,
     ProviderError,
 )
+from sentineliq.providers.jira.assignees import AssigneeResolver
 from sentineliq.providers.jira.client import JiraClient
 from sentineliq.providers.jira.config import JiraConfig
 from sentineliq.providers.jira.fieldvalues import (
@@ -36,7 +38,6 @@ from sentineliq.providers.jira.fieldvalues import (
     user_emails,
 )
 from sentineliq.providers.jira.mapping import (
-    AssigneeLookup,
     CreateRequest,
     CreateScreen,
     Dropped,
@@ -63,9 +64,6 @@ ClientFactory = Callable[[JiraConfig], JiraClient]
 _ESSENTIAL = frozenset({"project", "issuetype", "summary"})
 # What a permission-refused create is retried with: the alert's story stays in the ticket.
 _KEPT_ON_PERMISSION = _ESSENTIAL | {"description"}
-_TRANSIENT = frozenset(
-    {ErrorKind.RATE_LIMITED, ErrorKind.UNAVAILABLE, ErrorKind.NETWORK, ErrorKind.AMBIGUOUS}
-)
 # Jira's wording for a missing required field: "Team is required." / "Field 'x' is required".
 _IS_REQUIRED = re.compile(r"\bis required\b", re.IGNORECASE)
 _OWN_VALUES = ALWAYS_FILLED | {"priority"}
@@ -98,24 +96,6 @@ class JiraCreatedTicket(CreatedTicket):
     drop_reasons: tuple[Dropped, ...] = ()
 
 
-def find_account(users: Sequence[dict[str, Any]], email: str) -> str | None:
-    """The accountId of the one active Atlassian user whose visible email is exactly `email`.
-
-    User search matches prefixes of names and emails, so anything but an exact, case-insensitive
-    email match could assign the ticket to the wrong person.
-    """
-    wanted = email.casefold()
-    matches = {
-        str(user["accountId"])
-        for user in users
-        if str(user.get("emailAddress") or "").casefold() == wanted
-        and user.get("active") is True
-        and user.get("accountType") == "atlassian"
-        and user.get("accountId")
-    }
-    return matches.pop() if len(matches) == 1 else None
-
-
 class JiraProvider:
     name = "jira"
 
@@ -127,8 +107,10 @@ class JiraProvider:
         client_factory: ClientFactory | None = None,
         cache: MetadataCache | None = None,
         limiter: SiteRateLimiter | None = None,
+        assignees: AssigneeDirectory | None = None,
     ) -> None:
-        """`limiter` paces the default client's requests; a `client_factory` paces its own."""
+        """`limiter` paces the default client's requests; a `client_factory` paces its own.
+        `assignees` is the workspace's email -> accountId mapping, tried before any search."""
         if client_factory is not None and limiter is not None:
             raise ValueError("pass the limiter to the client that client_factory builds")
         self.config = config
@@ -142,6 +124,9 @@ class JiraProvider:
         # Required fields without a default that SentinelIQ does not fill by itself, as the last
         # test_connection found them (the panel offers a value for each).
         self.required_fields: tuple[FieldMeta, ...] = ()
+        self._assignees = AssigneeResolver(
+            self._client, config.project_key, lambda: self.metadata, assignees
+        )
 
     def __repr__(self) -> str:
         return (
@@ -187,7 +172,9 @@ class JiraProvider:
                 + f"; {_HOW_TO_SET}",
             )
         site = self.site_url()
-        assignee = self._assignee(draft.assignee_email, screen)
+        assignee = self._assignees.for_create(
+            draft.assignee_email, on_screen="assignee" in screen.fields
+        )
         request = build_request(
             draft,
             config=self.config,
@@ -368,19 +355,15 @@ class JiraProvider:
             try:
                 accounts[email] = self._account_for(email)
             except ProviderError as error:
-                if error.kind in _TRANSIENT or error.kind is ErrorKind.AUTH:
+                if error.retryable or error.pauses_provider:
                     raise
                 accounts[email] = None  # reported as a value that cannot be used
         return resolve_static(self.config, screen, accounts)
 
     def _account_for(self, email: str) -> str | None:
-        found = self.metadata.get_or_load(
-            Kind.USER,
-            email.casefold(),
-            lambda: self._lookup_user(email),
-            is_negative=lambda lookup: lookup.account_id is None,
-        )
-        return found.account_id
+        # A user-valued field resolves like the assignee: workspace mapping first, then search.
+        found = self._assignees.for_create(email, on_screen=True)
+        return found.account_id if found is not None else None
 
     def site_url(self) -> str:
         """Where issue links point: the site, also when base_url is the scoped-token gateway."""
@@ -423,36 +406,6 @@ class JiraProvider:
             lambda: self._client.createmeta_fields(project, issue_type.id),
         )
         return CreateScreen.build(project, issue_type, raw)
-
-    def _lookup_user(self, email: str) -> AssigneeLookup:
-        account = find_account(self._client.search_users(email), email)
-        if account is not None:
-            return AssigneeLookup(account)
-        return AssigneeLookup(
-            None,
-            f"no active Jira user with the email {email} is visible to {self.config.email} "
-            "(the user may not exist, be deactivated or hide their email address, or the "
-            "account lacks the Browse users and groups permission)",
-        )
-
-    def _assignee(self, email: str | None, screen: CreateScreen) -> AssigneeLookup | None:
-        if email is None:
-            return None
-        if "assignee" not in screen.fields:
-            return AssigneeLookup(None)  # mapping records it as not on the screen
-        try:
-            return self.metadata.get_or_load(
-                Kind.USER,
-                email.casefold(),
-                lambda: self._lookup_user(email),
-                is_negative=lambda found: found.account_id is None,
-            )
-        except ProviderError as error:
-            # A transient or credential failure will hit the create too: surface it now. A
-            # refused lookup only costs the assignee.
-            if error.kind in _TRANSIENT or error.kind is ErrorKind.AUTH:
-                raise
-            return AssigneeLookup(None, f"the user search failed: {error}")
 
     # --- test connection ------------------------------------------------------------------------
 
@@ -618,23 +571,19 @@ class JiraProvider:
         return CheckResult("priority scheme", True, f"all mapped priorities exist ({available})")
 
     def _check_user_search(self, email: str | None, me: dict[str, Any]) -> CheckResult:
+        if email is not None:
+            return self._assignees.check(email)
         name = "assignee lookup"
         permission = (
             f"{self.config.email} needs the global Browse users and groups permission to turn "
             "assignee emails into Jira accounts; without it tickets stay unassigned"
         )
         try:
-            if email is None:
-                # The account's own display name: always visible, unlike a hidden email.
-                query = str(me.get("displayName") or self.config.email)
-                users = self._client.search_users(query, max_results=5)
-                if not users:
-                    return CheckResult(name, False, f"user search returned nobody: {permission}")
-                return CheckResult(name, True, "user search works")
-            found = self._lookup_user(email)
-            self.metadata.put(Kind.USER, email.casefold(), found, negative=found.account_id is None)
+            # The account's own display name: always visible, unlike a hidden email.
+            query = str(me.get("displayName") or self.config.email)
+            users = self._client.search_users(query, max_results=5)
         except ProviderError as error:
             return CheckResult(name, False, f"{error}; {permission}")
-        if found.account_id is None:
-            return CheckResult(name, False, found.reason or f"{email} did not resolve")
-        return CheckResult(name, True, f"{email} resolves to account {found.account_id}")
+        if not users:
+            return CheckResult(name, False, f"user search returned nobody: {permission}")
+        return CheckResult(name, True, "user search works")

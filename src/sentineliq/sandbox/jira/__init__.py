@@ -20,7 +20,16 @@ private@sentineliq.test    Morgan Private    (none)          assignable; email h
                                                              `emailAddress` in answers)
 readonly@sentineliq.test   Riley Readonly    readonly-token  browses, but 403 on create /
                                                              comment / transition / property
+jordan.lee@sentineliq.test Jordan Lee        (none)          assignable; email hidden
+casey.nguyen@...           Casey Nguyen      (none)          assignable; email hidden
+taylor.smith@...           Taylor Smith      (none)          assignable; email hidden
+devon.ortiz@...            Devon Ortiz       (none)          assignable; email hidden
 =========================  ================  ==============  ==============================
+
+Most seeded people hide their email, as on real sites: user searches still match a hidden address
+exactly (never by prefix) but answers carry no `emailAddress`. `set_emails_hidden(hidden,
+email=None)` hides or shows one user's address or everybody's; `add_user(..., email_visible=,
+account_type="atlassian"|"app"|"customer")` adds more. Every seeded account is `atlassian`.
 
 accountIds: sandbox 712020:0b19f24b-e184-542d-810e-a8ea2f83a7f2,
 analyst 712020:241d8c3e-358c-5ca2-9256-b5295f6466b5,
@@ -47,8 +56,8 @@ issue/{idOrKey} (GET), .../properties[/{key}] (GET, PUT), .../comment (GET, POST
 .../transitions (GET, POST), search/jql (GET, POST; JQL subset in `jql`); the removed
 search (GET, POST) answers 410. Every other /rest call needs Basic `email:token` (401 otherwise).
 Pages: / and /browse list issues, /browse/KEY shows one as HTML. Control (no auth): /_sandbox/
-fault, rate-limit, search-lag, screen/remove, screen/require, gateway, users (POST); issues,
-requests (GET); reset (POST).
+fault, rate-limit, search-lag, screen/remove, screen/require, gateway, users, emails-hidden (POST);
+issues, requests (GET); reset (POST).
 
 Behaviour worth knowing
 -----------------------

@@ -244,6 +244,8 @@ class JiraApi:
         project_ref, issue_ref = req.arg("project"), req.arg("issueKey") or req.arg("issueId")
         if project_ref is None and issue_ref is None:
             raise JiraError(400, ["One of 'project', 'issueKey' or 'issueId' must be provided."])
+        if query is None and account_id is None:
+            raise JiraError(400, ["One of 'query' or 'accountId' must be provided."])
         if query is not None and account_id is not None:
             raise JiraError(400, ["Provide either 'query' or 'accountId', not both."])
         if project_ref is not None:
@@ -255,6 +257,7 @@ class JiraApi:
             users = [u for u in users if u.account_id == account_id]
         else:
             users = [u for u in users if self._matches(u, query or "")]
+        # Privacy hides the address in the answer, never from the match (see `_matches`).
         return self._user_page(req, users)
 
     # -- issues ----------------------------------------------------------------------------------

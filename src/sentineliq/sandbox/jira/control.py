@@ -60,7 +60,10 @@ class Controls(Protocol):
         can_create: bool = True,
         email_visible: bool = True,
         active: bool = True,
+        account_type: str = "atlassian",
     ) -> str: ...
+
+    def set_emails_hidden(self, hidden: bool, *, email: str | None = None) -> None: ...
 
 
 _OK = {"ok": True}
@@ -92,6 +95,7 @@ class ControlApi:
             Route("POST", f"{PREFIX}/screen/require", self.screen_require, auth=False),
             Route("POST", f"{PREFIX}/gateway", self.gateway, auth=False),
             Route("POST", f"{PREFIX}/users", self.add_user, auth=False),
+            Route("POST", f"{PREFIX}/emails-hidden", self.emails_hidden, auth=False),
             Route("GET", f"{PREFIX}/issues", self.issues, auth=False),
             Route("GET", f"{PREFIX}/requests", self.requests, auth=False),
             Route("POST", f"{PREFIX}/reset", self.reset, auth=False),
@@ -155,11 +159,25 @@ class ControlApi:
         return Response.json(_OK)
 
     def add_user(self, req: Request) -> Response:
-        flags = {"api_token", "can_browse_users", "can_create", "email_visible", "active"}
+        flags = {
+            "api_token",
+            "can_browse_users",
+            "can_create",
+            "email_visible",
+            "active",
+            "account_type",
+        }
         args = _args(req, {"email", "display_name", *flags}, {"email", "display_name"})
         email, name = args.pop("email"), args.pop("display_name")
         account_id = self._apply(self._c.add_user, email, name, **args)
         return Response.json({"accountId": account_id}, 201)
+
+    def emails_hidden(self, req: Request) -> Response:
+        args = _args(req, {"hidden", "email"}, {"hidden"})
+        if not isinstance(args["hidden"], bool):
+            raise JiraError(400, ["'hidden' must be true or false."])
+        self._apply(self._c.set_emails_hidden, args["hidden"], email=args.get("email"))
+        return Response.json(_OK)
 
     def issues(self, req: Request) -> Response:
         return Response.json(self._c.issues())

@@ -18,6 +18,9 @@ def account_id_for(email: str) -> str:
     return "712020:" + str(uuid.uuid5(uuid.NAMESPACE_URL, "sentineliq-sandbox:" + email.lower()))
 
 
+ACCOUNT_TYPES = ("atlassian", "app", "customer")
+
+
 @dataclass
 class User:
     account_id: str
@@ -29,6 +32,7 @@ class User:
     email_visible: bool = True
     active: bool = True
     assignable: bool = True
+    account_type: str = "atlassian"  # or "app" / "customer", as Cloud's User.accountType
 
 
 @dataclass(frozen=True)

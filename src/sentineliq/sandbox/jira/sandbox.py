@@ -14,7 +14,7 @@ from sentineliq.sandbox.jira.clock import Clock
 from sentineliq.sandbox.jira.control import ControlApi
 from sentineliq.sandbox.jira.dispatch import Dispatcher, Routers
 from sentineliq.sandbox.jira.faults import FaultController, FaultMode, parse_fault
-from sentineliq.sandbox.jira.model import User, account_id_for
+from sentineliq.sandbox.jira.model import ACCOUNT_TYPES, User, account_id_for
 from sentineliq.sandbox.jira.ratelimit import RateLimiter
 from sentineliq.sandbox.jira.recording import RecordedRequest, RequestLog
 from sentineliq.sandbox.jira.server import Listener, ThreadRegistry
@@ -226,8 +226,13 @@ class JiraSandbox:
         can_create: bool = True,
         email_visible: bool = True,
         active: bool = True,
+        account_type: str = "atlassian",
     ) -> str:
-        """Add a user and return its accountId. Users who may create issues are assignable."""
+        """Add a user and return its accountId. Users who may create issues are assignable.
+
+        `account_type` is "atlassian" (a person), "app" or "customer", as Cloud reports it."""
+        if account_type not in ACCOUNT_TYPES:
+            raise ValueError(f"account_type must be one of {', '.join(ACCOUNT_TYPES)}")
         user = User(
             account_id=account_id_for(email),
             email=email,
@@ -238,8 +243,15 @@ class JiraSandbox:
             email_visible=email_visible,
             active=active,
             assignable=can_create,
+            account_type=account_type,
         )
         return self._state.add_user(user)
+
+    def set_emails_hidden(self, hidden: bool, *, email: str | None = None) -> None:
+        """Hide or show email addresses in user answers: one user's, or everybody's (None).
+
+        Most real accounts hide theirs; a hidden address still matches an exact user search."""
+        self._state.set_emails_hidden(hidden, email)
 
     def reset(self) -> None:
         """Back to the default seed: no issues, no recorded requests, no fault or rate limit."""

@@ -22,6 +22,13 @@ ANALYST_EMAIL = "analyst@sentineliq.test"
 PRIVATE_EMAIL = "private@sentineliq.test"
 READONLY_EMAIL = "readonly@sentineliq.test"
 READONLY_TOKEN = "readonly-token"  # noqa: S105 - a published sandbox credential, not a secret
+# Assignable people who hide their email, as most accounts on real sites do.
+HIDDEN_EMAIL_USERS = (
+    ("jordan.lee@sentineliq.test", "Jordan Lee"),
+    ("casey.nguyen@sentineliq.test", "Casey Nguyen"),
+    ("taylor.smith@sentineliq.test", "Taylor Smith"),
+    ("devon.ortiz@sentineliq.test", "Devon Ortiz"),
+)
 
 PROJECT_ID = "10000"
 PROJECT_KEY = "SEC"
@@ -66,6 +73,10 @@ def seed_users() -> list[User]:
             api_token=READONLY_TOKEN,
             can_create=False,
             assignable=False,
+        ),
+        *(
+            User(account_id_for(email), email, name, email_visible=False)
+            for email, name in HIDDEN_EMAIL_USERS
         ),
     ]
 

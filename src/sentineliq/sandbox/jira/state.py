@@ -87,6 +87,17 @@ class SandboxState:
             self._users[user.account_id] = user
             return user.account_id
 
+    def set_emails_hidden(self, hidden: bool, email: str | None = None) -> None:
+        """Hide (or show) the email of one user, or of every user when `email` is None."""
+        with self._lock:
+            users = [
+                u for u in self._users.values() if email is None or u.email.lower() == email.lower()
+            ]
+            if not users:
+                raise ValueError(f"no user with email {email!r}")
+            for user in users:
+                user.email_visible = not hidden
+
     def set_search_lag(self, seconds: float) -> None:
         if seconds < 0:
             raise ValueError("search lag cannot be negative")

@@ -39,7 +39,7 @@ def user_json(user: User, base: str) -> dict[str, Any]:
     out: dict[str, Any] = {
         "self": f"{base}/rest/api/3/user?accountId={quote(user.account_id)}",
         "accountId": user.account_id,
-        "accountType": "atlassian",
+        "accountType": user.account_type,
         "avatarUrls": avatar_urls(base, "avatar", user.account_id),
         "displayName": user.display_name,
         "active": user.active,

@@ -13,7 +13,15 @@ from fastapi.staticfiles import StaticFiles
 from sentineliq.web.admin.csrf import install_login_key
 from sentineliq.web.admin.errors import install_handlers
 from sentineliq.web.admin.headers import AdminSecurityHeaders
-from sentineliq.web.admin.pages import alerts, api_keys, audit, deliveries, integrations, login
+from sentineliq.web.admin.pages import (
+    alerts,
+    api_keys,
+    assignees,
+    audit,
+    deliveries,
+    integrations,
+    login,
+)
 from sentineliq.web.admin.rendering import STATIC_DIR, STATIC_PATH
 
 __all__ = ["install"]
@@ -22,7 +30,7 @@ __all__ = ["install"]
 def install(app: FastAPI) -> None:
     install_login_key(app)
     install_handlers(app)
-    for page in (login, integrations, deliveries, alerts, api_keys, audit):
+    for page in (login, integrations, deliveries, alerts, api_keys, audit, assignees):
         app.include_router(page.router)
     app.mount(STATIC_PATH, StaticFiles(directory=STATIC_DIR), name="admin-static")
     app.add_middleware(AdminSecurityHeaders)

@@ -23,6 +23,8 @@ MESSAGES = {
     "replayed_all": Flash("success", "All dead deliveries were queued again."),
     "nothing_dead": Flash("info", "There were no dead deliveries to replay."),
     "revoked": Flash("info", "The API key was revoked. Requests using it are refused from now on."),
+    "assignee_mapped": Flash("success", "Mapping saved: the next tickets for it are assigned."),
+    "assignee_unmapped": Flash("info", "Mapping removed: Jira's user search decides again."),
 }
 
 

@@ -29,6 +29,7 @@ _SECTION_PATHS = {
     "deliveries": "/deliveries",
     "integrations": "/settings/integrations",
     "api-keys": "/api-keys",
+    "assignees": "/assignees",
     "audit": "/audit",
 }
 NOT_VISIBLE = "There is no such workspace, or you are not a member of it."
