@@ -1,7 +1,7 @@
 """Assignee mappings: a workspace's email -> ticket-system account id, tried before any search.
 
 Revision ID: 0006
-Revises: 0004
+Revises: 0005
 Create Date: 2026-12-02
 
 A new table only. Most Jira Cloud accounts hide their email, so some assignees can only be set
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0006"
-down_revision: str | None = "0004"
+down_revision: str | None = "0005"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
