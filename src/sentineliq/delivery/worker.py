@@ -10,6 +10,7 @@ empty past the ticket system's search lag does it create again.
 from __future__ import annotations
 
 import os
+import random
 import socket
 import threading
 import uuid
@@ -54,6 +55,31 @@ class _CreateFailed(Exception):
         super().__init__(str(error))
         self.error = error
         self.clears_marker = clears_marker
+
+
+# Searches while waiting out the search lag start `reconcile_interval_s` apart and double up to
+# this: a lag of minutes costs a dozen searches, not a hundred.
+RECONCILE_INTERVAL_CAP_S = 60.0
+
+
+def reconcile_wait(
+    sent_at: datetime | None,
+    now: datetime,
+    *,
+    base_s: float,
+    cap_s: float = RECONCILE_INTERVAL_CAP_S,
+    rng: random.Random | None = None,
+) -> timedelta:
+    """The wait before the next search for an unanswered create sent at `sent_at`.
+
+    As long as the search has already been empty (so the intervals double), between `base_s` and
+    `cap_s`, with +-25 % jitter so workers do not search in lockstep. Derived from the stored
+    send time alone, so a restarted worker carries on where the crashed one stopped.
+    """
+    waited = (now - sent_at).total_seconds() if sent_at is not None else 0.0
+    ceiling = max(base_s, cap_s)
+    wait = min(ceiling, max(base_s, waited)) * (rng or random).uniform(0.75, 1.25)
+    return timedelta(seconds=wait)
 
 
 def default_worker_id() -> str:
@@ -193,12 +219,15 @@ class Worker:
                 self._record_ticket(delivery, existing, bound, adopted=True)
                 return
             if now < delivery.reconcile_until:
-                wait = timedelta(seconds=self.settings.reconcile_interval_s)
+                wait = reconcile_wait(
+                    delivery.last_sent_at, now, base_s=self.settings.reconcile_interval_s
+                )
                 self._deliveries.defer(
                     delivery.id,
                     self.worker_id,
                     available_at=min(delivery.reconcile_until, now + wait),
-                    reason="waiting for the ticket system's search to show an earlier create",
+                    reason="waiting for the ticket system's search to show an earlier create "
+                    f"(searching until {delivery.reconcile_until.isoformat(timespec='seconds')})",
                     now=now,
                 )
                 self.stats.reconciling += 1

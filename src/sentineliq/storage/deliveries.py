@@ -71,6 +71,16 @@ class AttemptOutcome(StrEnum):
     REPLAYED = "replayed"  # an operator requeued it; the attempt counter starts again
 
 
+RECONCILE_PHASE = "reconcile"
+
+
+def phase_of(status: DeliveryStatus, reconcile_until: datetime | None) -> str:
+    """The status as shown to operators: a waiting delivery that must search for an earlier,
+    unanswered create before creating again is in the "reconcile" phase."""
+    waiting = status in (DeliveryStatus.PENDING, DeliveryStatus.FAILED)
+    return RECONCILE_PHASE if waiting and reconcile_until is not None else status.value
+
+
 @dataclass(frozen=True)
 class DroppedField:
     """An optional field the ticket system would not take, so the ticket was filed without it."""
@@ -100,6 +110,10 @@ class DeliveryRecord:
     last_sent_at: datetime | None = None  # a create request was (possibly) sent at this time
     reconcile_until: datetime | None = None  # search before creating; create only after this
     dropped_fields: tuple[DroppedField, ...] = ()
+
+    @property
+    def phase(self) -> str:
+        return phase_of(self.status, self.reconcile_until)
 
 
 @dataclass(frozen=True)
@@ -147,6 +161,12 @@ class DeliveryView:
     provider_paused_at: datetime | None = None
     provider_paused_reason: str | None = None
     dropped_fields: tuple[DroppedField, ...] = ()
+    reconcile_until: datetime | None = None
+
+    @property
+    def phase(self) -> str:
+        """The status, or "reconcile" while searching for an earlier create (see phase_of)."""
+        return phase_of(self.status, self.reconcile_until)
 
 
 @dataclass(frozen=True)
@@ -181,6 +201,7 @@ class DeliveryDetail:
             provider_paused_at=self.provider_paused_at,
             provider_paused_reason=self.provider_paused_reason,
             dropped_fields=d.dropped_fields,
+            reconcile_until=d.reconcile_until,
         )
 
 
@@ -1083,6 +1104,7 @@ class DeliveryRepository:
                     DeliveryRow.dropped_fields,
                     TicketProviderRow.paused_at,
                     TicketProviderRow.paused_reason,
+                    DeliveryRow.reconcile_until,
                 )
             )
             .where(DeliveryRow.workspace_id == workspace_id)
@@ -1111,6 +1133,7 @@ class DeliveryRepository:
                     provider_paused_at=row.paused_at,
                     provider_paused_reason=row.paused_reason,
                     dropped_fields=_dropped(row.dropped_fields),
+                    reconcile_until=row.reconcile_until,
                 )
                 for row in session.execute(query)
             ]

@@ -1,0 +1,145 @@
+"""Issue 7's delivery scenarios: search lag of minutes, CAPTCHA lock, pause versus maximum age.
+
+Time is the sandbox's ManualClock, shared with the workers' clocks: minutes pass without sleeping.
+Every test runs on SQLite and on PostgreSQL against the sandbox over HTTP.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from delivery_harness import FAST, Pipeline
+
+from sentineliq.delivery.worker import Worker
+from sentineliq.sandbox.jira import JiraSandbox, ManualClock
+from sentineliq.settings import DeliverySettings
+from sentineliq.storage.deliveries import DeliveryRepository, DeliveryStatus
+from sentineliq.web.api.models import DeliveryOut
+
+DEFAULTS = DeliverySettings()
+# The production search-lag window and search intervals; the rest fast.
+REAL_WINDOW = replace(
+    FAST,
+    search_lag_s=DEFAULTS.search_lag_s,
+    reconcile_interval_s=DEFAULTS.reconcile_interval_s,
+)
+CREATE = "/rest/api/3/issue"
+SEARCH = "/rest/api/3/search/jql"
+
+
+class SharedClock:
+    """One time for the sandbox (monotonic seconds) and the workers (UTC datetimes)."""
+
+    def __init__(self) -> None:
+        self.manual = ManualClock(start=0.0)
+        self._origin: datetime | None = None
+
+    def start(self) -> None:
+        """Anchor worker time at the real now (deliveries are stamped with real time)."""
+        self._origin = datetime.now(UTC) + timedelta(milliseconds=1)
+
+    def now(self) -> datetime:
+        assert self._origin is not None, "call start() after ingesting"
+        return self._origin + timedelta(seconds=self.manual())
+
+    def advance(self, seconds: float) -> None:
+        self.manual.advance(max(0.0, seconds))
+
+    def advance_to(self, moment: datetime) -> None:
+        self.advance((moment - self.now()).total_seconds())
+
+
+@pytest.fixture
+def clock() -> SharedClock:
+    return SharedClock()
+
+
+@pytest.fixture
+def lagged(tmp_path: Path, database_url: str, clock: SharedClock) -> Iterator[Pipeline]:
+    with JiraSandbox(host="127.0.0.1", port=0, clock=clock.manual) as sandbox:
+        opened = Pipeline.open(tmp_path, database_url, sandbox)
+        try:
+            yield opened
+        finally:
+            opened.app.close()
+
+
+def _requests_to(pipeline: Pipeline, method: str, path: str) -> int:
+    return sum(1 for r in pipeline.sandbox.requests() if r.method == method and r.path == path)
+
+
+def _drive(worker: Worker, clock: SharedClock, *, until_s: float) -> None:
+    """Run `worker` whenever something is due, jumping the clock to it, up to `until_s`."""
+    repo = DeliveryRepository(worker.app.db)
+    while clock.manual() < until_s:
+        due = repo.next_due_at()
+        if due is None:
+            return
+        if due > clock.now():
+            if (due - clock.now()).total_seconds() + clock.manual() > until_s:
+                clock.advance(until_s - clock.manual())
+                return
+            clock.advance_to(due)
+        worker.run_once()
+
+
+def test_search_lag_of_minutes_never_duplicates_across_a_worker_crash(
+    lagged: Pipeline, clock: SharedClock
+) -> None:
+    sandbox = lagged.sandbox
+    sandbox.set_search_lag(300)  # five minutes: "from a few seconds to minutes"
+    sandbox.set_fault("drop_after_create", count=1)
+    lagged.ingest(1)
+    clock.start()
+    first = lagged.worker(worker_id="first", delivery=REAL_WINDOW, clock=clock.now)
+    assert first.run_once() == 1  # the issue is created, the answer lost
+    assert len(sandbox.issues()) == 1
+
+    _drive(first, clock, until_s=120)
+    first.close()
+    [view] = lagged.deliveries()
+    assert view.phase == "reconcile"  # visible while it searches instead of creating
+    assert DeliveryOut.from_view(view).phase == "reconcile"
+    assert view.status is not DeliveryStatus.DELIVERED
+
+    # A worker claims it and dies holding the lease, in the middle of the search window.
+    repo = DeliveryRepository(lagged.app.db)
+    due = repo.next_due_at()
+    assert due is not None
+    clock.advance_to(due)
+    assert len(repo.claim_due("doomed", limit=5, lease_seconds=FAST.lease_s, now=clock.now())) == 1
+    clock.advance(FAST.lease_s + 1)
+
+    second = lagged.worker(worker_id="second", delivery=REAL_WINDOW, clock=clock.now)
+    _drive(second, clock, until_s=DEFAULTS.search_lag_s + 120)
+    second.close()
+
+    lagged.assert_exactly_once(1)
+    assert _requests_to(lagged, "POST", CREATE) == 1  # never created a second time
+    assert "adopted" in lagged.outcomes()
+    # The search interval grew: a fixed 5 s over five minutes would be about 60 searches.
+    searches = _requests_to(lagged, "POST", SEARCH) + _requests_to(lagged, "GET", SEARCH)
+    assert 3 <= searches <= 20
+
+
+def test_reconcile_phase_ends_in_a_create_once_the_window_has_passed(
+    lagged: Pipeline, clock: SharedClock
+) -> None:
+    # Jira really lost the create (its 500 came after nothing was stored): after the whole
+    # window of empty searches, the delivery is created again, exactly once.
+    lagged.sandbox.set_fault("error", status=502, count=1, method="POST", path=CREATE)
+    lagged.ingest(1)
+    clock.start()
+    worker = lagged.worker(delivery=REAL_WINDOW, clock=clock.now)
+    _drive(worker, clock, until_s=DEFAULTS.search_lag_s - 30)
+    [view] = lagged.deliveries()
+    assert view.phase == "reconcile"
+    assert lagged.sandbox.issues() == []
+    _drive(worker, clock, until_s=DEFAULTS.search_lag_s + 120)
+    worker.close()
+    lagged.assert_exactly_once(1)
+    assert _requests_to(lagged, "POST", CREATE) == 2
