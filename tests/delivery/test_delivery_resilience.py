@@ -16,8 +16,10 @@ from delivery_harness import FAST, Pipeline
 
 from sentineliq.delivery.worker import Worker
 from sentineliq.sandbox.jira import JiraSandbox, ManualClock
+from sentineliq.services import providers as provider_service
 from sentineliq.settings import DeliverySettings
 from sentineliq.storage.deliveries import DeliveryRepository, DeliveryStatus
+from sentineliq.storage.providers import ProviderRepository
 from sentineliq.web.api.models import DeliveryOut
 
 DEFAULTS = DeliverySettings()
@@ -52,6 +54,10 @@ class SharedClock:
     def advance_to(self, moment: datetime) -> None:
         self.advance((moment - self.now()).total_seconds())
 
+    def catch_up(self) -> None:
+        """Never behind real time: alerts ingested now are due now."""
+        self.advance_to(datetime.now(UTC) + timedelta(milliseconds=1))
+
 
 @pytest.fixture
 def clock() -> SharedClock:
@@ -59,7 +65,7 @@ def clock() -> SharedClock:
 
 
 @pytest.fixture
-def lagged(tmp_path: Path, database_url: str, clock: SharedClock) -> Iterator[Pipeline]:
+def timed(tmp_path: Path, database_url: str, clock: SharedClock) -> Iterator[Pipeline]:
     with JiraSandbox(host="127.0.0.1", port=0, clock=clock.manual) as sandbox:
         opened = Pipeline.open(tmp_path, database_url, sandbox)
         try:
@@ -88,58 +94,111 @@ def _drive(worker: Worker, clock: SharedClock, *, until_s: float) -> None:
 
 
 def test_search_lag_of_minutes_never_duplicates_across_a_worker_crash(
-    lagged: Pipeline, clock: SharedClock
+    timed: Pipeline, clock: SharedClock
 ) -> None:
-    sandbox = lagged.sandbox
+    sandbox = timed.sandbox
     sandbox.set_search_lag(300)  # five minutes: "from a few seconds to minutes"
     sandbox.set_fault("drop_after_create", count=1)
-    lagged.ingest(1)
+    timed.ingest(1)
     clock.start()
-    first = lagged.worker(worker_id="first", delivery=REAL_WINDOW, clock=clock.now)
+    first = timed.worker(worker_id="first", delivery=REAL_WINDOW, clock=clock.now)
     assert first.run_once() == 1  # the issue is created, the answer lost
     assert len(sandbox.issues()) == 1
 
     _drive(first, clock, until_s=120)
     first.close()
-    [view] = lagged.deliveries()
+    [view] = timed.deliveries()
     assert view.phase == "reconcile"  # visible while it searches instead of creating
     assert DeliveryOut.from_view(view).phase == "reconcile"
     assert view.status is not DeliveryStatus.DELIVERED
 
     # A worker claims it and dies holding the lease, in the middle of the search window.
-    repo = DeliveryRepository(lagged.app.db)
+    repo = DeliveryRepository(timed.app.db)
     due = repo.next_due_at()
     assert due is not None
     clock.advance_to(due)
     assert len(repo.claim_due("doomed", limit=5, lease_seconds=FAST.lease_s, now=clock.now())) == 1
     clock.advance(FAST.lease_s + 1)
 
-    second = lagged.worker(worker_id="second", delivery=REAL_WINDOW, clock=clock.now)
+    second = timed.worker(worker_id="second", delivery=REAL_WINDOW, clock=clock.now)
     _drive(second, clock, until_s=DEFAULTS.search_lag_s + 120)
     second.close()
 
-    lagged.assert_exactly_once(1)
-    assert _requests_to(lagged, "POST", CREATE) == 1  # never created a second time
-    assert "adopted" in lagged.outcomes()
+    timed.assert_exactly_once(1)
+    assert _requests_to(timed, "POST", CREATE) == 1  # never created a second time
+    assert "adopted" in timed.outcomes()
     # The search interval grew: a fixed 5 s over five minutes would be about 60 searches.
-    searches = _requests_to(lagged, "POST", SEARCH) + _requests_to(lagged, "GET", SEARCH)
+    searches = _requests_to(timed, "POST", SEARCH) + _requests_to(timed, "GET", SEARCH)
     assert 3 <= searches <= 20
 
 
 def test_reconcile_phase_ends_in_a_create_once_the_window_has_passed(
-    lagged: Pipeline, clock: SharedClock
+    timed: Pipeline, clock: SharedClock
 ) -> None:
     # Jira really lost the create (its 500 came after nothing was stored): after the whole
     # window of empty searches, the delivery is created again, exactly once.
-    lagged.sandbox.set_fault("error", status=502, count=1, method="POST", path=CREATE)
-    lagged.ingest(1)
+    timed.sandbox.set_fault("error", status=502, count=1, method="POST", path=CREATE)
+    timed.ingest(1)
     clock.start()
-    worker = lagged.worker(delivery=REAL_WINDOW, clock=clock.now)
+    worker = timed.worker(delivery=REAL_WINDOW, clock=clock.now)
     _drive(worker, clock, until_s=DEFAULTS.search_lag_s - 30)
-    [view] = lagged.deliveries()
+    [view] = timed.deliveries()
     assert view.phase == "reconcile"
-    assert lagged.sandbox.issues() == []
+    assert timed.sandbox.issues() == []
     _drive(worker, clock, until_s=DEFAULTS.search_lag_s + 120)
     worker.close()
-    lagged.assert_exactly_once(1)
-    assert _requests_to(lagged, "POST", CREATE) == 2
+    timed.assert_exactly_once(1)
+    assert _requests_to(timed, "POST", CREATE) == 2
+
+
+LOGIN_URL = "https://acme.atlassian.net/login.jsp"
+
+
+def test_captcha_lock_pauses_after_one_request_then_everything_arrives(
+    timed: Pipeline, clock: SharedClock
+) -> None:
+    sandbox = timed.sandbox
+    timed.ingest(1, prefix="warm")
+    clock.start()
+    worker = timed.worker(delivery=FAST, clock=clock.now)
+    _drive(worker, clock, until_s=10)  # delivered; the create screen is cached now
+    sandbox.set_captcha_lock(True, login_url=LOGIN_URL)
+    sent_before = len(sandbox.requests())
+    timed.ingest(4, prefix="locked")
+    clock.catch_up()
+
+    assert worker.run_once() == 4
+    # The first 403 was the last request: no lean retry, no search, no other delivery's create.
+    assert sandbox.captcha_refusals() == 1
+    assert len(sandbox.requests()) == sent_before + 1
+    configs = ProviderRepository(timed.app.db, timed.app.secrets)
+    record = configs.get(timed.workspace_id, "jira", decrypt=False)
+    assert record is not None
+    assert record.is_paused
+    assert LOGIN_URL in (record.paused_reason or "")
+    assert "resume" in (record.paused_reason or "")
+    waiting = [v for v in timed.deliveries() if "locked" in v.alert_title]
+    assert {v.status for v in waiting} == {DeliveryStatus.PENDING}  # none dead-lettered
+    assert [v.error_kind for v in waiting].count("captcha") == 1
+    clock.advance(3600)
+    assert worker.run_once() == 0  # paused: nobody calls Jira and prolongs the lock
+    assert sandbox.captcha_refusals() == 1
+
+    sandbox.set_captcha_lock(False)  # an admin signed in through the browser...
+    configs.resume(timed.workspace_id, "jira", actor="operator")  # ...and resumed
+    _drive(worker, clock, until_s=clock.manual() + 60)
+    worker.close()
+    timed.assert_exactly_once(5)
+
+
+def test_test_connection_names_the_captcha_lock(timed: Pipeline) -> None:
+    timed.sandbox.set_captcha_lock(True, login_url=LOGIN_URL)
+    report = provider_service.test_connection(timed.app, timed.workspace_id, "jira")
+    credentials = report.checks[0]
+    assert credentials.name == "credentials"
+    assert not credentials.ok
+    assert "CAPTCHA" in credentials.detail
+    assert f"in a browser at {LOGIN_URL}" in credentials.detail
+    assert all(c.detail.startswith("skipped") for c in report.checks[1:])
+    assert timed.sandbox.captcha_refusals() == 1
+    assert len(timed.sandbox.requests()) == 1

@@ -115,6 +115,7 @@ class Worker:
         self._configs = ProviderRepository(app.db, app.secrets)
         # One provider per (workspace, provider) and config version: a new config opens a new one.
         self._providers: dict[tuple[str, str], tuple[int, TicketProvider]] = {}
+        self._paused_in_batch: set[tuple[str, str]] = set()
 
     # --- loop -----------------------------------------------------------------------------------
 
@@ -129,11 +130,17 @@ class Worker:
             lease_seconds=self.settings.lease_s,
             now=self.clock(),
         )
+        self._paused_in_batch.clear()
         for index, delivery in enumerate(claimed):
             if stop is not None and stop.is_set():
                 for unstarted in claimed[index:]:
                     self._release(unstarted)
                 break
+            if (delivery.workspace_id, delivery.provider) in self._paused_in_batch:
+                # Its provider was paused a moment ago (e.g. a CAPTCHA lock, which every further
+                # request prolongs): hand it back untried to wait for the resume.
+                self._release(delivery, reason=f"the {delivery.provider} provider is paused")
+                continue
             self._handle(delivery)
         return len(claimed)
 
@@ -313,11 +320,9 @@ class Worker:
         self._providers[key] = (record.config_version, provider)
         return provider
 
-    def _release(self, delivery: DeliveryRecord) -> None:
+    def _release(self, delivery: DeliveryRecord, *, reason: str = "worker shutting down") -> None:
         try:
-            self._deliveries.release(
-                delivery.id, self.worker_id, reason="worker shutting down", now=self.clock()
-            )
+            self._deliveries.release(delivery.id, self.worker_id, reason=reason, now=self.clock())
             self.stats.released += 1
         except LeaseLostError:
             self.stats.lost_leases += 1
@@ -362,10 +367,12 @@ class Worker:
         try:
             if decision.action is Action.PAUSE:
                 cached = self._providers.get((delivery.workspace_id, delivery.provider))
+                self._paused_in_batch.add((delivery.workspace_id, delivery.provider))
                 self._deliveries.release_for_pause(
                     delivery.id,
                     self.worker_id,
                     reason=str(error),
+                    error_kind=error.kind.value,
                     http_status=error.status,
                     # A pause from a configuration an operator has since replaced is ignored.
                     config_version=cached[0] if cached else None,

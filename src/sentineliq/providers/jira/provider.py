@@ -320,9 +320,9 @@ class JiraProvider:
                 is_negative=lambda found: found.account_id is None,
             )
         except ProviderError as error:
-            # A transient or credential failure will hit the create too: surface it now. A
-            # refused lookup only costs the assignee.
-            if error.kind in _TRANSIENT or error.kind is ErrorKind.AUTH:
+            # A transient, credential or CAPTCHA failure will hit the create too: surface it
+            # now (no create after a CAPTCHA lock). A refused lookup only costs the assignee.
+            if error.kind in _TRANSIENT or error.pauses_provider:
                 raise
             return AssigneeLookup(None, f"the user search failed: {error}")
 

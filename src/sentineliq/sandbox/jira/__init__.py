@@ -43,7 +43,8 @@ issue/{idOrKey} (GET), .../properties[/{key}] (GET, PUT), .../comment (GET, POST
 .../transitions (GET, POST), search/jql (GET, POST; JQL subset in `jql`); the removed
 search (GET, POST) answers 410. Every other /rest call needs Basic `email:token` (401 otherwise).
 Pages: / and /browse list issues, /browse/KEY shows one as HTML. Control (no auth): /_sandbox/
-fault, rate-limit, search-lag, screen/remove, users (POST); issues, requests (GET); reset (POST).
+fault, rate-limit, search-lag, captcha, screen/remove, users (POST); issues, requests (GET); reset
+(POST).
 
 Behaviour worth knowing
 -----------------------
@@ -57,6 +58,10 @@ Behaviour worth knowing
   with `early=True` (see `JiraSandbox.violations()`).
 - Search lag: an issue is visible to search/jql `lag` seconds (of the sandbox clock) after its
   creation; `reconcileIssues` makes given issue ids visible at once, as on Cloud.
+- CAPTCHA lock (`set_captcha_lock`, `captcha`): while locked, every Basic-auth /rest request gets
+  403 with `X-Authentication-Denied-Reason: CAPTCHA_CHALLENGE; login-url=...` and
+  `X-Seraph-LoginReason: AUTHENTICATION_DENIED`, as on Cloud; optionally N failed logins lock it.
+  `captcha_refusals()` counts the requests refused while locked.
 - `slow` processes the request at once and delays only the answer, so a client that times out
   still leaves the issue created (the ambiguous case).
 """

@@ -34,6 +34,14 @@ class Controls(Protocol):
 
     def set_search_lag(self, seconds: float) -> None: ...
 
+    def set_captcha_lock(
+        self,
+        locked: bool,
+        *,
+        login_url: str | None = None,
+        after_failed_logins: int | None = None,
+    ) -> None: ...
+
     def remove_field_from_screen(
         self, project_key: str, issue_type_name: str, field_id: str
     ) -> None: ...
@@ -82,6 +90,7 @@ class ControlApi:
             Route("POST", f"{PREFIX}/fault", self.fault, auth=False),
             Route("POST", f"{PREFIX}/rate-limit", self.rate_limit, auth=False),
             Route("POST", f"{PREFIX}/search-lag", self.search_lag, auth=False),
+            Route("POST", f"{PREFIX}/captcha", self.captcha, auth=False),
             Route("POST", f"{PREFIX}/screen/remove", self.screen_remove, auth=False),
             Route("POST", f"{PREFIX}/users", self.add_user, auth=False),
             Route("GET", f"{PREFIX}/issues", self.issues, auth=False),
@@ -122,6 +131,18 @@ class ControlApi:
     def search_lag(self, req: Request) -> Response:
         args = _args(req, {"seconds"}, {"seconds"})
         self._apply(self._c.set_search_lag, args["seconds"])
+        return Response.json(_OK)
+
+    def captcha(self, req: Request) -> Response:
+        args = _args(req, {"locked", "login_url", "after_failed_logins"}, {"locked"})
+        if not isinstance(args["locked"], bool):
+            raise JiraError(400, ["'locked' must be true or false."])
+        self._apply(
+            self._c.set_captcha_lock,
+            args["locked"],
+            login_url=args.get("login_url"),
+            after_failed_logins=args.get("after_failed_logins"),
+        )
         return Response.json(_OK)
 
     def screen_remove(self, req: Request) -> Response:

@@ -10,6 +10,7 @@ from typing import Any
 
 from sentineliq.sandbox.jira.api import JiraApi
 from sentineliq.sandbox.jira.browse import BrowsePages
+from sentineliq.sandbox.jira.captcha import CaptchaLock
 from sentineliq.sandbox.jira.clock import Clock
 from sentineliq.sandbox.jira.control import ControlApi
 from sentineliq.sandbox.jira.dispatch import Dispatcher, Routers
@@ -48,6 +49,7 @@ class JiraSandbox:
         self._running = False
         self._down_generation = 0
         self._timers: list[threading.Timer] = []
+        self._captcha = CaptchaLock(lambda: self.url)
         routers = Routers(
             api=Router(JiraApi(self._state).routes()),
             pages=Router(BrowsePages(self._state).routes()),
@@ -61,6 +63,7 @@ class JiraSandbox:
             log=self._log,
             clock=self.clock,
             base_url=lambda: self.url,
+            captcha=self._captcha,
         )
 
     # -- lifecycle -----------------------------------------------------------------------------
@@ -187,6 +190,23 @@ class JiraSandbox:
     def set_search_lag(self, seconds: float) -> None:
         self._state.set_search_lag(seconds)
 
+    def set_captcha_lock(
+        self,
+        locked: bool,
+        *,
+        login_url: str | None = None,
+        after_failed_logins: int | None = None,
+    ) -> None:
+        """Lock Basic auth behind a CAPTCHA now (`locked`), or after N failed logins; False with
+        no threshold is the browser sign-in that clears it. See `captcha`."""
+        self._captcha.configure(
+            locked, login_url=login_url, after_failed_logins=after_failed_logins
+        )
+
+    def captcha_refusals(self) -> int:
+        """Requests refused by the CAPTCHA lock so far."""
+        return self._captcha.refused
+
     def remove_field_from_screen(
         self, project_key: str, issue_type_name: str, field_id: str
     ) -> None:
@@ -222,6 +242,7 @@ class JiraSandbox:
         self._state.reset()
         self._limiter.reset()
         self._log.clear()
+        self._captcha.reset()
         self.set_fault("none")
 
     # -- inspection -------------------------------------------------------------------------------
