@@ -202,3 +202,38 @@ def test_test_connection_names_the_captcha_lock(timed: Pipeline) -> None:
     assert all(c.detail.startswith("skipped") for c in report.checks[1:])
     assert timed.sandbox.captcha_refusals() == 1
     assert len(timed.sandbox.requests()) == 1
+
+
+def test_four_days_paused_then_resumed_is_delivered_not_dead_lettered(
+    timed: Pipeline, clock: SharedClock
+) -> None:
+    assert DEFAULTS.max_age_s == 3 * 24 * 3600  # FAST keeps the production maximum age
+    timed.sandbox.set_captcha_lock(True)
+    timed.ingest(2)
+    clock.start()
+    worker = timed.worker(delivery=FAST, clock=clock.now)
+    assert worker.run_once() == 2  # the first pauses the provider, the second waits untried
+    clock.advance(4 * 24 * 3600)
+    assert worker.run_once() == 0
+    timed.sandbox.set_captcha_lock(False)
+    ProviderRepository(timed.app.db, timed.app.secrets).resume(
+        timed.workspace_id, "jira", actor="operator", now=clock.now()
+    )
+    _drive(worker, clock, until_s=clock.manual() + 60)
+    worker.close()
+    timed.assert_exactly_once(2)
+
+
+def test_a_delivery_older_than_the_maximum_age_is_dead_lettered_once(
+    timed: Pipeline, clock: SharedClock
+) -> None:
+    timed.ingest(1)
+    clock.start()
+    clock.advance(4 * 24 * 3600)  # never paused: genuinely too old
+    worker = timed.worker(delivery=FAST, clock=clock.now)
+    assert worker.run_once() == 1
+    worker.close()
+    [view] = timed.deliveries()
+    assert view.status is DeliveryStatus.DEAD
+    assert view.last_error == "older than the maximum age (72 h)"  # said once, not twice
+    assert timed.sandbox.requests() == []

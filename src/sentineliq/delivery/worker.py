@@ -215,7 +215,7 @@ class Worker:
 
     def _deliver(self, delivery: DeliveryRecord, bound: structlog.BoundLogger) -> None:
         now = self.clock()
-        if self.policy.too_old(delivery.created_at, now) and delivery.reconcile_until is None:
+        if self.policy.too_old(delivery.age_origin, now) and delivery.reconcile_until is None:
             hours = self.policy.max_age_s / 3600
             raise ProviderError(ErrorKind.CONFIG, f"older than the maximum age ({hours:g} h)")
         provider = self._provider(delivery)
@@ -356,7 +356,7 @@ class Worker:
             self.stats.retrying += 1
             return
         decision = self.policy.decide(
-            error, attempts=delivery.attempts, created_at=delivery.created_at, now=now
+            error, attempts=delivery.attempts, created_at=delivery.age_origin, now=now
         )
         # After an unanswered create the issue may exist: keep searching before any new create.
         reconcile_until = (
@@ -383,7 +383,9 @@ class Worker:
                     "delivery.provider_paused", error_kind=error.kind.value, error=str(error)
                 )
                 return
-            message = str(error) if not decision.reason else f"{error} [{decision.reason}]"
+            # The reason is appended unless the error already says it (e.g. the maximum age).
+            said = not decision.reason or decision.reason in str(error)
+            message = str(error) if said else f"{error} [{decision.reason}]"
             self._deliveries.mark_failed(
                 delivery.id,
                 self.worker_id,

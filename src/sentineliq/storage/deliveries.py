@@ -110,10 +110,16 @@ class DeliveryRecord:
     last_sent_at: datetime | None = None  # a create request was (possibly) sent at this time
     reconcile_until: datetime | None = None  # search before creating; create only after this
     dropped_fields: tuple[DroppedField, ...] = ()
+    paused_seconds: float = 0.0  # time spent waiting for a paused provider (lifted pauses)
 
     @property
     def phase(self) -> str:
         return phase_of(self.status, self.reconcile_until)
+
+    @property
+    def age_origin(self) -> datetime:
+        """What the maximum age counts from: creation, moved on by the time spent paused."""
+        return self.created_at + timedelta(seconds=self.paused_seconds)
 
 
 @dataclass(frozen=True)
@@ -239,6 +245,7 @@ def new_delivery(alert_id: str, workspace_id: str, provider: str, now: datetime)
         delivered_at=None,
         idempotency_key=idempotency_key_for(delivery_id),
         dropped_fields=[],
+        paused_seconds=0.0,
     )
 
 
@@ -274,6 +281,7 @@ _RECORD_COLUMNS = (
     DeliveryRow.last_sent_at,
     DeliveryRow.reconcile_until,
     DeliveryRow.dropped_fields,
+    DeliveryRow.paused_seconds,
 )
 
 
