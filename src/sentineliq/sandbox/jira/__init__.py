@@ -43,8 +43,8 @@ issue/{idOrKey} (GET), .../properties[/{key}] (GET, PUT), .../comment (GET, POST
 .../transitions (GET, POST), search/jql (GET, POST; JQL subset in `jql`); the removed
 search (GET, POST) answers 410. Every other /rest call needs Basic `email:token` (401 otherwise).
 Pages: / and /browse list issues, /browse/KEY shows one as HTML. Control (no auth): /_sandbox/
-fault, rate-limit, search-lag, captcha, screen/remove, users (POST); issues, requests (GET); reset
-(POST).
+fault, rate-limit, search-lag, captcha, description-rules, screen/remove, users (POST); issues,
+requests (GET); reset (POST).
 
 Behaviour worth knowing
 -----------------------
@@ -58,6 +58,9 @@ Behaviour worth knowing
   with `early=True` (see `JiraSandbox.violations()`).
 - Search lag: an issue is visible to search/jql `lag` seconds (of the sandbox clock) after its
   creation; `reconcileIssues` makes given issue ids visible at once, as on Cloud.
+- Description refusals (`set_description_rules`, `content`): a description limit lower than
+  32,767 (Jira measuring differently from us) and Jira's generic "unsupported content" 400 for
+  descriptions holding chosen node types (e.g. table, codeBlock).
 - CAPTCHA lock (`set_captcha_lock`, `captcha`): while locked, every Basic-auth /rest request gets
   403 with `X-Authentication-Denied-Reason: CAPTCHA_CHALLENGE; login-url=...` and
   `X-Seraph-LoginReason: AUTHENTICATION_DENIED`, as on Cloud; optionally N failed logins lock it.

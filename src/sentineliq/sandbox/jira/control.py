@@ -3,6 +3,7 @@ worker processes talk to). No authentication; each endpoint mirrors a JiraSandbo
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from collections.abc import Set as AbstractSet
 from typing import Any, Protocol
 
@@ -33,6 +34,10 @@ class Controls(Protocol):
     ) -> None: ...
 
     def set_search_lag(self, seconds: float) -> None: ...
+
+    def set_description_rules(
+        self, *, limit: int | None = None, unsupported_nodes: Iterable[str] = ()
+    ) -> None: ...
 
     def set_captcha_lock(
         self,
@@ -91,6 +96,7 @@ class ControlApi:
             Route("POST", f"{PREFIX}/rate-limit", self.rate_limit, auth=False),
             Route("POST", f"{PREFIX}/search-lag", self.search_lag, auth=False),
             Route("POST", f"{PREFIX}/captcha", self.captcha, auth=False),
+            Route("POST", f"{PREFIX}/description-rules", self.description_rules, auth=False),
             Route("POST", f"{PREFIX}/screen/remove", self.screen_remove, auth=False),
             Route("POST", f"{PREFIX}/users", self.add_user, auth=False),
             Route("GET", f"{PREFIX}/issues", self.issues, auth=False),
@@ -131,6 +137,17 @@ class ControlApi:
     def search_lag(self, req: Request) -> Response:
         args = _args(req, {"seconds"}, {"seconds"})
         self._apply(self._c.set_search_lag, args["seconds"])
+        return Response.json(_OK)
+
+    def description_rules(self, req: Request) -> Response:
+        args = _args(req, {"limit", "unsupported_nodes"})
+        nodes = args.get("unsupported_nodes") or []
+        if not isinstance(nodes, list) or not all(isinstance(n, str) for n in nodes):
+            raise JiraError(400, ["'unsupported_nodes' must be a list of node type names."])
+        limit = args.get("limit")
+        if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int)):
+            raise JiraError(400, ["'limit' must be a whole number of characters."])
+        self._apply(self._c.set_description_rules, limit=limit, unsupported_nodes=nodes)
         return Response.json(_OK)
 
     def captcha(self, req: Request) -> Response:

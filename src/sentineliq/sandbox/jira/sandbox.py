@@ -5,13 +5,16 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Iterable
 from types import TracebackType
 from typing import Any
 
+from sentineliq.sandbox.jira.adf import MAX_TEXT_CHARS
 from sentineliq.sandbox.jira.api import JiraApi
 from sentineliq.sandbox.jira.browse import BrowsePages
 from sentineliq.sandbox.jira.captcha import CaptchaLock
 from sentineliq.sandbox.jira.clock import Clock
+from sentineliq.sandbox.jira.content import ContentRules
 from sentineliq.sandbox.jira.control import ControlApi
 from sentineliq.sandbox.jira.dispatch import Dispatcher, Routers
 from sentineliq.sandbox.jira.faults import FaultController, FaultMode, parse_fault
@@ -189,6 +192,22 @@ class JiraSandbox:
 
     def set_search_lag(self, seconds: float) -> None:
         self._state.set_search_lag(seconds)
+
+    def set_description_rules(
+        self,
+        *,
+        limit: int | None = None,
+        unsupported_nodes: Iterable[str] = (),
+    ) -> None:
+        """Refuse descriptions longer than `limit` (< 32,767: Jira measuring differently) or
+        holding any of `unsupported_nodes` (e.g. "table", "codeBlock") with Jira's generic
+        unsupported-content 400. No arguments restores Cloud's plain rules. See `content`."""
+        self._state.set_content_rules(
+            ContentRules(
+                description_limit=MAX_TEXT_CHARS if limit is None else limit,
+                unsupported_nodes=frozenset(unsupported_nodes),
+            )
+        )
 
     def set_captcha_lock(
         self,
