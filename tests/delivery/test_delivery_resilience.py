@@ -6,17 +6,20 @@ Every test runs on SQLite and on PostgreSQL against the sandbox over HTTP.
 
 from __future__ import annotations
 
+import json
+import subprocess
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from delivery_harness import FAST, Pipeline
+from delivery_harness import EXECUTABLE, FAST, Pipeline
 
 from sentineliq.delivery.worker import Worker
 from sentineliq.sandbox.jira import JiraSandbox, ManualClock
 from sentineliq.services import providers as provider_service
+from sentineliq.services.ingest import ingest_text
 from sentineliq.settings import DeliverySettings
 from sentineliq.storage.deliveries import DeliveryRepository, DeliveryStatus
 from sentineliq.storage.providers import ProviderRepository
@@ -110,6 +113,24 @@ def test_search_lag_of_minutes_never_duplicates_across_a_worker_crash(
     [view] = timed.deliveries()
     assert view.phase == "reconcile"  # visible while it searches instead of creating
     assert DeliveryOut.from_view(view).phase == "reconcile"
+    listed = subprocess.run(
+        [EXECUTABLE, "deliveries", "list", "--workspace", "SOC", "--json"],
+        env=timed.worker_env(),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    assert [d["phase"] for d in json.loads(listed.stdout)] == ["reconcile"]
+    shown = subprocess.run(
+        [EXECUTABLE, "deliveries", "show", view.id],
+        env=timed.worker_env(),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    assert "(reconcile: searching Jira for an earlier create" in " ".join(shown.stdout.split())
     assert view.status is not DeliveryStatus.DELIVERED
 
     # A worker claims it and dies holding the lease, in the middle of the search window.
@@ -237,3 +258,31 @@ def test_a_delivery_older_than_the_maximum_age_is_dead_lettered_once(
     assert view.status is DeliveryStatus.DEAD
     assert view.last_error == "older than the maximum age (72 h)"  # said once, not twice
     assert timed.sandbox.requests() == []
+
+
+def test_captcha_on_the_assignee_lookup_sends_no_create(
+    timed: Pipeline, clock: SharedClock
+) -> None:
+    timed.ingest(1, prefix="warm")
+    clock.start()
+    worker = timed.worker(delivery=FAST, clock=clock.now)
+    _drive(worker, clock, until_s=10)  # the create screen is cached; no user was looked up yet
+    timed.sandbox.set_captcha_lock(True, login_url=LOGIN_URL)
+    sent_before = len(timed.sandbox.requests())
+    alert = {
+        "title": "Assigned alert",
+        "severity": "high",
+        "source": "EDR",
+        "detected_at": "2026-11-27T08:00:00Z",
+        "assignee_email": "analyst@sentineliq.test",
+    }
+    report = ingest_text(timed.app, timed.workspace_id, json.dumps(alert), actor="t")
+    assert report.accepted == 1
+    clock.catch_up()
+    assert worker.run_once() == 1
+    worker.close()
+    [refused] = timed.sandbox.requests()[sent_before:]
+    assert refused.path == "/rest/api/3/user/search"  # the lookup hit the lock...
+    assert refused.status == 403  # ...and no create followed it
+    assert timed.sandbox.captcha_refusals() == 1
+    assert len(timed.sandbox.issues()) == 1
