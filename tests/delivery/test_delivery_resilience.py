@@ -200,7 +200,9 @@ def test_captcha_lock_pauses_after_one_request_then_everything_arrives(
     assert "resume" in (record.paused_reason or "")
     waiting = [v for v in timed.deliveries() if "locked" in v.alert_title]
     assert {v.status for v in waiting} == {DeliveryStatus.PENDING}  # none dead-lettered
-    assert [v.error_kind for v in waiting].count("captcha") == 1
+    assert {v.error_kind for v in waiting} == {"captcha"}
+    history = DeliveryRepository(timed.app.db).history(waiting[0].id)
+    assert history[-1].outcome == "paused"
     clock.advance(3600)
     assert worker.run_once() == 0  # paused: nobody calls Jira and prolongs the lock
     assert sandbox.captcha_refusals() == 1

@@ -115,7 +115,8 @@ class Worker:
         self._configs = ProviderRepository(app.db, app.secrets)
         # One provider per (workspace, provider) and config version: a new config opens a new one.
         self._providers: dict[tuple[str, str], tuple[int, TicketProvider]] = {}
-        self._paused_in_batch: set[tuple[str, str]] = set()
+        # Providers paused during the current batch, with the error that paused them.
+        self._paused_in_batch: dict[tuple[str, str], ProviderError] = {}
 
     # --- loop -----------------------------------------------------------------------------------
 
@@ -136,10 +137,11 @@ class Worker:
                 for unstarted in claimed[index:]:
                     self._release(unstarted)
                 break
-            if (delivery.workspace_id, delivery.provider) in self._paused_in_batch:
+            pausing = self._paused_in_batch.get((delivery.workspace_id, delivery.provider))
+            if pausing is not None:
                 # Its provider was paused a moment ago (e.g. a CAPTCHA lock, which every further
-                # request prolongs): hand it back untried to wait for the resume.
-                self._release(delivery, reason=f"the {delivery.provider} provider is paused")
+                # request prolongs): it waits for the resume without a request of its own.
+                self._failed(delivery, pausing, log.bind(delivery_id=delivery.id))
                 continue
             self._handle(delivery)
         return len(claimed)
@@ -320,9 +322,11 @@ class Worker:
         self._providers[key] = (record.config_version, provider)
         return provider
 
-    def _release(self, delivery: DeliveryRecord, *, reason: str = "worker shutting down") -> None:
+    def _release(self, delivery: DeliveryRecord) -> None:
         try:
-            self._deliveries.release(delivery.id, self.worker_id, reason=reason, now=self.clock())
+            self._deliveries.release(
+                delivery.id, self.worker_id, reason="worker shutting down", now=self.clock()
+            )
             self.stats.released += 1
         except LeaseLostError:
             self.stats.lost_leases += 1
@@ -367,7 +371,7 @@ class Worker:
         try:
             if decision.action is Action.PAUSE:
                 cached = self._providers.get((delivery.workspace_id, delivery.provider))
-                self._paused_in_batch.add((delivery.workspace_id, delivery.provider))
+                self._paused_in_batch[(delivery.workspace_id, delivery.provider)] = error
                 self._deliveries.release_for_pause(
                     delivery.id,
                     self.worker_id,
