@@ -44,6 +44,7 @@ def _description_note(pipeline: Pipeline) -> str:
     [note] = [d for d in DeliveryOut.from_view(view).dropped_fields if d.field == "description"]
     history = DeliveryRepository(pipeline.app.db).history(view.id)
     assert history[-1].outcome == "delivered"
+    assert history[-1].message == "filed with a reduced description"  # not "without"
     return note.reason
 
 

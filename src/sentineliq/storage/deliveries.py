@@ -368,6 +368,20 @@ def _normalise_dropped(
     return normalised
 
 
+# A dropped-field reason containing this marks a field filed in a reduced form, not left out
+# (e.g. a description Jira refused, filed shorter).
+REDUCED_MARK = "not left out"
+
+
+def _filed_message(dropped: Sequence[Mapping[str, str]]) -> str:
+    reduced = [d["field"] for d in dropped if REDUCED_MARK in d["reason"]]
+    left_out = [d["field"] for d in dropped if REDUCED_MARK not in d["reason"]]
+    parts = [f"filed without {', '.join(left_out)}"] if left_out else []
+    if reduced:
+        parts.append(f"{'with' if left_out else 'filed with'} a reduced {', '.join(reduced)}")
+    return "; ".join(parts)
+
+
 def _uncounted_attempts() -> ColumnElement[int]:
     """attempts - 1: the claim that is handed back does not count against the retry budget."""
     return case((DeliveryRow.attempts > 0, DeliveryRow.attempts - 1), else_=0)
@@ -627,7 +641,7 @@ class DeliveryRepository:
                 )
             message = info.message
             if message is None and dropped:
-                message = "filed without " + ", ".join(d["field"] for d in dropped)
+                message = _filed_message(dropped)
             self._add_attempt(
                 session,
                 record,

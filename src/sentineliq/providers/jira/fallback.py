@@ -10,8 +10,9 @@ ladder steps down, one create per rung:
    refusal); content it refused generically would only be refused again, so that skips to 3;
 3. a short plain version: the alert's severity, source, detection time and the link back.
 
-Each rung taken is recorded as a note on the description (shown with the dropped fields), so an
-operator sees which version the ticket carries. A 400 means nothing was created: repeating is safe.
+Each rung taken is recorded as a note on the description (shown with the dropped fields, its
+reason saying "not left out", which storage reads as "reduced"), so an operator sees which version
+the ticket carries. A 400 means nothing was created: repeating is safe.
 """
 
 from __future__ import annotations
