@@ -25,8 +25,9 @@ class DeliverySettings:
     max_attempts: int = 100  # attempts that reached the ticket system, then dead-lettered
     max_age_s: float = 3 * 24 * 3600.0  # a delivery older than this is dead-lettered
     # After an unanswered create, how long Jira's search may lag before we trust "not found".
-    search_lag_s: float = 30.0
-    reconcile_interval_s: float = 5.0  # how often to look while waiting out that lag
+    # Atlassian: "from a few seconds to minutes"; a shorter window risks a duplicate issue.
+    search_lag_s: float = 600.0
+    reconcile_interval_s: float = 5.0  # first wait between searches; it doubles, up to a minute
     lease_s: float = 120.0  # a crashed worker's deliveries are claimed again after this
     rate_per_s: float = 10.0  # proactive requests per second per Jira site, all workers together
 

@@ -80,6 +80,38 @@ def test_401_captcha_is_explained() -> None:
     assert "CAPTCHA" in error.message
 
 
+def test_403_captcha_challenge_is_its_own_kind_with_the_login_url() -> None:
+    error = classify(
+        answer(
+            403,
+            headers={
+                "X-Authentication-Denied-Reason": (
+                    "CAPTCHA_CHALLENGE; login-url=https://acme.atlassian.net/login.jsp"
+                ),
+                "X-Seraph-LoginReason": "AUTHENTICATION_DENIED",
+            },
+        )
+    )
+    assert error.kind is ErrorKind.CAPTCHA
+    assert error.pauses_provider
+    assert not error.retryable
+    assert "CAPTCHA_CHALLENGE" in error.message
+    assert "in a browser at https://acme.atlassian.net/login.jsp" in error.message
+    assert "sentineliq provider resume jira" in error.message
+
+
+def test_captcha_login_url_that_is_not_a_plain_url_is_not_repeated() -> None:
+    error = classify(
+        answer(
+            403,
+            headers={"X-Authentication-Denied-Reason": "CAPTCHA_CHALLENGE; login-url=javascript:x"},
+        )
+    )
+    assert error.kind is ErrorKind.CAPTCHA
+    assert "javascript" not in error.message
+    assert "the site's login page (/login.jsp)" in error.message
+
+
 def test_403_404_410() -> None:
     forbidden = classify(answer(403, {"errorMessages": ["You do not have permission."]}))
     assert forbidden.kind is ErrorKind.PERMISSION

@@ -3,7 +3,7 @@ and while set the provider's deliveries wait (never dead) and are not claimed.""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from storage_samples import TOKEN, jira_config, make_alert
@@ -12,6 +12,7 @@ from sentineliq.storage import (
     AlertRepository,
     AuditRepository,
     Database,
+    DeliveryRecord,
     DeliveryRepository,
     DeliveryStatus,
     NotFoundError,
@@ -148,3 +149,32 @@ def test_paused_provider_holds_its_deliveries_until_resumed(
     assert len(claimed) == 3
     assert all(c.status is DeliveryStatus.IN_FLIGHT for c in claimed)
     assert deliveries.list_for_workspace(workspace.id)[0].provider_paused_reason is None
+
+
+def test_resume_credits_the_pause_to_waiting_deliveries(
+    providers: ProviderRepository,
+    deliveries: DeliveryRepository,
+    alerts: AlertRepository,
+    workspace: WorkspaceRecord,
+    jira: ProviderRecord,
+) -> None:
+    alerts.ingest(workspace.id, [make_alert(fingerprint="before")], actor="t")
+    paused = providers.pause(workspace.id, "jira", "CAPTCHA", actor="w1")
+    alerts.ingest(workspace.id, [make_alert(fingerprint="during")], actor="t")
+    assert paused.paused_at is not None
+    resumed_at = paused.paused_at + timedelta(days=4)
+    providers.resume(workspace.id, "jira", actor="cli", now=resumed_at)
+    ids = [view.id for view in deliveries.list_for_workspace(workspace.id)]
+
+    def records() -> list[DeliveryRecord]:
+        found = [deliveries.get(delivery_id) for delivery_id in ids]
+        return sorted((r for r in found if r is not None), key=lambda r: r.created_at)
+
+    before, during = records()
+    # Queued before the pause: the whole pause. Queued during it: from its creation on.
+    assert before.paused_seconds == pytest.approx(4 * 24 * 3600)
+    assert during.paused_seconds == pytest.approx((resumed_at - during.created_at).total_seconds())
+    assert abs((during.age_origin - resumed_at).total_seconds()) < 0.01
+    # Resuming again credits nothing more; only a lifted pause counts.
+    providers.resume(workspace.id, "jira", actor="cli", now=resumed_at + timedelta(days=1))
+    assert [r.paused_seconds for r in records()] == [before.paused_seconds, during.paused_seconds]

@@ -85,6 +85,7 @@ def list_deliveries(
                     "alert_title": v.alert_title,
                     "provider": v.provider,
                     "status": v.status.value,
+                    "phase": v.phase,
                     "attempts": v.attempts,
                     "last_error": v.last_error,
                     "error_kind": v.error_kind,
@@ -111,6 +112,8 @@ def list_deliveries(
         if view.dropped_fields:
             ticket += " (without " + ", ".join(d.field for d in view.dropped_fields) + ")"
         state = view.status.value
+        if view.phase != state:  # e.g. "failed (reconcile)": searching before creating again
+            state += f" ({view.phase})"
         if view.provider_paused_at is not None and view.status is not DeliveryStatus.DELIVERED:
             state += " (paused)"
         table.add_row(
@@ -160,6 +163,7 @@ def _detail_json(detail: DeliveryDetail) -> dict[str, Any]:
         "workspace_id": d.workspace_id,
         "provider": d.provider,
         "status": d.status.value,
+        "phase": d.phase,
         "attempts": d.attempts,
         "idempotency_key": d.idempotency_key,
         "issue_key": detail.issue_key,
@@ -194,6 +198,8 @@ def _field_messages(attempt: AttemptRecord) -> list[str]:
 def _print_detail(detail: DeliveryDetail) -> None:
     d = detail.delivery
     status = d.status.value
+    if d.phase != status:
+        status += f" ({d.phase}: searching Jira for an earlier create before creating again)"
     if detail.provider_paused_at is not None and d.status is not DeliveryStatus.DELIVERED:
         status += f" (waiting: {d.provider} is paused)"
     rows: list[tuple[str, str]] = [

@@ -10,6 +10,7 @@ empty past the ticket system's search lag does it create again.
 from __future__ import annotations
 
 import os
+import random
 import socket
 import threading
 import uuid
@@ -56,6 +57,31 @@ class _CreateFailed(Exception):
         self.clears_marker = clears_marker
 
 
+# Searches while waiting out the search lag start `reconcile_interval_s` apart and double up to
+# this: a lag of minutes costs a dozen searches, not a hundred.
+RECONCILE_INTERVAL_CAP_S = 60.0
+
+
+def reconcile_wait(
+    sent_at: datetime | None,
+    now: datetime,
+    *,
+    base_s: float,
+    cap_s: float = RECONCILE_INTERVAL_CAP_S,
+    rng: random.Random | None = None,
+) -> timedelta:
+    """The wait before the next search for an unanswered create sent at `sent_at`.
+
+    As long as the search has already been empty (so the intervals double), between `base_s` and
+    `cap_s`, with +-25 % jitter so workers do not search in lockstep. Derived from the stored
+    send time alone, so a restarted worker carries on where the crashed one stopped.
+    """
+    waited = (now - sent_at).total_seconds() if sent_at is not None else 0.0
+    ceiling = max(base_s, cap_s)
+    wait = min(ceiling, max(base_s, waited)) * (rng or random).uniform(0.75, 1.25)
+    return timedelta(seconds=wait)
+
+
 def default_worker_id() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
 
@@ -89,6 +115,8 @@ class Worker:
         self._configs = ProviderRepository(app.db, app.secrets)
         # One provider per (workspace, provider) and config version: a new config opens a new one.
         self._providers: dict[tuple[str, str], tuple[int, TicketProvider]] = {}
+        # Providers paused during the current batch, with the error that paused them.
+        self._paused_in_batch: dict[tuple[str, str], ProviderError] = {}
 
     # --- loop -----------------------------------------------------------------------------------
 
@@ -103,11 +131,18 @@ class Worker:
             lease_seconds=self.settings.lease_s,
             now=self.clock(),
         )
+        self._paused_in_batch.clear()
         for index, delivery in enumerate(claimed):
             if stop is not None and stop.is_set():
                 for unstarted in claimed[index:]:
                     self._release(unstarted)
                 break
+            pausing = self._paused_in_batch.get((delivery.workspace_id, delivery.provider))
+            if pausing is not None:
+                # Its provider was paused a moment ago (e.g. a CAPTCHA lock, which every further
+                # request prolongs): it waits for the resume without a request of its own.
+                self._failed(delivery, pausing, log.bind(delivery_id=delivery.id))
+                continue
             self._handle(delivery)
         return len(claimed)
 
@@ -182,7 +217,7 @@ class Worker:
 
     def _deliver(self, delivery: DeliveryRecord, bound: structlog.BoundLogger) -> None:
         now = self.clock()
-        if self.policy.too_old(delivery.created_at, now) and delivery.reconcile_until is None:
+        if self.policy.too_old(delivery.age_origin, now) and delivery.reconcile_until is None:
             hours = self.policy.max_age_s / 3600
             raise ProviderError(ErrorKind.CONFIG, f"older than the maximum age ({hours:g} h)")
         provider = self._provider(delivery)
@@ -193,12 +228,15 @@ class Worker:
                 self._record_ticket(delivery, existing, bound, adopted=True)
                 return
             if now < delivery.reconcile_until:
-                wait = timedelta(seconds=self.settings.reconcile_interval_s)
+                wait = reconcile_wait(
+                    delivery.last_sent_at, now, base_s=self.settings.reconcile_interval_s
+                )
                 self._deliveries.defer(
                     delivery.id,
                     self.worker_id,
                     available_at=min(delivery.reconcile_until, now + wait),
-                    reason="waiting for the ticket system's search to show an earlier create",
+                    reason="waiting for the ticket system's search to show an earlier create "
+                    f"(searching until {delivery.reconcile_until.isoformat(timespec='seconds')})",
                     now=now,
                 )
                 self.stats.reconciling += 1
@@ -322,7 +360,7 @@ class Worker:
             self.stats.retrying += 1
             return
         decision = self.policy.decide(
-            error, attempts=delivery.attempts, created_at=delivery.created_at, now=now
+            error, attempts=delivery.attempts, created_at=delivery.age_origin, now=now
         )
         # After an unanswered create the issue may exist: keep searching before any new create.
         reconcile_until = (
@@ -333,10 +371,12 @@ class Worker:
         try:
             if decision.action is Action.PAUSE:
                 cached = self._providers.get((delivery.workspace_id, delivery.provider))
+                self._paused_in_batch[(delivery.workspace_id, delivery.provider)] = error
                 self._deliveries.release_for_pause(
                     delivery.id,
                     self.worker_id,
                     reason=str(error),
+                    error_kind=error.kind.value,
                     http_status=error.status,
                     # A pause from a configuration an operator has since replaced is ignored.
                     config_version=cached[0] if cached else None,
@@ -347,7 +387,9 @@ class Worker:
                     "delivery.provider_paused", error_kind=error.kind.value, error=str(error)
                 )
                 return
-            message = str(error) if not decision.reason else f"{error} [{decision.reason}]"
+            # The reason is appended unless the error already says it (e.g. the maximum age).
+            said = not decision.reason or decision.reason in str(error)
+            message = str(error) if said else f"{error} [{decision.reason}]"
             self._deliveries.mark_failed(
                 delivery.id,
                 self.worker_id,

@@ -71,6 +71,16 @@ class AttemptOutcome(StrEnum):
     REPLAYED = "replayed"  # an operator requeued it; the attempt counter starts again
 
 
+RECONCILE_PHASE = "reconcile"
+
+
+def phase_of(status: DeliveryStatus, reconcile_until: datetime | None) -> str:
+    """The status as shown to operators: a waiting delivery that must search for an earlier,
+    unanswered create before creating again is in the "reconcile" phase."""
+    waiting = status in (DeliveryStatus.PENDING, DeliveryStatus.FAILED)
+    return RECONCILE_PHASE if waiting and reconcile_until is not None else status.value
+
+
 @dataclass(frozen=True)
 class DroppedField:
     """An optional field the ticket system would not take, so the ticket was filed without it."""
@@ -100,6 +110,16 @@ class DeliveryRecord:
     last_sent_at: datetime | None = None  # a create request was (possibly) sent at this time
     reconcile_until: datetime | None = None  # search before creating; create only after this
     dropped_fields: tuple[DroppedField, ...] = ()
+    paused_seconds: float = 0.0  # time spent waiting for a paused provider (lifted pauses)
+
+    @property
+    def phase(self) -> str:
+        return phase_of(self.status, self.reconcile_until)
+
+    @property
+    def age_origin(self) -> datetime:
+        """What the maximum age counts from: creation, moved on by the time spent paused."""
+        return self.created_at + timedelta(seconds=self.paused_seconds)
 
 
 @dataclass(frozen=True)
@@ -147,6 +167,12 @@ class DeliveryView:
     provider_paused_at: datetime | None = None
     provider_paused_reason: str | None = None
     dropped_fields: tuple[DroppedField, ...] = ()
+    reconcile_until: datetime | None = None
+
+    @property
+    def phase(self) -> str:
+        """The status, or "reconcile" while searching for an earlier create (see phase_of)."""
+        return phase_of(self.status, self.reconcile_until)
 
 
 @dataclass(frozen=True)
@@ -181,6 +207,7 @@ class DeliveryDetail:
             provider_paused_at=self.provider_paused_at,
             provider_paused_reason=self.provider_paused_reason,
             dropped_fields=d.dropped_fields,
+            reconcile_until=d.reconcile_until,
         )
 
 
@@ -218,6 +245,7 @@ def new_delivery(alert_id: str, workspace_id: str, provider: str, now: datetime)
         delivered_at=None,
         idempotency_key=idempotency_key_for(delivery_id),
         dropped_fields=[],
+        paused_seconds=0.0,
     )
 
 
@@ -253,6 +281,7 @@ _RECORD_COLUMNS = (
     DeliveryRow.last_sent_at,
     DeliveryRow.reconcile_until,
     DeliveryRow.dropped_fields,
+    DeliveryRow.paused_seconds,
 )
 
 
@@ -337,6 +366,20 @@ def _normalise_dropped(
             {"field": field, "reason": _clean_text(reason, MAX_DROP_REASON_LENGTH) or ""}
         )
     return normalised
+
+
+# A dropped-field reason containing this marks a field filed in a reduced form, not left out
+# (e.g. a description Jira refused, filed shorter).
+REDUCED_MARK = "not left out"
+
+
+def _filed_message(dropped: Sequence[Mapping[str, str]]) -> str:
+    reduced = [d["field"] for d in dropped if REDUCED_MARK in d["reason"]]
+    left_out = [d["field"] for d in dropped if REDUCED_MARK not in d["reason"]]
+    parts = [f"filed without {', '.join(left_out)}"] if left_out else []
+    if reduced:
+        parts.append(f"{'with' if left_out else 'filed with'} a reduced {', '.join(reduced)}")
+    return "; ".join(parts)
 
 
 def _uncounted_attempts() -> ColumnElement[int]:
@@ -598,7 +641,7 @@ class DeliveryRepository:
                 )
             message = info.message
             if message is None and dropped:
-                message = "filed without " + ", ".join(d["field"] for d in dropped)
+                message = _filed_message(dropped)
             self._add_attempt(
                 session,
                 record,
@@ -1083,6 +1126,7 @@ class DeliveryRepository:
                     DeliveryRow.dropped_fields,
                     TicketProviderRow.paused_at,
                     TicketProviderRow.paused_reason,
+                    DeliveryRow.reconcile_until,
                 )
             )
             .where(DeliveryRow.workspace_id == workspace_id)
@@ -1111,6 +1155,7 @@ class DeliveryRepository:
                     provider_paused_at=row.paused_at,
                     provider_paused_reason=row.paused_reason,
                     dropped_fields=_dropped(row.dropped_fields),
+                    reconcile_until=row.reconcile_until,
                 )
                 for row in session.execute(query)
             ]

@@ -12,7 +12,7 @@ from datetime import datetime
 from types import MappingProxyType
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -21,7 +21,7 @@ from sentineliq.storage.audit import add_audit
 from sentineliq.storage.crypto import MASK, SecretBox, SecretError
 from sentineliq.storage.db import Database
 from sentineliq.storage.errors import NotFoundError
-from sentineliq.storage.tables import TicketProviderRow, WorkspaceRow, new_id
+from sentineliq.storage.tables import DeliveryRow, TicketProviderRow, WorkspaceRow, new_id
 from sentineliq.storage.types import utcnow
 
 ENCRYPTED = "$encrypted"  # a secret field is stored as {"$encrypted": "<fernet token>"}
@@ -155,6 +155,45 @@ def pause_provider(
     return row
 
 
+# Deliveries that waited for the provider during a pause (not yet delivered or given up).
+_WAITING = ("pending", "in_flight", "failed")
+
+
+def _credit_pause(
+    session: Session, row: TicketProviderRow, paused_at: datetime, now: datetime
+) -> None:
+    """Add the pause to each waiting delivery's `paused_seconds`, so the maximum age counts only
+    time the provider could have delivered it: from the pause, or from its creation if later."""
+    waiting = (
+        DeliveryRow.workspace_id == row.workspace_id,
+        DeliveryRow.provider == row.provider,
+        DeliveryRow.status.in_(_WAITING),
+    )
+    whole = max(0.0, (now - paused_at).total_seconds())
+    session.execute(
+        update(DeliveryRow)
+        .where(*waiting, DeliveryRow.created_at <= paused_at)
+        .values(paused_seconds=DeliveryRow.paused_seconds + whole)
+        .execution_options(synchronize_session=False)
+    )
+    later = session.execute(
+        select(DeliveryRow.id, DeliveryRow.created_at, DeliveryRow.paused_seconds).where(
+            *waiting, DeliveryRow.created_at > paused_at
+        )
+    ).all()
+    if later:  # one executemany by primary key (row locks held: the provider row is locked)
+        session.execute(
+            update(DeliveryRow),
+            [
+                {
+                    "id": delivery_id,
+                    "paused_seconds": paused + max(0.0, (now - created_at).total_seconds()),
+                }
+                for delivery_id, created_at, paused in later
+            ],
+        )
+
+
 def _resume(
     session: Session, row: TicketProviderRow, *, actor: str, reason: str, now: datetime
 ) -> None:
@@ -162,6 +201,8 @@ def _resume(
     row.paused_at = None
     row.paused_reason = None
     row.updated_at = now
+    if paused_at is not None:
+        _credit_pause(session, row, paused_at, now)
     add_audit(
         session,
         "provider.resumed",
@@ -412,12 +453,17 @@ class ProviderRepository:
             session.flush()
             return _to_record(row, self._box, decrypt=False)
 
-    def resume(self, workspace_id: str, provider: str, *, actor: str) -> ProviderRecord:
-        """Clear a pause: the waiting deliveries become due. A no-op if it is not paused."""
+    def resume(
+        self, workspace_id: str, provider: str, *, actor: str, now: datetime | None = None
+    ) -> ProviderRecord:
+        """Clear a pause: the waiting deliveries become due, and the time they spent paused no
+        longer counts toward their maximum age. A no-op if it is not paused."""
         with self._db.session() as session:
             row = _locked_row(session, workspace_id, provider)
             if row.paused_at is not None:
-                _resume(session, row, actor=actor, reason="resumed by operator", now=utcnow())
+                _resume(
+                    session, row, actor=actor, reason="resumed by operator", now=now or utcnow()
+                )
             session.flush()
             return _to_record(row, self._box, decrypt=False)
 

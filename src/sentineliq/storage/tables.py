@@ -11,6 +11,7 @@ from sqlalchemy import (
     Boolean,
     CheckConstraint,
     Date,
+    Double,
     ForeignKey,
     Index,
     Integer,
@@ -222,6 +223,9 @@ class DeliveryRow(Base):
     dropped_fields: Mapped[list[dict[str, str]]] = mapped_column(
         PortableJSON, server_default=text("'[]'")
     )
+    # Time spent waiting for a paused provider, credited when the pause is lifted: it does not
+    # count toward the maximum age.
+    paused_seconds: Mapped[float] = mapped_column(Double, server_default=text("0"))
 
 
 class DeliveryAttemptRow(Base):

@@ -10,6 +10,7 @@ from our own words plus Jira's error texts, and every piece is scrubbed of known
 from __future__ import annotations
 
 import email.utils
+import re
 import time
 from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
@@ -21,6 +22,8 @@ from sentineliq.providers.base import ErrorKind, ProviderError
 from sentineliq.providers.net import BlockedTargetError
 
 _MAX_DETAIL = 500
+# A URL we may repeat to an operator: http(s), no spaces or quotes, bounded length.
+_PLAIN_URL = re.compile(r"^https?://[^\s\"'<>]{1,300}$")
 _REDACTED = "[redacted]"
 
 # Transport errors raised before any byte of the request reached the server.
@@ -64,6 +67,16 @@ def jira_messages(body: Any) -> tuple[list[str], dict[str, str]]:
     errors = body.get("errors")
     fields = {str(k): str(v) for k, v in errors.items()} if isinstance(errors, Mapping) else {}
     return messages, fields
+
+
+def _login_url(denied_reason: str) -> str:
+    """The `login-url=` of X-Authentication-Denied-Reason, if it is a plain http(s) URL."""
+    for part in denied_reason.split(";"):
+        name, _, value = part.strip().partition("=")
+        url = value.strip()
+        if name.strip().lower() == "login-url" and _PLAIN_URL.match(url):
+            return url
+    return "the site's login page (/login.jsp)"
 
 
 def _seconds_until(moment: datetime, now: float) -> float:
@@ -142,6 +155,16 @@ def classify_response(
             ErrorKind.CONFIG,
             f"Jira answered the request to {action} with a redirect (HTTP {status}){target}; "
             "check that base_url is the site's https address",
+        )
+    denied = response.headers.get("x-authentication-denied-reason", "")
+    if status in (401, 403) and "CAPTCHA_CHALLENGE" in denied.upper():
+        return error(
+            ErrorKind.CAPTCHA,
+            f"Jira locked sign-in for {account} behind a CAPTCHA after failed logins "
+            f"(HTTP {status}, X-Authentication-Denied-Reason: CAPTCHA_CHALLENGE); every further "
+            "request would prolong the lock, so SentinelIQ stopped calling Jira. Sign in as "
+            f"{account} once in a browser at {_login_url(denied)}, then resume the provider "
+            "(sentineliq provider resume jira --workspace W, or Resume in the admin panel)",
         )
     if status == 401:
         captcha = "AUTHENTICATION_DENIED" in response.headers.get("x-seraph-loginreason", "")

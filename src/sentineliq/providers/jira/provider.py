@@ -27,6 +27,7 @@ from sentineliq.providers.base import (
 from sentineliq.providers.jira.assignees import AssigneeResolver
 from sentineliq.providers.jira.client import JiraClient
 from sentineliq.providers.jira.config import JiraConfig
+from sentineliq.providers.jira.fallback import DescriptionLadder, refuses_description
 from sentineliq.providers.jira.fieldvalues import (
     ALWAYS_FILLED,
     StaticValues,
@@ -189,24 +190,34 @@ class JiraProvider:
             request.drop(name, f"field value: {problem.reason}", not_on_screen=problem.meta is None)
         # Before the POST: nothing may fail between a created issue and returning it.
         request.dropped = self._explain_unknown_fields(request.dropped)
-        try:
-            created = self._client.create_issue(request.body(), before_send=before_send)
-        except ProviderError as error:
-            required = self._required_refusal(error, screen)
-            if required is not None:
-                raise required from None
-            if not self._degrade(request, error):
-                raise
-            log.info(
-                "jira create in %s retried without %s",
-                self.config.project_key,
-                ", ".join(sorted(error.field_errors)) or "optional fields",
-            )
+        # A refused description steps down (fallback.py), never out; other optional fields
+        # Jira refuses are dropped once. Each repeat follows a 400 or 403: nothing was created.
+        ladder = DescriptionLadder(draft)
+        first_refusal: ProviderError | None = None
+        while True:
             try:
                 created = self._client.create_issue(request.body(), before_send=before_send)
-            except ProviderError as again:
-                required = self._required_refusal(again, screen)
-                raise (required or _after_degrade(again, error, request)) from None
+                break
+            except ProviderError as error:
+                required = self._required_refusal(error, screen)
+                if required is not None:
+                    raise required from None
+                if ladder.step_down(request, error):
+                    log.info(
+                        "jira create in %s retried with a reduced description",
+                        self.config.project_key,
+                    )
+                    continue
+                if first_refusal is not None:
+                    raise _after_degrade(error, first_refusal, request) from None
+                if refuses_description(error) or not self._degrade(request, error):
+                    raise
+                first_refusal = error
+                log.info(
+                    "jira create in %s retried without %s",
+                    self.config.project_key,
+                    ", ".join(sorted(error.field_errors)) or "optional fields",
+                )
         return self._ticket(created, request, site)
 
     def _ticket(

@@ -56,8 +56,8 @@ issue/{idOrKey} (GET), .../properties[/{key}] (GET, PUT), .../comment (GET, POST
 .../transitions (GET, POST), search/jql (GET, POST; JQL subset in `jql`); the removed
 search (GET, POST) answers 410. Every other /rest call needs Basic `email:token` (401 otherwise).
 Pages: / and /browse list issues, /browse/KEY shows one as HTML. Control (no auth): /_sandbox/
-fault, rate-limit, search-lag, screen/remove, screen/require, gateway, users, emails-hidden (POST);
-issues, requests (GET); reset (POST).
+fault, rate-limit, search-lag, captcha, description-rules, screen/remove, screen/require, gateway,
+users, emails-hidden (POST); issues, requests (GET); reset (POST).
 
 Behaviour worth knowing
 -----------------------
@@ -78,6 +78,13 @@ Behaviour worth knowing
   `/ex/jira/{cloudId}/rest/api/3/...` (cloudId `sandbox.CLOUD_ID`), as api.atlassian.com serves
   it for scoped tokens; serverInfo's `baseUrl` stays the site URL. Requests are recorded with the
   path as sent.
+- Description refusals (`set_description_rules`, `content`): a description limit lower than
+  32,767 (Jira measuring differently from us) and Jira's generic "unsupported content" 400 for
+  descriptions holding chosen node types (e.g. table, codeBlock).
+- CAPTCHA lock (`set_captcha_lock`, `captcha`): while locked, every Basic-auth /rest request gets
+  403 with `X-Authentication-Denied-Reason: CAPTCHA_CHALLENGE; login-url=...` and
+  `X-Seraph-LoginReason: AUTHENTICATION_DENIED`, as on Cloud; optionally N failed logins lock it.
+  `captcha_refusals()` counts the requests refused while locked.
 - `slow` processes the request at once and delays only the answer, so a client that times out
   still leaves the issue created (the ambiguous case).
 """

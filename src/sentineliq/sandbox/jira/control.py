@@ -3,6 +3,7 @@ worker processes talk to). No authentication; each endpoint mirrors a JiraSandbo
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from collections.abc import Set as AbstractSet
 from typing import Any, Protocol
 
@@ -33,6 +34,18 @@ class Controls(Protocol):
     ) -> None: ...
 
     def set_search_lag(self, seconds: float) -> None: ...
+
+    def set_description_rules(
+        self, *, limit: int | None = None, unsupported_nodes: Iterable[str] = ()
+    ) -> None: ...
+
+    def set_captcha_lock(
+        self,
+        locked: bool,
+        *,
+        login_url: str | None = None,
+        after_failed_logins: int | None = None,
+    ) -> None: ...
 
     def remove_field_from_screen(
         self, project_key: str, issue_type_name: str, field_id: str
@@ -91,6 +104,8 @@ class ControlApi:
             Route("POST", f"{PREFIX}/fault", self.fault, auth=False),
             Route("POST", f"{PREFIX}/rate-limit", self.rate_limit, auth=False),
             Route("POST", f"{PREFIX}/search-lag", self.search_lag, auth=False),
+            Route("POST", f"{PREFIX}/captcha", self.captcha, auth=False),
+            Route("POST", f"{PREFIX}/description-rules", self.description_rules, auth=False),
             Route("POST", f"{PREFIX}/screen/remove", self.screen_remove, auth=False),
             Route("POST", f"{PREFIX}/screen/require", self.screen_require, auth=False),
             Route("POST", f"{PREFIX}/gateway", self.gateway, auth=False),
@@ -134,6 +149,29 @@ class ControlApi:
     def search_lag(self, req: Request) -> Response:
         args = _args(req, {"seconds"}, {"seconds"})
         self._apply(self._c.set_search_lag, args["seconds"])
+        return Response.json(_OK)
+
+    def description_rules(self, req: Request) -> Response:
+        args = _args(req, {"limit", "unsupported_nodes"})
+        nodes = args.get("unsupported_nodes") or []
+        if not isinstance(nodes, list) or not all(isinstance(n, str) for n in nodes):
+            raise JiraError(400, ["'unsupported_nodes' must be a list of node type names."])
+        limit = args.get("limit")
+        if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int)):
+            raise JiraError(400, ["'limit' must be a whole number of characters."])
+        self._apply(self._c.set_description_rules, limit=limit, unsupported_nodes=nodes)
+        return Response.json(_OK)
+
+    def captcha(self, req: Request) -> Response:
+        args = _args(req, {"locked", "login_url", "after_failed_logins"}, {"locked"})
+        if not isinstance(args["locked"], bool):
+            raise JiraError(400, ["'locked' must be true or false."])
+        self._apply(
+            self._c.set_captcha_lock,
+            args["locked"],
+            login_url=args.get("login_url"),
+            after_failed_logins=args.get("after_failed_logins"),
+        )
         return Response.json(_OK)
 
     def screen_remove(self, req: Request) -> Response:

@@ -11,6 +11,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
+from sentineliq.sandbox.jira.captcha import CaptchaLock
 from sentineliq.sandbox.jira.clock import Clock
 from sentineliq.sandbox.jira.errors import JiraError
 from sentineliq.sandbox.jira.faults import FaultController, FaultMode
@@ -45,6 +46,10 @@ class Routers:
     control: Router  # /_sandbox/...
 
 
+def _is_basic(header: str | None) -> bool:
+    return bool(header) and str(header).split(" ", 1)[0].lower() == "basic"
+
+
 class Dispatcher:
     def __init__(
         self,
@@ -57,6 +62,7 @@ class Dispatcher:
         clock: Clock,
         base_url: Callable[[], str],
         gateway: Callable[[], str | None] = lambda: None,
+        captcha: CaptchaLock | None = None,
     ) -> None:
         """`gateway`: the cloud id the API is also served under (/ex/jira/{id}/rest/...), or
         None while the gateway is off."""
@@ -68,6 +74,7 @@ class Dispatcher:
         self._clock = clock
         self._base_url = base_url
         self._gateway = gateway
+        self._captcha = captcha or CaptchaLock(base_url)
 
     def __call__(self, incoming: Incoming) -> Outcome:
         if incoming.path.startswith(CONTROL_PREFIX):
@@ -82,13 +89,19 @@ class Dispatcher:
         fault = self._faults.take(incoming.method, incoming.path) if is_api else None
         caller: User | None = None
 
+        basic = _is_basic(incoming.headers.get("authorization"))
+        locked = self._captcha.refusal(basic) if is_api else None
         if fault is not None and fault.mode is FaultMode.ERROR:
             response = self._fault_response(fault.status, fault.retry_after)
+        elif locked is not None:
+            response = locked
         elif is_api:
             admission = self._limiter.admit()
             if admission.allowed:
                 response, caller = self._handle(incoming, self._routers.api)
                 response.headers.update(admission.headers)
+                if basic and caller is None and response.status == 401:
+                    self._captcha.failed_login()
             else:
                 response = Response.json(
                     {"errorMessages": ["Rate limit exceeded."], "errors": {}},

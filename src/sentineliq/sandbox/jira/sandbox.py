@@ -5,12 +5,16 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Iterable
 from types import TracebackType
 from typing import Any
 
+from sentineliq.sandbox.jira.adf import MAX_TEXT_CHARS
 from sentineliq.sandbox.jira.api import JiraApi
 from sentineliq.sandbox.jira.browse import BrowsePages
+from sentineliq.sandbox.jira.captcha import CaptchaLock
 from sentineliq.sandbox.jira.clock import Clock
+from sentineliq.sandbox.jira.content import ContentRules
 from sentineliq.sandbox.jira.control import ControlApi
 from sentineliq.sandbox.jira.dispatch import Dispatcher, Routers
 from sentineliq.sandbox.jira.faults import FaultController, FaultMode, parse_fault
@@ -51,6 +55,7 @@ class JiraSandbox:
         self._down_generation = 0
         self._timers: list[threading.Timer] = []
         self._gateway_cloud_id: str | None = None
+        self._captcha = CaptchaLock(lambda: self.url)
         routers = Routers(
             api=Router(JiraApi(self._state).routes()),
             pages=Router(BrowsePages(self._state).routes()),
@@ -65,6 +70,7 @@ class JiraSandbox:
             clock=self.clock,
             base_url=lambda: self.url,
             gateway=lambda: self._gateway_cloud_id,
+            captcha=self._captcha,
         )
 
     # -- lifecycle -----------------------------------------------------------------------------
@@ -191,6 +197,39 @@ class JiraSandbox:
     def set_search_lag(self, seconds: float) -> None:
         self._state.set_search_lag(seconds)
 
+    def set_description_rules(
+        self,
+        *,
+        limit: int | None = None,
+        unsupported_nodes: Iterable[str] = (),
+    ) -> None:
+        """Refuse descriptions longer than `limit` (< 32,767: Jira measuring differently) or
+        holding any of `unsupported_nodes` (e.g. "table", "codeBlock") with Jira's generic
+        unsupported-content 400. No arguments restores Cloud's plain rules. See `content`."""
+        self._state.set_content_rules(
+            ContentRules(
+                description_limit=MAX_TEXT_CHARS if limit is None else limit,
+                unsupported_nodes=frozenset(unsupported_nodes),
+            )
+        )
+
+    def set_captcha_lock(
+        self,
+        locked: bool,
+        *,
+        login_url: str | None = None,
+        after_failed_logins: int | None = None,
+    ) -> None:
+        """Lock Basic auth behind a CAPTCHA now (`locked`), or after N failed logins; False with
+        no threshold is the browser sign-in that clears it. See `captcha`."""
+        self._captcha.configure(
+            locked, login_url=login_url, after_failed_logins=after_failed_logins
+        )
+
+    def captcha_refusals(self) -> int:
+        """Requests refused by the CAPTCHA lock so far."""
+        return self._captcha.refused
+
     def remove_field_from_screen(
         self, project_key: str, issue_type_name: str, field_id: str
     ) -> None:
@@ -259,6 +298,7 @@ class JiraSandbox:
         self._limiter.reset()
         self._log.clear()
         self._gateway_cloud_id = None
+        self._captcha.reset()
         self.set_fault("none")
 
     # -- inspection -------------------------------------------------------------------------------

@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import Any, TypeVar
 
 from sentineliq.sandbox.jira.clock import Clock, utc_now
+from sentineliq.sandbox.jira.content import ContentRules
 from sentineliq.sandbox.jira.errors import JiraError
 from sentineliq.sandbox.jira.model import (
     Comment,
@@ -54,6 +55,7 @@ class SandboxState:
         self._clock = clock
         self._lock = threading.RLock()
         self._search_lag = 0.0
+        self._content = ContentRules()
         self._users: dict[str, User] = {}
         self._projects: dict[str, Project] = {}
         self._screens: dict[tuple[str, str], tuple[str, ...]] = {}
@@ -79,6 +81,7 @@ class SandboxState:
             self._next_number = {}
             self._next_comment_id = 10000
             self._search_lag = 0.0
+            self._content = ContentRules()
 
     def add_user(self, user: User) -> str:
         with self._lock:
@@ -103,6 +106,10 @@ class SandboxState:
             raise ValueError("search lag cannot be negative")
         with self._lock:
             self._search_lag = seconds
+
+    def set_content_rules(self, rules: ContentRules) -> None:
+        with self._lock:
+            self._content = rules
 
     def remove_field_from_screen(
         self, project_ref: str, issue_type_ref: str, field_id: str
@@ -187,7 +194,13 @@ class SandboxState:
 
     def create_issue(self, body: dict[str, Any], caller: User) -> IssueSnapshot:
         with self._lock:
-            new: NewIssue = check_create(body, self, caller)
+            try:
+                new: NewIssue = check_create(body, self, caller)
+            except JiraError as refused:
+                if refused.status == 400:  # all field problems together, as Jira does
+                    refused.errors = {**self._content.field_errors(body), **refused.errors}
+                raise
+            self._content.check(body)
             number = self._next_number.get(new.project.id, 1)
             self._next_number[new.project.id] = number + 1
             now = utc_now()

@@ -70,12 +70,21 @@ class TicketLinkOut(BaseModel):
     created_at: datetime
 
 
+class DroppedFieldOut(BaseModel):
+    field: str
+    reason: str
+
+
 class DeliveryOut(BaseModel):
     id: str
     alert_id: str
     alert_title: str
     provider: str
     status: str
+    phase: str = Field(
+        description="The status, or 'reconcile' while Jira is searched for an earlier, "
+        "unanswered create before creating again."
+    )
     attempts: int
     last_error: str | None
     error_kind: str | None
@@ -84,6 +93,9 @@ class DeliveryOut(BaseModel):
     available_at: datetime
     updated_at: datetime
     provider_paused: bool
+    dropped_fields: list[DroppedFieldOut] = Field(
+        description="Fields filed without, or in a reduced form (e.g. a shortened description)."
+    )
 
     @classmethod
     def from_view(cls, view: DeliveryView) -> DeliveryOut:
@@ -93,6 +105,7 @@ class DeliveryOut(BaseModel):
             alert_title=view.alert_title,
             provider=view.provider,
             status=view.status.value,
+            phase=view.phase,
             attempts=view.attempts,
             last_error=view.last_error,
             error_kind=view.error_kind,
@@ -101,6 +114,9 @@ class DeliveryOut(BaseModel):
             available_at=view.available_at,
             updated_at=view.updated_at,
             provider_paused=view.provider_paused_at is not None,
+            dropped_fields=[
+                DroppedFieldOut(field=d.field, reason=d.reason) for d in view.dropped_fields
+            ],
         )
 
 
