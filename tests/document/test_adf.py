@@ -15,6 +15,7 @@ from sentineliq.document.adf import (
     LIST_MAX_ITEMS,
     TABLE_MAX_ROWS,
     TRUNCATION_NOTE_PREFIX,
+    _fit_text,
     _water_level,
     adf_size,
     adf_text_paragraph,
@@ -532,6 +533,24 @@ def test_long_prose_does_not_crowd_out_later_sections(assert_valid_adf: AdfCheck
     assert 30 < len(paragraphs) < 300
     assert paragraphs[:-1] == [f"paragraph {n} " + "p" * 400 for n in range(len(paragraphs) - 1)]
     assert adf_size(adf) > DEFAULT_MAX_CHARS - 500  # the prose took what the others left
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["plain words " * 400, 'q"\\\n\x01😀é ' * 400, "😀" * 3000, "\n" * 3000, "a\n\n" * 1500],
+)
+def test_a_cut_text_is_the_longest_prefix_that_fits(text: str) -> None:
+    node = {"type": "text", "text": text}
+    for budget in (40, 41, 500, 1001, 2999, 4000):
+        cut = _fit_text(node, budget)
+        if cut is None:  # not even one character and the ellipsis fit
+            assert adf_size({"type": "text", "text": text[:1] + "…"}) > budget
+            continue
+        assert adf_size(cut) <= budget
+        kept = cut["text"].removesuffix("…")
+        assert text.startswith(kept)
+        longer = {"type": "text", "text": text[: len(kept) + 1] + "…"}
+        assert adf_size(longer) > budget
 
 
 def test_water_level() -> None:

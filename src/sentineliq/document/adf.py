@@ -178,9 +178,12 @@ def render_adf(
                 break
     if kept is None:
         compact = _Renderer(memo, "compact").blocks(doc.blocks, "doc")
-        if _cost(compact) > budget:
-            compact = _merge_prose(compact)
-        kept = _share(compact, budget)
+        # Each block is measured once; `compact` stays alive, so no new block can reuse an id.
+        sizes = {id(block): adf_size(block) for block in compact}
+        merged = compact
+        if sum(sizes.values()) + len(compact) > budget:
+            merged = _merge_prose(compact)
+        kept = _share(merged, budget, sizes)
     shown = _count_text(kept)
     if shown >= total:  # only the form changed (tables as lines): nothing to own up to
         return adf_document(kept)
@@ -190,12 +193,14 @@ def render_adf(
 # --- truncation ---------------------------------------------------------------------------------
 
 
-def _cost(blocks: Iterable[Node]) -> int:
+def _cost(blocks: Iterable[Node], sizes: dict[int, int] | None = None) -> int:
+    """Serialised size of `blocks` as top-level blocks; `sizes` holds known sizes by id()."""
     # Each kept block is followed by a comma (the note comes last).
-    return sum(adf_size(block) + 1 for block in blocks)
+    known = sizes or {}
+    return sum((known.get(id(block)) or adf_size(block)) + 1 for block in blocks)
 
 
-def _share(blocks: list[Node], budget: int) -> list[Node]:
+def _share(blocks: list[Node], budget: int, sizes: dict[int, int] | None = None) -> list[Node]:
     """`blocks` within `budget`, shared out like water between the parts of the document.
 
     A part is a run of consecutive paragraphs (prose) or any other block. Parts within the share
@@ -208,11 +213,11 @@ def _share(blocks: list[Node], budget: int) -> list[Node]:
             parts[-1].append(block)
         else:
             parts.append([block])
-    costs = [_cost(part) for part in parts]
+    costs = [_cost(part, sizes) for part in parts]
     share = _water_level(costs, budget)
     kept: list[Node] = []
     for part, cost in zip(parts, costs, strict=True):
-        kept += part if cost <= share else _cut_tail(part, share)
+        kept += part if cost <= share else _cut_tail(part, share, sizes)
     return kept
 
 
@@ -269,11 +274,13 @@ def _water_level(costs: Sequence[int], budget: int) -> int:
     return ordered[-1] if ordered else 0
 
 
-def _cut_tail(blocks: Iterable[Node], budget: int) -> list[Node]:
+def _cut_tail(
+    blocks: Iterable[Node], budget: int, sizes: dict[int, int] | None = None
+) -> list[Node]:
     kept: list[Node] = []
     used = 0
     for block in blocks:
-        cost = adf_size(block) + 1
+        cost = _cost((block,), sizes)
         if used + cost <= budget:
             kept.append(block)
             used += cost
@@ -320,13 +327,19 @@ def _fit_text(node: Node, budget: int) -> Node | None:
         return _CutText({**node, "text": base[:length] + _ELLIPSIS})
 
     # Largest prefix length that fits; the whole base never does (the node itself did not fit).
-    low, high = 0, len(base)
+    # Every character costs at least one unit: a prefix `slack` units under the budget fits no
+    # more than `slack` more characters, and one `excess` units over fits with `excess` fewer.
+    # So for plain text the first guess is the answer and escapes cost a few more measurements.
+    room = budget - adf_size(shortened(0))
+    low, high = 0, min(len(base), room + 1)  # low fits (or is 0), high does not
+    guess = high - 1
     while high - low > 1:
-        mid = (low + high) // 2
-        if adf_size(shortened(mid)) <= budget:
-            low = mid
+        size = adf_size(shortened(guess))
+        if size <= budget:
+            low, high = guess, min(high, guess + budget - size + 1)
         else:
-            high = mid
+            low, high = max(low, guess - (size - budget)), guess
+        guess = (low + high) // 2
     if low < 1:
         return None
     if _VISIBLE.search(base, low) is None:  # only whitespace is cut off: nothing to mark
