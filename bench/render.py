@@ -66,6 +66,14 @@ def cases() -> list[tuple[str, Alert]]:
             {**samples[0], "description": prose(50_000, 2500)},
         ),
         (
+            "50,000 chars prose (500-char paragraphs)",
+            {**samples[0], "description": prose(50_000, 500)},
+        ),
+        (
+            "50,000 chars prose (200-char paragraphs)",
+            {**samples[0], "description": prose(50_000, 200)},
+        ),
+        (
             "300 observables + 45,000-char paragraph",
             {**large, "description": prose(45_000, 45_000)},
         ),

@@ -15,6 +15,7 @@ from sentineliq.document.adf import (
     LIST_MAX_ITEMS,
     TABLE_MAX_ROWS,
     TRUNCATION_NOTE_PREFIX,
+    _fit_text,
     _water_level,
     adf_size,
     adf_text_paragraph,
@@ -414,17 +415,78 @@ def test_long_text_is_shortened_and_noted(assert_valid_adf: AdfCheck) -> None:
     assert shown == len(shortened[:-1].replace(" ", "")) + len("Alert") + len("tail")
 
 
-def test_prose_is_cut_after_its_last_whole_paragraph_that_fits(assert_valid_adf: AdfCheck) -> None:
+def test_prose_under_pressure_is_one_text_cut_as_late_as_fits(assert_valid_adf: AdfCheck) -> None:
     paragraphs = [para(Text(f"{n} " + "p" * 3000)) for n in range(30)]
     adf = render_adf(Document((Heading(1, (Text("Alert"),)), *paragraphs)))
     assert_valid_adf(adf)
-    kept = adf["content"][1:-1]
-    assert 5 < len(kept) < 30
-    assert [texts(block) for block in kept[:-1]] == [
-        [f"{n} " + "p" * 3000] for n in range(len(kept) - 1)
+    kinds = [block["type"] for block in adf["content"]]
+    assert kinds == ["heading", "paragraph", "panel"]
+    (text,) = texts(adf["content"][1])
+    whole = "\n\n".join(f"{n} " + "p" * 3000 for n in range(30))
+    assert text.endswith("…")
+    assert whole.startswith(text[:-1])
+    assert 5 * 3000 < len(text) < 30 * 3000
+    assert adf_size(adf) > DEFAULT_MAX_CHARS - 20  # cut as late as fits
+
+
+def test_prose_under_pressure_merges_only_plain_paragraphs(assert_valid_adf: AdfCheck) -> None:
+    """A paragraph node costs ~60 characters of JSON and a hardBreak ~47; a line break inside
+    text costs 2. Plain paragraphs merge into one text with blank lines between them; links,
+    emphasis, empty paragraphs and headings stay as they are and end a run."""
+    filler = "f" * 600
+    link = Text("the console", href="https://console.example/a/1")
+    doc = Document(
+        (
+            Heading(2, (Text("Alert"),)),
+            para(Text("Title", strong=True)),
+            para(Text("first")),
+            para(Text("second line one\nline two"), HardBreak(), Text("line three")),
+            para(Text("see "), link),
+            para(Text("third")),
+            para(),
+            para(Text("fourth")),
+            Heading(2, (Text("Tail"),)),
+            *(para(Text(f"{n} {filler}")) for n in range(60)),
+        )
+    )
+    adf = render_adf(doc)
+    assert_valid_adf(adf, thorough=True)
+    blocks = adf["content"]
+    assert [block["type"] for block in blocks] == [
+        "heading",
+        *["paragraph"] * 6,
+        "heading",
+        "paragraph",
+        "panel",
     ]
-    assert texts(kept[-1])[0].endswith("…")  # only the last one is cut, as late as fits
-    assert adf_size(adf) > DEFAULT_MAX_CHARS - 20
+    assert blocks[1]["content"] == [text_node("Title", STRONG)]
+    assert blocks[2]["content"] == [text_node("first\n\nsecond line one\nline two\nline three")]
+    assert blocks[3]["content"] == [
+        text_node("see "),
+        text_node(
+            "the console", {"type": "link", "attrs": {"href": "https://console.example/a/1"}}
+        ),
+    ]
+    assert blocks[4]["content"] == [text_node("third")]
+    assert blocks[5] == {"type": "paragraph"}
+    assert blocks[6]["content"] == [text_node("fourth")]
+    (tail,) = texts(blocks[8])
+    assert tail.startswith(f"0 {filler}\n\n1 {filler}\n\n2 ")
+    assert tail.endswith("…")
+
+
+def test_prose_is_not_merged_when_the_document_fits_otherwise() -> None:
+    paragraphs = [para(Text(f"{n} " + "p" * 400)) for n in range(70)]  # ~32,000 serialised
+    doc = Document(
+        (Table(tuple(TableRow((cell(para(Text(f"row {n}"))),)) for n in range(10))), *paragraphs)
+    )
+    assert adf_size(render_adf(doc, max_chars=10**9)) > DEFAULT_MAX_CHARS
+    adf = render_adf(doc)
+    assert note_numbers(adf) is None  # the table as lines made room: every paragraph is whole
+    assert adf["content"][0]["type"] == "codeBlock"
+    assert [texts(block) for block in adf["content"][1:]] == [
+        [f"{n} " + "p" * 400] for n in range(70)
+    ]
 
 
 def test_long_texts_share_the_budget() -> None:
@@ -455,13 +517,40 @@ def test_long_prose_does_not_crowd_out_later_sections(assert_valid_adf: AdfCheck
     assert adf_size(adf) <= DEFAULT_MAX_CHARS
     assert_valid_adf(adf)
     kinds = [block["type"] for block in adf["content"]]
-    # The prose is cut at a paragraph's end; every section after it is still there, whole.
-    assert kinds[-5:] == ["heading", "bulletList", "heading", "paragraph", "panel"]
+    # The prose is cut at its end; every section after it is still there, whole.
+    assert kinds == [
+        "heading",
+        "paragraph",
+        "heading",
+        "bulletList",
+        "heading",
+        "paragraph",
+        "panel",
+    ]
     assert texts(adf["content"][-4]) == [f"host-{n}" for n in range(30)]
-    kept_prose = adf["content"][1:-5]
-    assert 30 < len(kept_prose) < 300
-    assert texts(kept_prose[0]) == ["paragraph 0 " + "p" * 400]
+    (kept_prose,) = texts(adf["content"][1])
+    paragraphs = kept_prose.split("\n\n")
+    assert 30 < len(paragraphs) < 300
+    assert paragraphs[:-1] == [f"paragraph {n} " + "p" * 400 for n in range(len(paragraphs) - 1)]
     assert adf_size(adf) > DEFAULT_MAX_CHARS - 500  # the prose took what the others left
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["plain words " * 400, 'q"\\\n\x01😀é ' * 400, "😀" * 3000, "\n" * 3000, "a\n\n" * 1500],
+)
+def test_a_cut_text_is_the_longest_prefix_that_fits(text: str) -> None:
+    node = {"type": "text", "text": text}
+    for budget in (40, 41, 500, 1001, 2999, 4000):
+        cut = _fit_text(node, budget)
+        if cut is None:  # not even one character and the ellipsis fit
+            assert adf_size({"type": "text", "text": text[:1] + "…"}) > budget
+            continue
+        assert adf_size(cut) <= budget
+        kept = cut["text"].removesuffix("…")
+        assert text.startswith(kept)
+        longer = {"type": "text", "text": text[: len(kept) + 1] + "…"}
+        assert adf_size(longer) > budget
 
 
 def test_water_level() -> None:

@@ -257,6 +257,38 @@ def test_any_document_renders_valid_and_bounded(
     check_bounded(doc, max_chars, assert_valid_adf)
 
 
+prose_paragraphs = st.lists(
+    st.one_of(hostile_text(surrogates=True), huge(hostile_text(surrogates=True), 3000)).map(
+        lambda text: text + " x"  # something visible, so the paragraph never vanishes
+    ),
+    min_size=2,
+    max_size=40,
+)
+
+
+@PROFILE
+@given(paragraphs=prose_paragraphs, max_chars=st.integers(512, 8000))
+def test_prose_under_pressure_is_its_paragraphs_joined_by_blank_lines(
+    paragraphs: list[str], max_chars: int, assert_valid_adf: AdfCheck
+) -> None:
+    doc = Document((Heading(1, (Text("Alert"),)), *(Paragraph((Text(p),)) for p in paragraphs)))
+    adf = check_bounded(doc, max_chars, assert_valid_adf)
+    if truncation_note(adf) is None:
+        return
+    event("prose merged")
+    full = render_adf(doc, max_chars=UNLIMITED)["content"][1:]
+    whole = "\n\n".join(
+        "".join(node.get("text", "\n") for node in paragraph["content"]) for paragraph in full
+    )
+    kept = [block for block in adf["content"][:-1] if block["type"] == "paragraph"]
+    assert len(kept) <= 1
+    if kept:
+        (node,) = kept[0]["content"]
+        assert "marks" not in node
+        text = node["text"]
+        assert whole.startswith(text[:-1] if text.endswith("…") else text)
+
+
 # --- hostile alerts through the ticket layout -----------------------------------------------------
 
 alert_text = hostile_text(surrogates=False)  # the alert model refuses lone surrogates
@@ -370,6 +402,8 @@ def shown_lines(adf: Node) -> Callable[[set[str]], bool]:
     """Whether every line is shown: in a text node of its own, or within a code block (a table
     written as aligned lines, where a cell's tabs and line breaks become spaces)."""
     texts = all_texts(adf["content"])
+    # Merged prose: the lines of one text, paragraphs separated by a blank line.
+    texts |= {line for text in texts if "\n" in text for line in text.split("\n")}
     blocks = [node for node in walk(adf["content"]) if node["type"] == "codeBlock"]
     lines_blob = "\n".join(text for node in blocks for text in all_texts([node]))
 

@@ -108,6 +108,15 @@ def test_issue_page_shows_the_fields(create: Create, anon: httpx2.Client) -> Non
         assert fragment in html
 
 
+def test_line_breaks_inside_text_show_like_jira(create: Create, anon: httpx2.Client) -> None:
+    # Jira's renderer styles text `white-space: pre-wrap`: a blank line inside a text node shows
+    # as a paragraph break (the renderer merges long prose this way to fit the size limit).
+    key = create(description=adf(para(text("first paragraph\n\nsecond paragraph")))).json()["key"]
+    html = anon.get(f"/browse/{key}").text
+    assert "<p>first paragraph\n\nsecond paragraph</p>" in html
+    assert re.search(r"\.adf p\{[^}]*white-space:pre-wrap", html)
+
+
 def test_issue_list_links_every_issue(create: Create, anon: httpx2.Client) -> None:
     assert "No issues yet." in anon.get("/browse").text
     create(summary=f"First {HOSTILE}")

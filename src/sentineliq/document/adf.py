@@ -18,12 +18,15 @@ again, smaller:
 1. If keeping the first `LIST_MAX_ITEMS` items of each list and the first `COMPACT_MAX_ROWS` lines
    of each collapsed table (each followed by "… and N more") makes it fit, that is the answer;
    four and then two times as many are tried first.
-2. Otherwise every table is also written as aligned lines and the budget is shared out like water:
+2. Otherwise every table is also written as aligned lines. If that is still too large, each run
+   of plain top-level paragraphs becomes one text whose paragraphs are separated by a blank line
+   (a paragraph node costs ~60 characters of JSON, a blank line in text 4; Jira shows text with
+   `white-space: pre-wrap`, so it reads the same). Then the budget is shared out like water:
    each run of consecutive paragraphs (prose) and every other top-level block is a part; parts
    within the share stay whole and leave what they do not need to the others; larger parts are cut
-   from their end (prose after its last whole paragraph that fits, lists and lines after their last
-   entry). So a long description keeps its opening paragraphs whole and cannot crowd out the
-   sections after it, and nothing is re-serialised quadratically.
+   from their end (prose as late as fits, lists and lines after their last entry). So a long
+   description keeps its opening whole and cannot crowd out the sections after it, and nothing
+   is re-serialised quadratically.
 
 Whenever anything is left out, a visible note panel ends the document saying how many of its
 visible (non-whitespace) characters are shown; whitespace does not count, as the two forms of a
@@ -174,7 +177,13 @@ def render_adf(
                 kept = limited
                 break
     if kept is None:
-        kept = _share(_Renderer(memo, "compact").blocks(doc.blocks, "doc"), budget)
+        compact = _Renderer(memo, "compact").blocks(doc.blocks, "doc")
+        # Each block is measured once; `compact` stays alive, so no new block can reuse an id.
+        sizes = {id(block): adf_size(block) for block in compact}
+        merged = compact
+        if sum(sizes.values()) + len(compact) > budget:
+            merged = _merge_prose(compact)
+        kept = _share(merged, budget, sizes)
     shown = _count_text(kept)
     if shown >= total:  # only the form changed (tables as lines): nothing to own up to
         return adf_document(kept)
@@ -184,12 +193,14 @@ def render_adf(
 # --- truncation ---------------------------------------------------------------------------------
 
 
-def _cost(blocks: Iterable[Node]) -> int:
+def _cost(blocks: Iterable[Node], sizes: dict[int, int] | None = None) -> int:
+    """Serialised size of `blocks` as top-level blocks; `sizes` holds known sizes by id()."""
     # Each kept block is followed by a comma (the note comes last).
-    return sum(adf_size(block) + 1 for block in blocks)
+    known = sizes or {}
+    return sum((known.get(id(block)) or adf_size(block)) + 1 for block in blocks)
 
 
-def _share(blocks: list[Node], budget: int) -> list[Node]:
+def _share(blocks: list[Node], budget: int, sizes: dict[int, int] | None = None) -> list[Node]:
     """`blocks` within `budget`, shared out like water between the parts of the document.
 
     A part is a run of consecutive paragraphs (prose) or any other block. Parts within the share
@@ -202,12 +213,53 @@ def _share(blocks: list[Node], budget: int) -> list[Node]:
             parts[-1].append(block)
         else:
             parts.append([block])
-    costs = [_cost(part) for part in parts]
+    costs = [_cost(part, sizes) for part in parts]
     share = _water_level(costs, budget)
     kept: list[Node] = []
     for part, cost in zip(parts, costs, strict=True):
-        kept += part if cost <= share else _cut_tail(part, share)
+        kept += part if cost <= share else _cut_tail(part, share, sizes)
     return kept
+
+
+def _merge_prose(blocks: list[Node]) -> list[Node]:
+    r"""Each run of consecutive plain top-level paragraphs merged into one text.
+
+    A paragraph node costs about 60 characters of JSON, a hardBreak about 47 with the text node
+    it splits, a line break inside text 2 (its JSON escape). So paragraph boundaries become a
+    blank line ("\n\n") and hard breaks a "\n" inside the text. Jira's renderer shows text with
+    `white-space: pre-wrap`, so this reads like the paragraphs it replaces. Only plain paragraphs
+    (unmarked text and hard breaks) are merged: links, code, emphasis, empty paragraphs and the
+    "… and N more" lines stay as they are.
+    """
+    out: list[Node] = []
+    run: list[str] = []
+    for block in [*blocks, {"type": "rule"}]:  # the sentinel ends the last run
+        text = _plain_paragraph(block)
+        if text is not None:
+            run.append(text)
+            continue
+        if run:
+            out.append(
+                {"type": "paragraph", "content": [{"type": "text", "text": "\n\n".join(run)}]}
+            )
+            run = []
+        out.append(block)
+    return out[:-1]
+
+
+def _plain_paragraph(block: Node) -> str | None:
+    """The text of a non-empty paragraph of unmarked text and hard breaks, else None."""
+    if block["type"] != "paragraph" or not block.get("content"):
+        return None
+    parts: list[str] = []
+    for node in block["content"]:
+        if node["type"] == "hardBreak":
+            parts.append("\n")
+        elif node["type"] == "text" and "marks" not in node:
+            parts.append(node["text"])
+        else:
+            return None
+    return "".join(parts)
 
 
 def _water_level(costs: Sequence[int], budget: int) -> int:
@@ -222,11 +274,13 @@ def _water_level(costs: Sequence[int], budget: int) -> int:
     return ordered[-1] if ordered else 0
 
 
-def _cut_tail(blocks: Iterable[Node], budget: int) -> list[Node]:
+def _cut_tail(
+    blocks: Iterable[Node], budget: int, sizes: dict[int, int] | None = None
+) -> list[Node]:
     kept: list[Node] = []
     used = 0
     for block in blocks:
-        cost = adf_size(block) + 1
+        cost = _cost((block,), sizes)
         if used + cost <= budget:
             kept.append(block)
             used += cost
@@ -273,13 +327,19 @@ def _fit_text(node: Node, budget: int) -> Node | None:
         return _CutText({**node, "text": base[:length] + _ELLIPSIS})
 
     # Largest prefix length that fits; the whole base never does (the node itself did not fit).
-    low, high = 0, len(base)
+    # Every character costs at least one unit: a prefix `slack` units under the budget fits no
+    # more than `slack` more characters, and one `excess` units over fits with `excess` fewer.
+    # So for plain text the first guess is the answer and escapes cost a few more measurements.
+    room = budget - adf_size(shortened(0))
+    low, high = 0, min(len(base), room + 1)  # low fits (or is 0), high does not
+    guess = high - 1
     while high - low > 1:
-        mid = (low + high) // 2
-        if adf_size(shortened(mid)) <= budget:
-            low = mid
+        size = adf_size(shortened(guess))
+        if size <= budget:
+            low, high = guess, min(high, guess + budget - size + 1)
         else:
-            high = mid
+            low, high = max(low, guess - (size - budget)), guess
+        guess = (low + high) // 2
     if low < 1:
         return None
     if _VISIBLE.search(base, low) is None:  # only whitespace is cut off: nothing to mark

@@ -60,6 +60,7 @@ section>h2{font-size:16px;border-bottom:1px solid #dfe1e6;padding-bottom:4px}
 .adf th,.adf td{border:1px solid #dfe1e6;padding:4px 8px;vertical-align:top}
 .adf th{background:#f4f5f7;text-align:left}
 .adf li>p,.adf td>p,.adf th>p{margin:2px 0}
+.adf p{white-space:pre-wrap;overflow-wrap:break-word}
 main>h1:first-child{margin-top:0}
 .panel{border-radius:3px;padding:8px 12px;margin:8px 0;background:#deebff}
 .panel-note{background:#eae6ff}.panel-tip,.panel-success{background:#e3fcef}
