@@ -23,7 +23,7 @@ typecheck: $(BIN)/.installed
 	$(BIN)/mypy src
 
 unit: $(BIN)/.installed
-	$(BIN)/pytest
+	$(BIN)/pytest -n 3
 
 test: lint typecheck unit
 

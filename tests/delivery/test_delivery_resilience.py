@@ -284,7 +284,7 @@ def test_captcha_on_the_assignee_lookup_sends_no_create(
     assert worker.run_once() == 1
     worker.close()
     [refused] = timed.sandbox.requests()[sent_before:]
-    assert refused.path == "/rest/api/3/user/search"  # the lookup hit the lock...
+    assert refused.path == "/rest/api/3/user/assignable/search"  # the lookup hit the lock...
     assert refused.status == 403  # ...and no create followed it
     assert timed.sandbox.captcha_refusals() == 1
     assert len(timed.sandbox.issues()) == 1

@@ -9,6 +9,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -152,25 +153,34 @@ def test_replay_right_after_an_unanswered_create_adopts_it(pipeline: Pipeline) -
 
 
 def test_a_slow_create_keeps_its_lease(pipeline: Pipeline) -> None:
+    # A generous request timeout and a slow answer well inside it: the margins are seconds, so
+    # a loaded machine cannot turn the slow create into a timed-out (ambiguous) one.
+    config = {**sandbox_provider_config(pipeline.sandbox.url), "timeout_s": 60.0}
+    configure(pipeline.app, pipeline.workspace_id, "jira", config, actor="test")
     pipeline.ingest(1)
-    # The create takes longer than the 3 s lease but less than the request timeout.
     pipeline.sandbox.set_fault(
-        "slow", delay_s=2.5, count=1, method="POST", path="/rest/api/3/issue"
+        "slow", delay_s=8.0, count=1, method="POST", path="/rest/api/3/issue"
     )
     short_lease = replace(FAST, lease_s=1.0)
     first = pipeline.worker(worker_id="slow", delivery=short_lease)
     outcome: list[int] = []
     thread = threading.Thread(target=lambda: outcome.append(first.run_once()))
     thread.start()
-    deadline = time.monotonic() + 10
+    deadline = time.monotonic() + 60
     while not pipeline.sandbox.requests() or pipeline.sandbox.requests()[-1].method != "POST":
         assert time.monotonic() < deadline
         time.sleep(0.01)
-    time.sleep(1.5)  # the claim's own lease (1 s) has run out by now
-    rival = pipeline.worker(worker_id="rival", delivery=short_lease)
+    # The rival's clock runs 5 s ahead: the claim's own lease (1 s) has run out for it, but the
+    # lease extended for the in-flight create (timeout + 5 s) has not. No sleeping needed.
+    rival = pipeline.worker(
+        worker_id="rival",
+        delivery=short_lease,
+        clock=lambda: datetime.now(UTC) + timedelta(seconds=5),
+    )
+    assert thread.is_alive(), "the slow create answered before the rival could try"
     assert rival.run_once() == 0  # the in-flight create extended the lease
     rival.close()
-    thread.join(timeout=30)
+    thread.join(timeout=90)
     first.close()
     assert outcome == [1]
     pipeline.assert_exactly_once(1)

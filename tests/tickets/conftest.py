@@ -1,4 +1,8 @@
-"""`size_report`: lines printed in pytest's terminal summary (the description size figures)."""
+"""`size_report`: lines printed in pytest's terminal summary (the description size figures).
+
+The lines travel as the test report's user properties, so they reach the summary from pytest-xdist
+workers too, not only from an in-process run.
+"""
 
 from __future__ import annotations
 
@@ -6,19 +10,26 @@ from collections.abc import Callable
 
 import pytest
 
-_LINES = pytest.StashKey[list[str]]()
+_KEY = "size_report"
 
 
 @pytest.fixture
 def size_report(request: pytest.FixtureRequest) -> Callable[[str], None]:
-    lines = request.config.stash.setdefault(_LINES, [])
-    return lines.append
+    def report(line: str) -> None:
+        request.node.user_properties.append((_KEY, line))
+
+    return report
 
 
-def pytest_terminal_summary(
-    terminalreporter: pytest.TerminalReporter, config: pytest.Config
-) -> None:
-    lines = config.stash.get(_LINES, [])
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    lines = [
+        str(value)
+        for outcome in ("passed", "failed")
+        for report in terminalreporter.stats.get(outcome, [])
+        if getattr(report, "when", None) == "call"
+        for key, value in getattr(report, "user_properties", ())
+        if key == _KEY
+    ]
     if lines:
         terminalreporter.section("description size: visible characters per serialised character")
         for line in lines:

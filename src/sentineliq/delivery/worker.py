@@ -380,6 +380,9 @@ class Worker:
                     http_status=error.status,
                     # A pause from a configuration an operator has since replaced is ignored.
                     config_version=cached[0] if cached else None,
+                    # A refusal (401, CAPTCHA, required field) proves this request created
+                    # nothing; an earlier unanswered one keeps its marker.
+                    not_created=clears_marker,
                     now=now,
                 )
                 self.stats.paused += 1

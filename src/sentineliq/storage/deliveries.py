@@ -862,10 +862,13 @@ class DeliveryRepository:
         http_status: int | None = None,
         details: Mapping[str, Any] | None = None,
         config_version: int | None = None,
+        not_created: bool = False,
         now: datetime | None = None,
     ) -> DeliveryRecord:
         """Pause the delivery's provider and hand the delivery back to wait for it, in one
         transaction: pending (never dead), attempt not counted, history outcome "paused".
+        `not_created` (Jira's answer proves the create made nothing) clears a "possibly sent"
+        marker, so the resumed delivery creates at once instead of waiting out the search lag.
 
         The provider pause is idempotent and behaves as `ProviderRepository.pause` (including
         `config_version`), so calling that first is harmless but not needed. The pause is
@@ -891,22 +894,20 @@ class DeliveryRepository:
                 config_version=config_version,
                 now=now,
             )
+            values: dict[str, Any] = {
+                "status": DeliveryStatus.PENDING.value,
+                "available_at": now,  # due as soon as the provider resumes
+                "lease_until": None,
+                "claimed_by": None,
+                "attempts": _uncounted_attempts(),
+                "last_error": _clean_text(reason, MAX_ERROR_LENGTH),
+                "error_kind": str(error_kind),
+                "updated_at": now,
+            }
+            if not_created:
+                values["reconcile_until"] = None
             try:
-                record = self._settle(
-                    session,
-                    delivery_id,
-                    worker_id,
-                    {
-                        "status": DeliveryStatus.PENDING.value,
-                        "available_at": now,  # due as soon as the provider resumes
-                        "lease_until": None,
-                        "claimed_by": None,
-                        "attempts": _uncounted_attempts(),
-                        "last_error": _clean_text(reason, MAX_ERROR_LENGTH),
-                        "error_kind": str(error_kind),
-                        "updated_at": now,
-                    },
-                )
+                record = self._settle(session, delivery_id, worker_id, values)
             except LeaseLostError as error:
                 lost = error
             else:
