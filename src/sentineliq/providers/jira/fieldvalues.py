@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 from sentineliq.providers.jira.config import FieldValue, JiraConfig
 from sentineliq.providers.jira.mapping import AllowedValue, CreateScreen, FieldMeta, shape_value
@@ -161,22 +161,14 @@ def _choice(meta: FieldMeta, text: str) -> AllowedValue | None:
     return found
 
 
-def _option(meta: FieldMeta, text: str) -> dict[str, str]:
+def _reference(meta: FieldMeta, text: str, key: Literal["value", "name"]) -> dict[str, str]:
+    """How Jira takes an allowed value: options by `value`, components and versions by `name`;
+    by id when the screen lists the choice without that attribute."""
     found = _choice(meta, text)
     if found is None:
-        return {"value": text}
-    if found.value is not None:
-        return {"value": found.value}
-    return {"id": str(found.id)}
-
-
-def _named(meta: FieldMeta, text: str) -> dict[str, str]:
-    found = _choice(meta, text)
-    if found is None:
-        return {"name": text}
-    if found.name is not None:
-        return {"name": found.name}
-    return {"id": str(found.id)}
+        return {key: text}
+    label = found.value if key == "value" else found.name
+    return {key: label} if label is not None else {"id": str(found.id)}
 
 
 def _user(text: str, accounts: Mapping[str, str | None]) -> dict[str, str]:
@@ -192,15 +184,15 @@ def shape_static(meta: FieldMeta, raw: FieldValue, accounts: Mapping[str, str | 
     """`raw` in the JSON shape the field's schema takes. ValueError says why it cannot be."""
     kind, items = meta.schema_type, meta.items
     if kind == "array" and items == "option":
-        return [_option(meta, text) for text in _many(meta, raw)]
+        return [_reference(meta, text, "value") for text in _many(meta, raw)]
     if kind == "option":
         if isinstance(raw, list):
             raise ValueError("takes one option, not a list")
-        return _option(meta, str(raw))
+        return _reference(meta, str(raw), "value")
     if kind == "array" and items in _NAMED_ITEMS:
-        return [_named(meta, text) for text in _many(meta, raw)]
+        return [_reference(meta, text, "name") for text in _many(meta, raw)]
     if kind in _NAMED_ITEMS:
-        return _named(meta, _single(raw))
+        return _reference(meta, _single(raw), "name")
     if kind == "user":
         return _user(_single(raw), accounts)
     if kind == "array" and items == "user":
