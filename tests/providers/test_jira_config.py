@@ -110,6 +110,41 @@ def test_private_targets_are_refused_with_a_hint(url: str, expected: str) -> Non
 
 
 @pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("https://2130706433/", "a private or loopback address (2130706433 -> 127.0.0.1)"),
+        ("https://0177.0.0.1", "a private or loopback address (0177.0.0.1 -> 127.0.0.1)"),
+        ("https://0x7f.0.0.1", "a private or loopback address (0x7f.0.0.1 -> 127.0.0.1)"),
+        ("https://0x7f000001", "a private or loopback address (0x7f000001 -> 127.0.0.1)"),
+        ("https://127.1:8443", "a private or loopback address (127.1 -> 127.0.0.1)"),
+        ("https://127.0.1", "a private or loopback address (127.0.1 -> 127.0.0.1)"),
+        ("https://[::ffff:7f00:1]", "a private or loopback address (::ffff:7f00:1)"),
+        ("https://[64:ff9b::7f00:1]", "a private or loopback address (64:ff9b::7f00:1)"),
+        ("https://[2002:7f00:0001::]", "a private or loopback address (2002:7f00:0001::)"),
+        ("https://[2001:0:7f00:1::]", "a Teredo tunnel address (2001:0:7f00:1::)"),
+        ("https://[fec0::1]/jira", "a site-local address (fec0::1)"),
+        ("https://127.0.0.1./", "a private or loopback address (127.0.0.1)"),
+        ("https://localhost./", "a private or loopback address (localhost -> "),
+        (
+            "https://\uff11\uff12\uff17.\uff10.\uff10.\uff11/",
+            "a private or loopback address (127.0.0.1)",
+        ),
+    ],
+)
+def test_review_forms_of_internal_urls_are_refused(url: str, expected: str) -> None:
+    (message,) = errors_of(data(base_url=url))
+    assert message.startswith(f"base_url: points at {expected}")
+    assert message.endswith("set SENTINELIQ_ALLOW_PRIVATE_TARGETS=1 to allow it")
+
+
+@pytest.mark.parametrize("url", ["https://[2002:a9fe:a9fe::]", "https://0xa9fea9fe"])
+def test_disguised_metadata_address_is_refused_even_with_the_allow_flag(url: str) -> None:
+    (message,) = errors_of(data(base_url=url), allow=True)
+    assert "cloud metadata service address" in message
+    assert message.endswith("this is never allowed")
+
+
+@pytest.mark.parametrize(
     "url",
     [
         "https://169.254.169.254",

@@ -10,6 +10,7 @@ that resolved to a public address at save time can resolve to 127.0.0.1 later (D
 from __future__ import annotations
 
 import ipaddress
+import re
 import socket
 import ssl
 from collections.abc import Iterable
@@ -29,6 +30,11 @@ METADATA_HOSTNAMES = frozenset({"metadata.google.internal", "metadata.goog"})
 
 _NAT64 = ipaddress.ip_network("64:ff9b::/96")
 
+# The forms inet_aton (and so getaddrinfo) reads as an IPv4 address: 1 to 4 decimal, octal or
+# hex parts, e.g. 2130706433, 0177.0.0.1, 0x7f.1. Matched first so trailing text that glibc's
+# inet_aton would ignore ("127.0.0.1 x") does not count as a literal.
+_LEGACY_IPV4 = re.compile(r"(?:0x[0-9a-f]*|[0-9]+)(?:\.(?:0x[0-9a-f]*|[0-9]+)){0,3}")
+
 
 class UnsafeTargetError(ValueError):
     """The target is, or resolves to, an address providers must not contact."""
@@ -42,12 +48,28 @@ class UnsafeTargetError(ValueError):
 
 
 def _embedded_ipv4(ip: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
-    # ::ffff:127.0.0.1 and 64:ff9b::7f00:1 reach the IPv4 host they embed.
+    # ::ffff:127.0.0.1, 64:ff9b::7f00:1 and 6to4 2002:7f00:1:: reach the IPv4 host they embed.
+    # 6to4 with a public IPv4 is judged by that IPv4 (as for NAT64), the same on every Python:
+    # newer ones count all of 2002::/16 as private, 3.11 none of it.
     if ip.ipv4_mapped is not None:
         return ip.ipv4_mapped
     if ip in _NAT64:
         return ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
-    return None
+    return ip.sixtofour
+
+
+def _teredo_problem(ip: ipaddress.IPv6Address) -> tuple[str, bool] | None:
+    # The whole Teredo prefix (2001::/32) is refused, not only when the embedded server or
+    # client IPv4 is: it tunnels to a host behind some NAT (never a hosted ticket system), the
+    # client part is obfuscated, and Teredo is obsolete. An embedded metadata address still
+    # makes it refused even with private targets allowed.
+    if ip.teredo is None:
+        return None
+    for embedded in ip.teredo:
+        problem = address_problem(embedded)
+        if problem is not None and problem[1]:
+            return problem
+    return "a Teredo tunnel address", False
 
 
 def address_problem(ip: IPAddress) -> tuple[str, bool] | None:
@@ -57,6 +79,11 @@ def address_problem(ip: IPAddress) -> tuple[str, bool] | None:
         embedded = _embedded_ipv4(ip)
         if embedded is not None:
             return address_problem(embedded)
+        teredo = _teredo_problem(ip)
+        if teredo is not None:
+            return teredo
+        if ip.is_site_local:
+            return "a site-local address", False  # fec0::/10: deprecated, internal only
     if ip in METADATA_ADDRESSES:
         return "a cloud metadata service address", True
     if ip.is_unspecified:
@@ -77,6 +104,32 @@ def _parse_ip(host: str) -> IPAddress | None:
         return ipaddress.ip_address(host.strip("[]"))
     except ValueError:
         return None
+
+
+def canonical_host(host: str) -> str:
+    """`host` as the resolver sees it: no brackets or trailing dot, lower case, IDNA-encoded.
+
+    getaddrinfo encodes a non-ASCII name with the idna codec first, whose NFKC step turns
+    fullwidth digits and dots ("１２７．０．０．１") into "127.0.0.1"; the checks must see that too.
+    """
+    name = host.strip("[]").rstrip(".").lower()
+    if name.isascii():
+        return name
+    try:
+        return name.encode("idna").decode("ascii").rstrip(".").lower()
+    except UnicodeError:
+        return name
+
+
+def literal_ip(name: str) -> IPAddress | None:
+    """The address a canonical host name denotes without DNS, in any form the resolver reads."""
+    ip = _parse_ip(name)
+    if ip is not None or not _LEGACY_IPV4.fullmatch(name):
+        return ip
+    try:
+        return ipaddress.IPv4Address(socket.inet_aton(name))
+    except OSError:
+        return None  # e.g. an out-of-range part or "08" (not octal)
 
 
 def resolve(host: str, port: int | None) -> list[IPAddress]:
@@ -107,10 +160,10 @@ def check_host(
     A name that does not resolve passes: the connect-time guard checks it again, and a stored
     configuration must not become invalid because DNS hiccuped while it was loaded.
     """
-    name = host.strip("[]").rstrip(".").lower()
+    name = canonical_host(host)
     if name in METADATA_HOSTNAMES:
         raise UnsafeTargetError("a cloud metadata service address", name, always_refused=True)
-    literal = _parse_ip(name)
+    literal = literal_ip(name)
     if literal is not None:
         check_addresses(name, [literal], allow_private=allow_private)
         return
@@ -157,12 +210,12 @@ class GuardedBackend(httpcore2.NetworkBackend):
         local_address: str | None = None,
         socket_options: Iterable[httpcore2.SOCKET_OPTION] | None = None,
     ) -> httpcore2.NetworkStream:
-        name = host.rstrip(".").lower()
+        name = canonical_host(host)
         if name in METADATA_HOSTNAMES:
             raise BlockedTargetError(
                 host, f"a cloud metadata service address ({name})", always_refused=True
             )
-        literal = _parse_ip(name)
+        literal = literal_ip(name)
         try:
             addresses = [literal] if literal is not None else resolve(name, port)
         except (OSError, UnicodeError) as exc:
