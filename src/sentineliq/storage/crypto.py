@@ -13,6 +13,7 @@ from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 
 from sentineliq.settings import Settings
 from sentineliq.storage.errors import StorageError
+from sentineliq.storage.filemodes import make_private_dirs
 
 # Shown instead of a secret anywhere one would otherwise appear; reveals nothing, not even length.
 MASK = "********"
@@ -110,7 +111,7 @@ def load_or_create_key_file(path: Path) -> list[str]:
 
 
 def _create_key_file(path: Path) -> None:
-    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    make_private_dirs(path.parent)
     temp = path.with_name(f".{path.name}.{secrets.token_hex(8)}.tmp")
     # O_EXCL with mode 0600 from the start: the key is never briefly readable by others.
     fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from sentineliq.settings import Settings
 from sentineliq.storage.engine import create_db_engine, sqlite_path
+from sentineliq.storage.filemodes import make_private_dirs, warn_exposed
 from sentineliq.storage.migrate import upgrade_to_head
 
 
@@ -23,13 +24,18 @@ class Database:
 
     @classmethod
     def from_settings(cls, settings: Settings, *, migrate: bool = True) -> Database:
-        """Open the configured database, creating the SQLite data directory and schema if needed."""
+        """Open the configured database, creating the SQLite data directory and schema if needed.
+
+        Warns about files under the data directory that other users can access.
+        """
         path = sqlite_path(settings.database_url)
         if path is not None:
-            path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+            make_private_dirs(path.parent)
         if migrate:
             upgrade_to_head(settings.database_url)
-        return cls(settings.database_url)
+        database = cls(settings.database_url)
+        warn_exposed(settings.data_dir, path)
+        return database
 
     @property
     def is_sqlite(self) -> bool:

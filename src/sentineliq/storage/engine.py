@@ -9,6 +9,8 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import URL, Connection, make_url
 from sqlalchemy.pool import NullPool
 
+from sentineliq.storage.filemodes import protect_sqlite_files
+
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 
 
@@ -40,6 +42,9 @@ def create_db_engine(url: str | URL, *, foreign_keys: bool = True, pooled: bool 
     if is_sqlite(url):
         engine = create_engine(url, **kwargs)
         _configure_sqlite(engine, foreign_keys=foreign_keys)
+        path = sqlite_path(url)
+        if path is not None:
+            protect_sqlite_files(engine, path)  # after _configure_sqlite: WAL is on by then
         return engine
     return create_engine(url, pool_pre_ping=True, **kwargs)
 
