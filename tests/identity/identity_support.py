@@ -23,6 +23,11 @@ class FakeClock:
     def advance(self, **delta: float) -> None:
         self.now += timedelta(**delta)
 
+    def catch_up(self) -> None:
+        """Never behind the real time: entries written with the real clock (a workspace made by
+        its repository) stay before ours however slowly the fixtures were set up."""
+        self.now = max(self.now, datetime.now(UTC))
+
 
 class RecordingHasher(PasswordHasher):
     """The real argon2id hasher, remembering which hashes it was asked to verify against."""

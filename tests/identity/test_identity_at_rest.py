@@ -21,7 +21,8 @@ def test_no_secret_is_stored_in_plaintext_and_every_change_is_audited(
     database: Database,
     clock: FakeClock,
 ) -> None:
-    soc = workspace_factory("SOC")
+    soc = workspace_factory("SOC")  # audited with the real clock
+    clock.catch_up()
     clock.advance(seconds=1)  # one step per second: the audit log orders by time
     user = identity.create_user("gina@example.test", PASSWORD, actor="cli")
     clock.advance(seconds=1)
