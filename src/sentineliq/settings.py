@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -62,6 +63,30 @@ _DELIVERY_VARIABLES = {
 }
 
 
+ProxyNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+def parse_trusted_proxies(entries: str | Iterable[str], *, source: str) -> tuple[ProxyNetwork, ...]:
+    """IP addresses and CIDR networks (comma-separated text, or a list) -> networks.
+
+    A single address becomes a /32 or /128. A network with host bits set ("10.0.0.1/8") is
+    refused: it is usually a typo, and silently widening or narrowing a trust list is worse.
+    """
+    items = entries.split(",") if isinstance(entries, str) else list(entries)
+    networks: list[ProxyNetwork] = []
+    for item in items:
+        entry = item.strip()
+        if not entry:
+            continue
+        try:
+            networks.append(ipaddress.ip_network(entry, strict=True))
+        except ValueError as exc:
+            raise SettingsError(
+                f"{source}: {entry!r} is not an IP address or CIDR network ({exc})"
+            ) from None
+    return tuple(dict.fromkeys(networks))  # drop duplicates, keep order
+
+
 @dataclass(frozen=True)
 class Settings:
     data_dir: Path
@@ -70,12 +95,15 @@ class Settings:
     secret_key: str | None = field(repr=False)
     allow_private_targets: bool  # lets providers point at loopback/private hosts (demo, tests)
     delivery: DeliverySettings = field(default_factory=DeliverySettings)
+    # Reverse proxies whose X-Forwarded-For/-Proto are believed; empty: no header is.
+    trusted_proxies: tuple[ProxyNetwork, ...] = ()
 
     def __repr__(self) -> str:
         return (
             f"Settings(data_dir={str(self.data_dir)!r}, database_url={self.safe_database_url!r}, "
             f"secret_key={'set' if self.secret_key else 'key file'}, "
-            f"allow_private_targets={self.allow_private_targets})"
+            f"allow_private_targets={self.allow_private_targets}, "
+            f"trusted_proxies={[str(network) for network in self.trusted_proxies]!r})"
         )
 
     @property
@@ -103,4 +131,7 @@ class Settings:
             secret_key=env.get("SENTINELIQ_SECRET_KEY") or None,
             allow_private_targets=env.get("SENTINELIQ_ALLOW_PRIVATE_TARGETS", "").lower() in _TRUE,
             delivery=DeliverySettings.from_env(env),
+            trusted_proxies=parse_trusted_proxies(
+                env.get("SENTINELIQ_TRUSTED_PROXIES", ""), source="SENTINELIQ_TRUSTED_PROXIES"
+            ),
         )

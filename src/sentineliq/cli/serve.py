@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Annotated
 
 import structlog
 import typer
+from rich.markup import escape
 
-from sentineliq.cli.common import open_app
+from sentineliq.cli.output import fail
+from sentineliq.services.context import AppContext
+from sentineliq.settings import Settings, SettingsError, parse_trusted_proxies
 
 log = structlog.get_logger("sentineliq.serve")
 
@@ -19,6 +23,16 @@ def serve(
         bool,
         typer.Option("--no-worker", help="Serve HTTP only; run `sentineliq worker` separately."),
     ] = False,
+    trusted_proxy: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--trusted-proxy",
+            help="IP address or CIDR network of a reverse proxy whose X-Forwarded-For and "
+            "X-Forwarded-Proto headers are honoured. Repeatable; adds to the ones in "
+            "SENTINELIQ_TRUSTED_PROXIES.",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Serve the JSON API (/api/v1, reference at /docs), the admin panel, /healthz and /metrics.
 
@@ -29,7 +43,15 @@ def serve(
 
     from sentineliq.web.app import create_app
 
-    with open_app() as context:
+    try:
+        settings = Settings.from_env()
+        extra = parse_trusted_proxies(trusted_proxy or [], source="--trusted-proxy")
+    except SettingsError as refused:
+        fail(escape(str(refused)))
+    proxies = tuple(dict.fromkeys((*settings.trusted_proxies, *extra)))
+    settings = replace(settings, trusted_proxies=proxies)
+
+    with AppContext.open(settings) as context:
         app = create_app(context, run_worker=not no_worker)
         # log_config=None: uvicorn's loggers propagate to the JSON handler configure_logging
         # installed. Its access lines carry method, path and status, never headers or cookies.
@@ -39,7 +61,7 @@ def serve(
             port=port,
             log_config=None,
             access_log=True,
-            proxy_headers=False,  # client IPs in the audit log are the peer's, not a header's
+            proxy_headers=False,  # create_app applies SENTINELIQ_TRUSTED_PROXIES instead
             server_header=False,
         )
         log.info(
@@ -48,5 +70,6 @@ def serve(
             port=port,
             worker=not no_worker,
             database=context.settings.safe_database_url,
+            trusted_proxies=[str(network) for network in proxies],
         )
         uvicorn.Server(config).run()  # SIGINT/SIGTERM: stop accepting, drain, stop the worker

@@ -19,6 +19,7 @@ from sentineliq.web.api import OPENAPI_PATH
 from sentineliq.web.api import router as api_router
 from sentineliq.web.api.openapi import install_openapi
 from sentineliq.web.api.problems import install_problem_handlers
+from sentineliq.web.proxies import TrustedProxyHeaders
 
 log = structlog.get_logger("sentineliq.web")
 
@@ -55,6 +56,8 @@ class BackgroundWorker:
 _API_HEADERS = {"x-content-type-options": "nosniff", "cache-control": "no-store"}
 # /docs is one self-contained page: its only asset is an inline stylesheet, and it runs no script.
 _DOCS_CSP = "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'"
+# Only on https answers (directly, or from a trusted proxy): over plain http browsers ignore it.
+_HSTS = "max-age=31536000; includeSubDomains"
 
 
 async def _security_headers(request: Request, call_next: Any) -> Response:
@@ -66,6 +69,8 @@ async def _security_headers(request: Request, call_next: Any) -> Response:
     if path == "/docs":
         response.headers["content-security-policy"] = _DOCS_CSP
         response.headers["x-frame-options"] = "DENY"
+    if request.url.scheme == "https":
+        response.headers.setdefault("strict-transport-security", _HSTS)
     return response
 
 
@@ -111,4 +116,7 @@ def create_app(context: AppContext, *, run_worker: bool = False) -> FastAPI:
 
     install_openapi(app)
     admin.install(app)  # the admin panel: /, /login, /logout, /w/{workspace_id}/..., static
+    if context.settings.trusted_proxies:
+        # Added last, so outermost: every middleware, route and audit entry sees the real client.
+        app.add_middleware(TrustedProxyHeaders, networks=context.settings.trusted_proxies)
     return app

@@ -19,7 +19,15 @@ class BackgroundServer:
     def start(cls, app: Any, *, host: str = "127.0.0.1", port: int = 0) -> BackgroundServer:
         """Start uvicorn on `host` (port 0: a free one) and return once it accepts connections."""
         config = uvicorn.Config(
-            app, host=host, port=port, log_config=None, lifespan="on", access_log=True
+            app,
+            host=host,
+            port=port,
+            log_config=None,
+            lifespan="on",
+            access_log=True,
+            # uvicorn would otherwise believe X-Forwarded-* from loopback; create_app applies
+            # SENTINELIQ_TRUSTED_PROXIES instead, the same way under every server.
+            proxy_headers=False,
         )
         server = uvicorn.Server(config)
         # Not the main thread, so uvicorn leaves the process's signal handlers alone.
