@@ -87,6 +87,34 @@ def parse_trusted_proxies(entries: str | Iterable[str], *, source: str) -> tuple
     return tuple(dict.fromkeys(networks))  # drop duplicates, keep order
 
 
+def _metrics_token(env: Mapping[str, str]) -> str | None:
+    """SENTINELIQ_METRICS_TOKEN, or the content of SENTINELIQ_METRICS_TOKEN_FILE (one line, as
+    Prometheus reads its credentials_file). Messages never contain the token itself."""
+    token = env.get("SENTINELIQ_METRICS_TOKEN") or None
+    path = env.get("SENTINELIQ_METRICS_TOKEN_FILE") or None
+    if token is not None and path is not None:
+        raise SettingsError(
+            "SENTINELIQ_METRICS_TOKEN and SENTINELIQ_METRICS_TOKEN_FILE are both set; set one"
+        )
+    variable = "SENTINELIQ_METRICS_TOKEN"
+    if path is not None:
+        variable = "SENTINELIQ_METRICS_TOKEN_FILE"
+        try:
+            token = Path(path).expanduser().read_text(encoding="utf-8").strip()
+        except OSError as exc:
+            raise SettingsError(f"{variable}: cannot read {path}: {exc.strerror}") from None
+        except UnicodeDecodeError:
+            raise SettingsError(f"{variable}: {path} is not UTF-8 text") from None
+        if not token:
+            raise SettingsError(f"{variable}: {path} is empty")
+    # It travels in an HTTP header: printable ASCII, no spaces (RFC 6750 b64token and more).
+    if token is not None and not all("!" <= char <= "~" for char in token):
+        raise SettingsError(
+            f"{variable}: the token must be printable ASCII without spaces or line breaks"
+        )
+    return token
+
+
 @dataclass(frozen=True)
 class Settings:
     data_dir: Path
@@ -97,13 +125,16 @@ class Settings:
     delivery: DeliverySettings = field(default_factory=DeliverySettings)
     # Reverse proxies whose X-Forwarded-For/-Proto are believed; empty: no header is.
     trusted_proxies: tuple[ProxyNetwork, ...] = ()
+    # Bearer token that /metrics requires; None leaves /metrics open. Never shown.
+    metrics_token: str | None = field(default=None, repr=False)
 
     def __repr__(self) -> str:
         return (
             f"Settings(data_dir={str(self.data_dir)!r}, database_url={self.safe_database_url!r}, "
             f"secret_key={'set' if self.secret_key else 'key file'}, "
             f"allow_private_targets={self.allow_private_targets}, "
-            f"trusted_proxies={[str(network) for network in self.trusted_proxies]!r})"
+            f"trusted_proxies={[str(network) for network in self.trusted_proxies]!r}, "
+            f"metrics_token={'set' if self.metrics_token else 'unset'})"
         )
 
     @property
@@ -134,4 +165,5 @@ class Settings:
             trusted_proxies=parse_trusted_proxies(
                 env.get("SENTINELIQ_TRUSTED_PROXIES", ""), source="SENTINELIQ_TRUSTED_PROXIES"
             ),
+            metrics_token=_metrics_token(env),
         )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 from dataclasses import replace
 from typing import Annotated
 
@@ -71,5 +72,21 @@ def serve(
             worker=not no_worker,
             database=context.settings.safe_database_url,
             trusted_proxies=[str(network) for network in proxies],
+            metrics_auth=settings.metrics_token is not None,
         )
+        if settings.metrics_token is None and not _is_loopback(host):
+            log.warning(
+                "serve.metrics_unauthenticated",
+                host=host,
+                hint="set SENTINELIQ_METRICS_TOKEN or SENTINELIQ_METRICS_TOKEN_FILE",
+            )
         uvicorn.Server(config).run()  # SIGINT/SIGTERM: stop accepting, drain, stop the worker
+
+
+def _is_loopback(host: str) -> bool:
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:  # a host name other than localhost: assume others can reach it
+        return False

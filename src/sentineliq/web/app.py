@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -18,7 +20,7 @@ from sentineliq.web import admin, health, reference
 from sentineliq.web.api import OPENAPI_PATH
 from sentineliq.web.api import router as api_router
 from sentineliq.web.api.openapi import install_openapi
-from sentineliq.web.api.problems import install_problem_handlers
+from sentineliq.web.api.problems import install_problem_handlers, problem_response
 from sentineliq.web.proxies import TrustedProxyHeaders
 
 log = structlog.get_logger("sentineliq.web")
@@ -74,6 +76,15 @@ async def _security_headers(request: Request, call_next: Any) -> Response:
     return response
 
 
+def _bearer_matches(request: Request, token: str) -> bool:
+    scheme, _, credentials = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "bearer":
+        return False
+    # Digests first: compare_digest is constant-time only for equal lengths.
+    offered = hashlib.sha256(credentials.strip().encode()).digest()
+    return hmac.compare_digest(offered, hashlib.sha256(token.encode()).digest())
+
+
 def create_app(context: AppContext, *, run_worker: bool = False) -> FastAPI:
     """The application over `context`; with `run_worker`, a delivery worker runs while it is up.
 
@@ -111,6 +122,14 @@ def create_app(context: AppContext, *, run_worker: bool = False) -> FastAPI:
 
     @app.get("/metrics", include_in_schema=False)
     def metrics_endpoint(request: Request) -> Response:
+        token = request.app.state.context.settings.metrics_token
+        if token is not None and not _bearer_matches(request, token):
+            return problem_response(
+                401,
+                "/metrics requires the bearer token set in SENTINELIQ_METRICS_TOKEN",
+                kind="unauthorized",
+                headers={"WWW-Authenticate": "Bearer"},
+            )
         body = metrics.render(request.app.state.context.db)
         return Response(body, media_type=metrics.CONTENT_TYPE)
 
