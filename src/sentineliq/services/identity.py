@@ -27,6 +27,11 @@ from sqlalchemy import func, select
 
 from sentineliq.addresses import EmailAddress
 from sentineliq.services.context import AppContext
+from sentineliq.services.passwords import (
+    MAX_PASSWORD_LENGTH,
+    MIN_PASSWORD_LENGTH,
+    password_problem,
+)
 from sentineliq.storage.apikeys import ApiKeyRecord, ApiKeyRepository, PrefixTakenError
 from sentineliq.storage.audit import add_audit
 from sentineliq.storage.errors import InvalidStateError, NotFoundError
@@ -38,6 +43,8 @@ from sentineliq.storage.workspaces import WorkspaceRecord
 
 __all__ = [
     "API_KEY_PERMISSIONS",
+    "MAX_PASSWORD_LENGTH",
+    "MIN_PASSWORD_LENGTH",
     "ROLE_PERMISSIONS",
     "AccessDenied",
     "ApiKeyRecord",
@@ -127,8 +134,6 @@ class FieldError(ValueError):
         self.message = message
 
 
-MIN_PASSWORD_LENGTH = 12
-MAX_PASSWORD_LENGTH = 1024  # hashing is deliberately slow; do not let megabytes in
 MAX_DISPLAY_NAME_LENGTH = 200
 MAX_KEY_NAME_LENGTH = 100
 MAX_USER_AGENT_LENGTH = 512
@@ -174,14 +179,12 @@ def normalize_email(email: str) -> str:
         raise FieldError("email", _first_message(exc)) from None
 
 
-def check_password(password: str) -> None:
-    """Raise FieldError("password") if unacceptable. The message never contains the password."""
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise FieldError("password", f"must be at least {MIN_PASSWORD_LENGTH} characters")
-    if len(password) > MAX_PASSWORD_LENGTH:
-        raise FieldError("password", f"must be at most {MAX_PASSWORD_LENGTH} characters")
-    if not password.strip():
-        raise FieldError("password", "must not be only whitespace")
+def check_password(password: str, email: str | None = None) -> None:
+    """Raise FieldError("password") if unacceptable for the account `email` (services.passwords
+    has the policy). The message never contains the password."""
+    problem = password_problem(password, email)
+    if problem is not None:
+        raise FieldError("password", problem)
 
 
 def _first_message(exc: ValidationError) -> str:
@@ -237,7 +240,7 @@ class IdentityService:
     ) -> UserRecord:
         """FieldError for a bad email, password or display name; AlreadyExistsError if taken."""
         normalized = normalize_email(email)
-        check_password(password)
+        check_password(password, normalized)
         name = (display_name or "").strip() or None
         if name is not None and len(name) > MAX_DISPLAY_NAME_LENGTH:
             raise FieldError(
