@@ -28,7 +28,9 @@ POLICY = LoginThrottleSettings()  # the defaults: 5 free per address, 20 per cli
 WRONG = "not the password at all"
 
 
-def fail_free_failures(identity: IdentityService, email: str, count: int = POLICY.free_failures):
+def fail_free_failures(
+    identity: IdentityService, email: str, count: int = POLICY.free_failures
+) -> None:
     for number in range(count):
         assert identity.authenticate(email, WRONG, ip=f"198.51.100.{number}") is None
 
