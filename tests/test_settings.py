@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from sentineliq.settings import Settings
+import pytest
+
+from sentineliq.settings import LoginThrottleSettings, Settings, SettingsError
 
 
 def test_defaults_live_in_the_data_dir(tmp_path: Path) -> None:
@@ -37,3 +39,17 @@ def test_repr_never_shows_the_key_or_the_database_password() -> None:
     assert "super-secret-fernet-key" not in shown
     assert "hunter2" not in shown
     assert "db.internal" in shown
+
+
+def test_login_throttle_settings_come_from_the_environment() -> None:
+    assert Settings.from_env({}).login == LoginThrottleSettings()
+    login = Settings.from_env(
+        {"SENTINELIQ_LOGIN_FREE_FAILURES": "3", "SENTINELIQ_LOGIN_MAX_DELAY_SECONDS": "60.5"}
+    ).login
+    assert (login.free_failures, login.max_delay_s, login.client_free_failures) == (3, 60.5, 20)
+    for variable, raw, message in (
+        ("SENTINELIQ_LOGIN_FREE_FAILURES", "many", "is not a number"),
+        ("SENTINELIQ_LOGIN_FIRST_DELAY_SECONDS", "0", "must be greater than 0"),
+    ):
+        with pytest.raises(SettingsError, match=f"{variable}: .*{message}"):
+            Settings.from_env({variable: raw})

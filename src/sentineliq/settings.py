@@ -116,6 +116,46 @@ def _metrics_token(env: Mapping[str, str]) -> str | None:
 
 
 @dataclass(frozen=True)
+class LoginThrottleSettings:
+    """How failed sign-ins slow further guesses (docs/security.md, "Sign-in throttle")."""
+
+    free_failures: int = 5  # per address (and per proven device) before any delay
+    client_free_failures: int = 20  # per client IP: one machine spraying many addresses
+    first_delay_s: float = 1.0  # the first delay; it doubles with each further failure...
+    max_delay_s: float = 900.0  # ...up to this
+    forget_after_s: float = 24 * 3600.0  # a counter with no failure for this long starts over
+    device_cookie_s: float = 30 * 24 * 3600.0  # how long a proven browser stays proven
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> LoginThrottleSettings:
+        defaults = cls()
+        values: dict[str, float | int] = {}
+        for name, variable in _LOGIN_VARIABLES.items():
+            raw = env.get(variable)
+            if raw is None or raw == "":
+                continue
+            kind = type(getattr(defaults, name))
+            try:
+                value = kind(raw)
+            except ValueError:
+                raise SettingsError(f"{variable}: {raw!r} is not a number") from None
+            if value <= 0:
+                raise SettingsError(f"{variable}: must be greater than 0")
+            values[name] = value
+        return cls(**values)  # type: ignore[arg-type]
+
+
+_LOGIN_VARIABLES = {
+    "free_failures": "SENTINELIQ_LOGIN_FREE_FAILURES",
+    "client_free_failures": "SENTINELIQ_LOGIN_CLIENT_FREE_FAILURES",
+    "first_delay_s": "SENTINELIQ_LOGIN_FIRST_DELAY_SECONDS",
+    "max_delay_s": "SENTINELIQ_LOGIN_MAX_DELAY_SECONDS",
+    "forget_after_s": "SENTINELIQ_LOGIN_FORGET_SECONDS",
+    "device_cookie_s": "SENTINELIQ_LOGIN_DEVICE_COOKIE_SECONDS",
+}
+
+
+@dataclass(frozen=True)
 class Settings:
     data_dir: Path
     database_url: str = field(repr=False)  # may carry a password; see __repr__
@@ -127,6 +167,7 @@ class Settings:
     trusted_proxies: tuple[ProxyNetwork, ...] = ()
     # Bearer token that /metrics requires; None leaves /metrics open. Never shown.
     metrics_token: str | None = field(default=None, repr=False)
+    login: LoginThrottleSettings = field(default_factory=LoginThrottleSettings)
 
     def __repr__(self) -> str:
         return (
@@ -166,4 +207,5 @@ class Settings:
                 env.get("SENTINELIQ_TRUSTED_PROXIES", ""), source="SENTINELIQ_TRUSTED_PROXIES"
             ),
             metrics_token=_metrics_token(env),
+            login=LoginThrottleSettings.from_env(env),
         )

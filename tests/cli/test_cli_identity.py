@@ -74,6 +74,7 @@ def test_user_commands(cli: Cli, identity: IdentityService) -> None:
 # Parsing refusals (no database involved) are few on purpose: each run starts a process.
 REFUSALS: list[tuple[list[str], dict[str, str], str]] = [
     (["--password-env", "SIQ_PW"], {"SIQ_PW": "short pw"}, "password: must be at least"),
+    (["--password-env", "SIQ_PW"], {"SIQ_PW": "Qwerty123456"}, "password: is one of the most"),
     (["--password-env", "NOPE"], {}, "NOPE is not set"),
     ([], {}, "exactly one of --password-env"),
     (["--password-env", "SIQ_PW", "--workspace", "SOC"], {"SIQ_PW": PASSWORD}, "go together"),
@@ -87,6 +88,7 @@ def test_user_create_refusals(cli: Cli, identity: IdentityService) -> None:
         assert done.returncode == 2, (args, done.stderr)
         assert message in done.stderr, args
         assert "short pw" not in done.stderr
+        assert "Qwerty123456" not in done.stderr
     assert identity.list_users() == []
 
 

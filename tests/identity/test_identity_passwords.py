@@ -12,6 +12,7 @@ from sqlalchemy import update
 
 from sentineliq.services.context import AppContext
 from sentineliq.services.identity import FieldError, IdentityService
+from sentineliq.services.passwords import common_passwords
 from sentineliq.storage import AlreadyExistsError, AuditRepository, Database
 from sentineliq.storage.tables import UserRow
 
@@ -140,3 +141,46 @@ def test_user_created_is_audited(identity: IdentityService, database: Database) 
         "ip": "198.51.100.7",
         "user_agent": "Firefox/140",
     }
+
+
+# Entries of zxcvbn's common-password list that pass the length rule, typed in another case.
+@pytest.mark.parametrize(
+    "password", ["qwerty123456", "1QAZ2WSX3EDC", "LeaveMeAlone", "123456654321"]
+)
+def test_common_passwords_are_refused_in_any_case(identity: IdentityService, password: str) -> None:
+    with pytest.raises(FieldError) as caught:
+        identity.create_user("erin@example.test", password, actor="t")
+    assert caught.value.field == "password"
+    assert "most common passwords" in caught.value.message
+    assert password not in str(caught.value)
+    assert identity.list_users() == []
+
+
+@pytest.mark.parametrize(
+    ("email", "password"),
+    [
+        ("Dana.Scully@example.test", "my name is dana.scully!"),
+        ("frank@example.test", "xxFRANKxx-2026-blue"),
+        (" ROOT@example.test", "Root access granted 42"),
+    ],
+)
+def test_passwords_containing_the_local_part_are_refused(
+    identity: IdentityService, email: str, password: str
+) -> None:
+    with pytest.raises(FieldError) as caught:
+        identity.create_user(email, password, actor="t")
+    assert caught.value.field == "password"
+    assert "local part" in caught.value.message
+    assert password not in str(caught.value)
+
+
+def test_short_local_parts_and_good_passwords_are_accepted(identity: IdentityService) -> None:
+    # "jo" is too short to be worth refusing: it would rule out every password with "jo" in it.
+    assert identity.create_user("jo@example.test", "enjoy the quiet harbour", actor="t")
+    assert identity.create_user("gina@example.test", "violet kettle upstream 7", actor="t")
+
+
+def test_the_common_list_is_zxcvbns_and_loaded_once() -> None:
+    assert len(common_passwords()) >= 29_000  # 30,000 entries, a few equal once case-folded
+    assert common_passwords() is common_passwords()
+    assert "password1" in common_passwords()

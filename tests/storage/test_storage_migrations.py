@@ -237,3 +237,22 @@ def test_upgrade_from_0001_keeps_existing_rows_and_round_trips(database_url: str
     finally:
         engine.dispose()
     assert upgrade_to_head(database_url) == head_revision()
+
+
+def test_0008_adds_the_login_throttle_table_and_takes_it_away(database_url: str) -> None:
+    assert upgrade_to_head(database_url) == head_revision()
+    engine = create_db_engine(database_url, pooled=False)
+    try:
+        inspector = inspect(engine)
+        assert ("kind", "key") in _unique_sets(inspector, "login_throttle")
+        indexes = {tuple(ix["column_names"]) for ix in inspector.get_indexes("login_throttle")}
+        assert ("last_failure_at",) in indexes
+    finally:
+        engine.dispose()
+    _at_revision(database_url, "0007", downgrade=True)
+    engine = create_db_engine(database_url, pooled=False)
+    try:
+        assert "login_throttle" not in inspect(engine).get_table_names()
+    finally:
+        engine.dispose()
+    assert upgrade_to_head(database_url) == head_revision()

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import json
+import math
 import secrets
 import string
 from collections.abc import Callable, Mapping
@@ -23,21 +25,29 @@ from typing import Any, Literal
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from pydantic import TypeAdapter, ValidationError
-from sqlalchemy import func, select
 
 from sentineliq.addresses import EmailAddress
 from sentineliq.services.context import AppContext
+from sentineliq.services.passwords import (
+    MAX_PASSWORD_LENGTH,
+    MIN_PASSWORD_LENGTH,
+    password_problem,
+)
+from sentineliq.settings import LoginThrottleSettings
 from sentineliq.storage.apikeys import ApiKeyRecord, ApiKeyRepository, PrefixTakenError
 from sentineliq.storage.audit import add_audit
+from sentineliq.storage.crypto import SecretError
 from sentineliq.storage.errors import InvalidStateError, NotFoundError
 from sentineliq.storage.sessions import SessionRepository
-from sentineliq.storage.tables import AuditRow
+from sentineliq.storage.throttle import LoginThrottleRepository, ThrottleKey
 from sentineliq.storage.types import utcnow
 from sentineliq.storage.users import UserRecord, UserRepository
 from sentineliq.storage.workspaces import WorkspaceRecord
 
 __all__ = [
     "API_KEY_PERMISSIONS",
+    "MAX_PASSWORD_LENGTH",
+    "MIN_PASSWORD_LENGTH",
     "ROLE_PERMISSIONS",
     "AccessDenied",
     "ApiKeyRecord",
@@ -111,7 +121,10 @@ class NotVisible(Exception):
 
 
 class TooManyAttempts(Exception):
-    """Sign-in refused without checking the password: too many recent failures (-> 429)."""
+    """Sign-in refused without checking the password: too many recent failures (-> 429).
+
+    `retry_after_s` is when the delay ends, whole seconds rounded up (at least 1).
+    """
 
     def __init__(self, retry_after_s: int) -> None:
         super().__init__(f"too many failed sign-ins; try again in {retry_after_s} seconds")
@@ -127,8 +140,6 @@ class FieldError(ValueError):
         self.message = message
 
 
-MIN_PASSWORD_LENGTH = 12
-MAX_PASSWORD_LENGTH = 1024  # hashing is deliberately slow; do not let megabytes in
 MAX_DISPLAY_NAME_LENGTH = 200
 MAX_KEY_NAME_LENGTH = 100
 MAX_USER_AGENT_LENGTH = 512
@@ -174,14 +185,21 @@ def normalize_email(email: str) -> str:
         raise FieldError("email", _first_message(exc)) from None
 
 
-def check_password(password: str) -> None:
-    """Raise FieldError("password") if unacceptable. The message never contains the password."""
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise FieldError("password", f"must be at least {MIN_PASSWORD_LENGTH} characters")
-    if len(password) > MAX_PASSWORD_LENGTH:
-        raise FieldError("password", f"must be at most {MAX_PASSWORD_LENGTH} characters")
-    if not password.strip():
-        raise FieldError("password", "must not be only whitespace")
+def canonical_address(typed: str) -> str:
+    """The one form all spellings of an address are counted under: what `normalize_email` stores
+    for a valid address; for anything else, the text trimmed and case-folded."""
+    try:
+        return normalize_email(typed)
+    except FieldError:
+        return typed.strip().casefold()
+
+
+def check_password(password: str, email: str | None = None) -> None:
+    """Raise FieldError("password") if unacceptable for the account `email` (services.passwords
+    has the policy). The message never contains the password."""
+    problem = password_problem(password, email)
+    if problem is not None:
+        raise FieldError("password", problem)
 
 
 def _first_message(exc: ValidationError) -> str:
@@ -198,10 +216,8 @@ def _origin(ip: str | None, user_agent: str | None) -> dict[str, str]:
     return origin
 
 
-# Failed sign-ins within this window, per address and per client IP, before sign-in is refused.
-LOGIN_FAILURE_WINDOW = timedelta(minutes=15)
-MAX_FAILURES_PER_EMAIL = 10
-MAX_FAILURES_PER_IP = 50
+DEVICE_TOKEN_VERSION = 1
+_MAX_DEVICE_TOKEN_LENGTH = 2048  # ours are about 200 characters; never decrypt junk megabytes
 
 
 class IdentityService:
@@ -213,6 +229,7 @@ class IdentityService:
         session_lifetime: timedelta = DEFAULT_SESSION_LIFETIME,
         idle_timeout: timedelta = DEFAULT_IDLE_TIMEOUT,
         hasher: PasswordHasher | None = None,
+        throttle: LoginThrottleSettings | None = None,
     ) -> None:
         self._clock = clock
         self._lifetime = session_lifetime
@@ -221,6 +238,9 @@ class IdentityService:
         self._users = UserRepository(app.db)
         self._sessions = SessionRepository(app.db)
         self._keys = ApiKeyRepository(app.db)
+        self._throttle = LoginThrottleRepository(app.db)
+        self._policy = throttle or app.settings.login
+        self._secrets = app.secrets
         self._db = app.db
 
     # -- users -------------------------------------------------------------------------------
@@ -237,7 +257,7 @@ class IdentityService:
     ) -> UserRecord:
         """FieldError for a bad email, password or display name; AlreadyExistsError if taken."""
         normalized = normalize_email(email)
-        check_password(password)
+        check_password(password, normalized)
         name = (display_name or "").strip() or None
         if name is not None and len(name) > MAX_DISPLAY_NAME_LENGTH:
             raise FieldError(
@@ -271,51 +291,148 @@ class IdentityService:
         *,
         ip: str | None = None,
         user_agent: str | None = None,
+        device_token: str | None = None,
+        session_token: str | None = None,
     ) -> UserRecord | None:
         """The user if the password is right and the account active; else None (audited).
 
-        Unknown emails still cost one argon2 verification, so response times do not tell which
-        addresses have accounts. After too many recent failures for the address or from the IP
-        it raises TooManyAttempts before any verification: guessing stays slow, and a flood of
-        sign-ins cannot make the server run argon2 without limit.
+        Unknown emails still cost one argon2 verification and are counted exactly like known
+        ones, so neither timing nor the throttle tells which addresses have accounts. While the
+        address or the client IP is delayed (see `_blocked_until`), it raises TooManyAttempts
+        before any verification: guessing stays slow, and a flood of sign-ins cannot make the
+        server run argon2 without limit.
+
+        A proven browser (a `device_token` from `issue_device_token`, or a live `session_token`,
+        for this very address) is exempt from the address and client delays, so an attacker
+        elsewhere cannot keep the owner out; its own failures are counted per device, and after
+        `free_failures` of them it is an ordinary client again.
         """
         try:
             normalized: str | None = normalize_email(email)
         except FieldError:
             normalized = None
-        self._check_throttle(_shown_email(email), ip)
+        canonical = normalized if normalized is not None else email.strip().casefold()
+        now = self._clock()
+        forget_before = now - timedelta(seconds=self._policy.forget_after_s)
+        address = _address_key(canonical, valid=normalized is not None)
+        client = ThrottleKey("client", ip[:64]) if ip else None
+        device = self._proof(canonical, device_token, session_token, now)
+        shared = [address] if client is None else [address, client]
+        states = self._throttle.get(
+            [*shared, *([device] if device else [])], forget_before=forget_before
+        )
+        device_state = states.get(device) if device is not None else None
+        proven = device is not None and (
+            device_state is None or device_state.failures < self._policy.free_failures
+        )
+        waits = [
+            state.blocked_until
+            for key in ([] if proven else shared)
+            if (state := states.get(key)) is not None
+            and state.blocked_until is not None
+            and state.blocked_until > now
+        ]
+        if waits:
+            raise TooManyAttempts(max(1, math.ceil((max(waits) - now).total_seconds())))
+
         found = self._users.credentials(normalized) if normalized is not None else None
         if found is None:
             self._verify(self._dummy_hash(), password)
-            self._login_failed(email, "unknown_user", ip, user_agent)
-            return None
-        user, stored_hash = found
-        if not self._verify(stored_hash, password):
-            self._login_failed(user.email, "wrong_password", ip, user_agent)
-            return None
-        if not user.is_active:
-            self._login_failed(user.email, "inactive", ip, user_agent)
-            return None
-        if self._needs_rehash(stored_hash):
-            self._users.replace_password_hash(user.id, stored_hash, self._hasher.hash(password))
-        return user
-
-    def _check_throttle(self, shown_email: str, ip: str | None) -> None:
-        since = self._clock() - LOGIN_FAILURE_WINDOW
-        failures = (
-            select(func.count())
-            .select_from(AuditRow)
-            .where(AuditRow.action == "login.failed", AuditRow.at >= since)
+            reason = "unknown_user"
+        else:
+            user, stored_hash = found
+            if not self._verify(stored_hash, password):
+                reason = "wrong_password"
+            elif not user.is_active:
+                reason = "inactive"
+            else:
+                if self._needs_rehash(stored_hash):
+                    self._users.replace_password_hash(
+                        user.id, stored_hash, self._hasher.hash(password)
+                    )
+                if device is not None:
+                    # Only this browser's own slate is wiped: the address and client counters
+                    # hold what others did (see docs/security.md).
+                    self._throttle.reset(device)
+                return user
+        # A proven browser's failures are its own; everyone else's count for the address and
+        # the client (and the device, so a device that fails too often loses its exemption).
+        counted = [device] if proven and device is not None else [*shared]
+        if device is not None and not proven:
+            counted.append(device)
+        self._throttle.record_failure(
+            counted, now=now, forget_before=forget_before, block=self._blocked_until
         )
-        with self._db.session() as session:
-            by_email = session.scalar(failures.where(AuditRow.actor == shown_email[:200])) or 0
-            by_ip = (
-                session.scalar(failures.where(AuditRow.details["ip"].as_string() == ip)) or 0
-                if ip
-                else 0
-            )
-        if by_email >= MAX_FAILURES_PER_EMAIL or by_ip >= MAX_FAILURES_PER_IP:
-            raise TooManyAttempts(int(LOGIN_FAILURE_WINDOW.total_seconds()))
+        self._throttle.prune(forget_before=forget_before)
+        self._login_failed(email if found is None else found[0].email, reason, ip, user_agent)
+        return None
+
+    def issue_device_token(self, email: str) -> str:
+        """The value of a proven browser's device cookie, after a successful sign-in as `email`.
+
+        Encrypted and authenticated with the instance's secret key (Fernet: AES plus HMAC), so
+        it cannot be forged or read; it names the canonical address, a random device id and
+        when it was issued. A new id each time: failures counted against an old one stay there.
+        """
+        payload = {
+            "v": DEVICE_TOKEN_VERSION,
+            "a": canonical_address(email),
+            "d": secrets.token_urlsafe(16),
+            "t": int(self._clock().timestamp()),
+        }
+        return self._secrets.encrypt(json.dumps(payload, separators=(",", ":")))
+
+    @property
+    def device_token_lifetime(self) -> timedelta:
+        return timedelta(seconds=self._policy.device_cookie_s)
+
+    def _proof(
+        self,
+        canonical: str,
+        device_token: str | None,
+        session_token: str | None,
+        now: datetime,
+    ) -> ThrottleKey | None:
+        """The device key of a browser proven for this address, or None."""
+        if device_token and len(device_token) <= _MAX_DEVICE_TOKEN_LENGTH:
+            device_id = self._device_id(device_token, canonical, now)
+            if device_id is not None:
+                return ThrottleKey("device", sha256_hex(device_id))
+        if session_token:
+            found = self.session_principal(session_token)
+            if found is not None and found[0].name == canonical:
+                return ThrottleKey("device", sha256_hex(f"session:{session_token}"))
+        return None
+
+    def _device_id(self, token: str, canonical: str, now: datetime) -> str | None:
+        try:
+            data = json.loads(self._secrets.decrypt(token))
+        except (SecretError, ValueError):
+            return None
+        if not isinstance(data, dict) or data.get("v") != DEVICE_TOKEN_VERSION:
+            return None
+        address, device_id, issued = data.get("a"), data.get("d"), data.get("t")
+        if not (
+            isinstance(address, str) and isinstance(device_id, str) and isinstance(issued, int)
+        ):
+            return None
+        age = now.timestamp() - issued
+        if address != canonical or not 0 <= age <= self._policy.device_cookie_s:
+            return None
+        return device_id
+
+    def _blocked_until(self, key: ThrottleKey, failures: int, now: datetime) -> datetime | None:
+        """Progressive delay: after the free failures, first_delay_s, doubling, up to
+        max_delay_s. Devices are never delayed; too many failures end their exemption instead."""
+        if key.kind == "device":
+            return None
+        policy = self._policy
+        free = policy.client_free_failures if key.kind == "client" else policy.free_failures
+        extra = failures - free
+        if extra <= 0:
+            return None
+        delay = min(policy.first_delay_s * 2.0 ** min(extra - 1, 60), policy.max_delay_s)
+        return now + timedelta(seconds=delay)
 
     def _verify(self, stored_hash: str, password: str) -> bool:
         try:
@@ -565,6 +682,11 @@ class IdentityService:
         self._keys.revoke(
             workspace_id, key_id, actor=actor, now=self._clock(), origin=_origin(ip, user_agent)
         )
+
+
+def _address_key(canonical: str, *, valid: bool) -> ThrottleKey:
+    # Text that is not an address may be a password typed into the wrong box: keep only a digest.
+    return ThrottleKey("address", canonical if valid else f"sha256:{sha256_hex(canonical)}")
 
 
 def _shown_email(typed: str) -> str:

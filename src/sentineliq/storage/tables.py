@@ -367,3 +367,31 @@ class AssigneeMappingRow(Base):
     updated_by: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+THROTTLE_KINDS = ("address", "client", "device")
+
+
+class LoginThrottleRow(Base):
+    """Failed sign-ins per key (see storage/throttle.py): an address, a client IP, or a device.
+
+    `key` is the canonical address (a SHA-256 for typed text that is not an address: it may be
+    a password typed into the wrong box), the client IP, or a SHA-256 of the device id.
+    """
+
+    __tablename__ = "login_throttle"
+    __table_args__ = (
+        UniqueConstraint("kind", "key"),
+        Index(None, "last_failure_at"),
+        CheckConstraint(
+            "kind IN (" + ", ".join(f"'{k}'" for k in THROTTLE_KINDS) + ")", name="kind"
+        ),
+    )
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True, default=new_id)
+    kind: Mapped[str] = mapped_column(String(16))
+    key: Mapped[str] = mapped_column(String(320))
+    failures: Mapped[int] = mapped_column(Integer)
+    first_failure_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    last_failure_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    blocked_until: Mapped[datetime | None] = mapped_column(UTCDateTime())

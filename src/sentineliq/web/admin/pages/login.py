@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import math
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
 from starlette.datastructures import FormData
 
-from sentineliq.services.identity import TooManyAttempts
+from sentineliq.services.identity import IdentityService, TooManyAttempts
 from sentineliq.web.admin.context import client_origin, identity
 from sentineliq.web.admin.csrf import (
     check_login_token,
@@ -20,9 +21,11 @@ from sentineliq.web.admin.csrf import (
 )
 from sentineliq.web.admin.rendering import render
 from sentineliq.web.admin.session import (
+    COOKIE,
     SignedIn,
     clear_session_cookie,
     current_session,
+    is_https,
     set_session_cookie,
     signed_in,
 )
@@ -30,6 +33,9 @@ from sentineliq.web.admin.session import (
 router = APIRouter(include_in_schema=False)
 
 BAD_LOGIN = "Wrong email or password."
+# A browser that signed in as an address: later sign-ins from it skip that address's delay
+# (OWASP "device cookies"). Only the login form needs it, hence its path.
+DEVICE_COOKIE = "siq_device"
 
 
 def safe_next(value: object) -> str:
@@ -83,15 +89,19 @@ def login(request: Request, form: Annotated[FormData, Depends(posted_form)]) -> 
     # The service audits failed logins itself, with where they came from.
     try:
         user = service.authenticate(
-            email, password, ip=origin["ip"], user_agent=origin["user_agent"]
+            email,
+            password,
+            ip=origin["ip"],
+            user_agent=origin["user_agent"],
+            device_token=request.cookies.get(DEVICE_COOKIE),
+            session_token=request.cookies.get(COOKIE),
         )
     except TooManyAttempts as refused:
-        minutes = max(1, refused.retry_after_s // 60)
         response = _login_page(
             request,
             next_path=next_path,
             email=email,
-            error=f"Too many failed sign-ins. Try again in {minutes} minutes.",
+            error=f"Too many failed sign-ins. Try again in {_wait_text(refused.retry_after_s)}.",
             status_code=429,
         )
         response.headers["Retry-After"] = str(refused.retry_after_s)
@@ -103,7 +113,29 @@ def login(request: Request, form: Annotated[FormData, Depends(posted_form)]) -> 
     session = service.start_session(user.id, ip=origin["ip"], user_agent=origin["user_agent"])
     response = RedirectResponse(next_path, status_code=303)
     set_session_cookie(request, response, session)
+    _set_device_cookie(request, response, service, user.email)
     return response
+
+
+def _wait_text(seconds: int) -> str:
+    if seconds < 120:
+        return f"{seconds} second{'s' if seconds != 1 else ''}"
+    return f"{math.ceil(seconds / 60)} minutes"
+
+
+def _set_device_cookie(
+    request: Request, response: Response, service: IdentityService, email: str
+) -> None:
+    # Kept across sign-outs on purpose: the browser stays proven for the address.
+    response.set_cookie(
+        DEVICE_COOKIE,
+        service.issue_device_token(email),
+        max_age=int(service.device_token_lifetime.total_seconds()),
+        httponly=True,
+        samesite="strict",
+        secure=is_https(request),
+        path="/login",
+    )
 
 
 @router.post("/logout")
