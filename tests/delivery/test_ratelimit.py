@@ -20,22 +20,22 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from pydantic import SecretStr
 
-from sentineliq.delivery.ratelimit import (
-    BudgetPolicy,
-    DatabaseRateLimiter,
-    LocalRateLimiter,
-    RateLimitDeadline,
-    RateSignal,
-    site_key,
-)
 from sentineliq.providers import registry
 from sentineliq.providers.base import ErrorKind, ProviderError
 from sentineliq.providers.jira.client import JiraClient
 from sentineliq.providers.jira.config import JiraConfig
 from sentineliq.providers.jira.metadata import MetadataCache
 from sentineliq.providers.jira.provider import JiraProvider
+from sentineliq.ratelimit import (
+    BudgetPolicy,
+    LocalRateLimiter,
+    RateLimitDeadline,
+    RateSignal,
+    site_key,
+)
 from sentineliq.sandbox.jira import ADMIN_EMAIL, ADMIN_TOKEN, JiraSandbox
 from sentineliq.storage import Database, upgrade_to_head
+from sentineliq.storage.ratebudget import DatabaseRateLimiter
 
 SITE = "https://acme.atlassian.net"
 OTHER = "https://other.atlassian.net"
@@ -421,8 +421,9 @@ def test_database_budget_first_use_is_safe_under_concurrency(
 
 _PROCESS_SCRIPT = """
 import json, sys
-from sentineliq.delivery.ratelimit import DatabaseRateLimiter, RateLimitDeadline, RateSignal
+from sentineliq.ratelimit import RateLimitDeadline, RateSignal
 from sentineliq.storage import Database
+from sentineliq.storage.ratebudget import DatabaseRateLimiter
 
 url, site, action = sys.argv[1], sys.argv[2], sys.argv[3]
 frozen = 5_000.0  # every process reads the same, unmoving time

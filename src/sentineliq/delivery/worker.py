@@ -21,15 +21,16 @@ from datetime import UTC, datetime, timedelta
 import structlog
 
 from sentineliq import metrics
-from sentineliq.delivery.ratelimit import DatabaseRateLimiter, SiteRateLimiter
 from sentineliq.delivery.retry import Action, RetryPolicy
 from sentineliq.providers.base import CreatedTicket, ErrorKind, ProviderError, TicketProvider
+from sentineliq.ratelimit import SiteRateLimiter
 from sentineliq.services.context import AppContext
 from sentineliq.services.providers import ProviderConfigError, open_provider
 from sentineliq.storage.alerts import AlertRepository
 from sentineliq.storage.deliveries import DeliveryRecord, DeliveryRepository
 from sentineliq.storage.errors import LeaseLostError, NotFoundError
 from sentineliq.storage.providers import ProviderRepository
+from sentineliq.storage.ratebudget import DatabaseRateLimiter
 from sentineliq.tickets.build import build_draft
 
 log = structlog.get_logger("sentineliq.worker")

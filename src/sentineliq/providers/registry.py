@@ -12,10 +12,10 @@ from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel
 
-from sentineliq.delivery.ratelimit import SiteRateLimiter
 from sentineliq.providers.base import AssigneeDirectory, TicketProvider
 from sentineliq.providers.jira.config import JiraConfig
 from sentineliq.providers.jira.provider import JiraProvider
+from sentineliq.ratelimit import SiteRateLimiter
 
 C = TypeVar("C", bound=BaseModel)
 

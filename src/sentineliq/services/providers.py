@@ -7,10 +7,10 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from sentineliq.delivery.ratelimit import SiteRateLimiter
 from sentineliq.providers import registry
 from sentineliq.providers.base import ConnectionReport, TicketProvider
 from sentineliq.providers.jira.config import format_config_errors
+from sentineliq.ratelimit import SiteRateLimiter
 from sentineliq.services.assignees import WorkspaceAssignees
 from sentineliq.services.context import AppContext
 from sentineliq.storage.backfill import DEFAULT_BACKFILL_HOURS, backfill_deliveries

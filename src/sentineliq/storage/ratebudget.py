@@ -4,21 +4,29 @@ Every worker process of an installation reads and changes the same row, so the s
 holds for all of them together. Each change is one short transaction that locks the row first:
 `SELECT ... FOR UPDATE` on PostgreSQL, and on SQLite the write lock that the engine's
 `BEGIN IMMEDIATE` takes (see engine.py), which serialises processes on one machine just as well.
-What the numbers mean is the rate limiter's business (sentineliq.delivery.ratelimit); this module
-only makes read-modify-write atomic. Times are wall-clock epoch seconds, comparable across the
-processes of one machine.
+What the numbers mean is the rate limiter's business (sentineliq.ratelimit); this module makes
+read-modify-write atomic and offers `DatabaseRateLimiter`, the limiter over these rows. Times are
+wall-clock epoch seconds, comparable across the processes of one machine.
 """
 
 from __future__ import annotations
 
+import random
+import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from sqlalchemy import Double, Integer, Text, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from sentineliq.ratelimit.budget import (
+    DEFAULT_RATE,
+    BudgetPolicy,
+    BudgetState,
+    RateSignal,
+    wait_for_turn,
+)
 from sentineliq.storage.db import Database
 from sentineliq.storage.tables import Base
 
@@ -36,19 +44,6 @@ class RateBudgetRow(Base):
     limit_rate: Mapped[float | None] = mapped_column(Double)  # the site's announced limit
     strikes: Mapped[int] = mapped_column(Integer)  # 429s without Retry-After in a row
     adjusted_at: Mapped[float] = mapped_column(Double)  # last decrease of learned_rate
-
-
-@dataclass(frozen=True)
-class BudgetState:
-    """A site's budget as stored; see RateBudgetRow for the fields."""
-
-    tokens: float
-    updated_at: float
-    blocked_until: float
-    learned_rate: float
-    limit_rate: float | None
-    strikes: int
-    adjusted_at: float
 
 
 _FIELDS = tuple(BudgetState.__dataclass_fields__)
@@ -116,3 +111,67 @@ class RateBudgetRepository:
             session.execute(sqlite.insert(RateBudgetRow).values(values).on_conflict_do_nothing())
         else:  # pragma: no cover - only the two supported databases reach here
             raise RuntimeError(f"unsupported database {dialect!r}")
+
+
+class DatabaseRateLimiter:
+    """The budget of each site for all processes on one database (`rate_budgets` rows).
+
+    Each acquire is one short transaction that refills and takes a token or says how long to
+    wait; each observe that can change something is another. The clock is wall-clock epoch
+    seconds, which every process on the machine agrees on.
+    """
+
+    def __init__(
+        self,
+        db: Database,
+        rate: float = DEFAULT_RATE,
+        burst: float | None = None,
+        *,
+        backoff_base_s: float = 2.0,
+        backoff_cap_s: float = 600.0,
+        recovery_per_s: float | None = None,
+        clock: Callable[[], float] = time.time,
+        sleep: Callable[[float], None] = time.sleep,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.policy = BudgetPolicy(rate, burst, backoff_base_s, backoff_cap_s, recovery_per_s)
+        self._budgets = RateBudgetRepository(db)
+        self._clock = clock
+        self._sleep = sleep
+        self._rng = rng or random.Random()
+        # The state this process last read per site: an answer that cannot change it (the
+        # common 2xx) then costs no transaction. Refreshed by every acquire.
+        self._seen: dict[str, BudgetState] = {}
+
+    def now(self) -> float:
+        return self._clock()
+
+    def state(self, site: str) -> BudgetState | None:
+        return self._budgets.get(site)
+
+    def acquire(self, site: str, *, deadline: float | None = None) -> None:
+        wait_for_turn(site, lambda: self._try_take(site), self._clock, self._sleep, deadline)
+
+    def observe(self, site: str, response: RateSignal) -> None:
+        seen = self._seen.get(site)
+        if seen is not None and self.policy.changes_nothing(seen, response):
+            return
+
+        def change(state: BudgetState) -> tuple[BudgetState, BudgetState]:
+            # Read the clock under the row lock: a time read before waiting for it is stale.
+            new = self.policy.observe(state, response, self._clock(), self._rng)
+            return new, new
+
+        self._seen[site] = self._budgets.update(site, self._initial, change)
+
+    def _try_take(self, site: str) -> float:
+        def change(state: BudgetState) -> tuple[BudgetState, tuple[BudgetState, float]]:
+            new, wait = self.policy.take(state, self._clock())
+            return new, (new, wait)
+
+        state, wait = self._budgets.update(site, self._initial, change)
+        self._seen[site] = state
+        return wait
+
+    def _initial(self) -> BudgetState:
+        return self.policy.initial(self._clock())

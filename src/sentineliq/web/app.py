@@ -13,7 +13,8 @@ import structlog
 from fastapi import FastAPI, Request
 from fastapi.responses import Response
 
-from sentineliq import __version__, metrics
+from sentineliq import __version__
+from sentineliq.delivery import outbox_gauges
 from sentineliq.delivery.worker import Worker
 from sentineliq.services.context import AppContext
 from sentineliq.web import admin, health, reference
@@ -130,8 +131,8 @@ def create_app(context: AppContext, *, run_worker: bool = False) -> FastAPI:
                 kind="unauthorized",
                 headers={"WWW-Authenticate": "Bearer"},
             )
-        body = metrics.render(request.app.state.context.db)
-        return Response(body, media_type=metrics.CONTENT_TYPE)
+        body = outbox_gauges.render(request.app.state.context.db)
+        return Response(body, media_type=outbox_gauges.CONTENT_TYPE)
 
     install_openapi(app)
     admin.install(app)  # the admin panel: /, /login, /logout, /w/{workspace_id}/..., static

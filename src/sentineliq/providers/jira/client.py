@@ -22,11 +22,11 @@ import httpx2
 from pydantic import SecretStr
 
 from sentineliq import __version__, metrics
-from sentineliq.delivery.ratelimit import RateLimitDeadline, RateSignal, SiteRateLimiter, site_key
 from sentineliq.providers.base import ErrorKind, ProviderError
 from sentineliq.providers.jira import errors
 from sentineliq.providers.jira.config import JiraConfig
 from sentineliq.providers.net import BlockedTargetError, guarded_transport
+from sentineliq.ratelimit import RateLimitDeadline, RateSignal, SiteRateLimiter, site_key
 
 log = logging.getLogger(__name__)
 

@@ -15,7 +15,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from sentineliq.delivery.ratelimit import SiteRateLimiter
 from sentineliq.providers.base import (
     AssigneeDirectory,
     CheckResult,
@@ -55,6 +54,7 @@ from sentineliq.providers.jira.metadata import (
     config_fingerprint,
     shared_cache,
 )
+from sentineliq.ratelimit import SiteRateLimiter
 from sentineliq.tickets.draft import TicketDraft
 
 log = logging.getLogger(__name__)

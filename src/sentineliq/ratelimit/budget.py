@@ -1,9 +1,10 @@
 """The request budget of each ticket-system site: proactive pacing that adapts to the answers.
 
 One token bucket per site (normalised base URL, `site_key`), shared by every delivery of a process
-(`LocalRateLimiter`) or, through a `rate_budgets` row, by every worker process of an installation
-(`DatabaseRateLimiter`). The HTTP client calls `acquire` before each request and `observe` after
-each answer, so the budget covers metadata reads as well as creates.
+(`ratelimit.local.LocalRateLimiter`) or, through a `rate_budgets` row, by every worker process of
+an installation (`storage.ratebudget.DatabaseRateLimiter`). The HTTP client calls `acquire` before
+each request and `observe` after each answer, so the budget covers metadata reads as well as
+creates.
 
 Pacing rules (all in `BudgetPolicy`, shared by both limiters):
 - Proactive: at most `rate` requests/s (default 10), with a small burst (default a fifth of a
@@ -31,15 +32,10 @@ from __future__ import annotations
 
 import math
 import random
-import threading
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Protocol
 from urllib.parse import urlsplit
-
-from sentineliq.storage.db import Database
-from sentineliq.storage.ratebudget import BudgetState, RateBudgetRepository
 
 DEFAULT_RATE = 10.0
 BURST_SECONDS = 0.2  # default burst: this many seconds' worth of the rate
@@ -49,6 +45,19 @@ DECREASE_ON_429 = 0.5
 DECREASE_INTERVAL_S = 1.0
 _MAX_EXPONENT = 40  # 2**40 * base is beyond any sane cap; keeps the arithmetic finite
 _EPSILON = 1e-9  # float refills land a hair below 1.0; do not sleep for nanoseconds
+
+
+@dataclass(frozen=True)
+class BudgetState:
+    """A site's budget as stored; see RateBudgetRow for the fields."""
+
+    tokens: float
+    updated_at: float
+    blocked_until: float
+    learned_rate: float
+    limit_rate: float | None
+    strikes: int
+    adjusted_at: float
 
 
 @dataclass(frozen=True)
@@ -235,7 +244,7 @@ class BudgetPolicy:
         )
 
 
-def _wait_for_turn(
+def wait_for_turn(
     site: str,
     try_take: Callable[[], float],
     clock: Callable[[], float],
@@ -250,113 +259,3 @@ def _wait_for_turn(
             raise RateLimitDeadline(site, wait)
         # Only an estimate when others share the budget: the loop takes the token afresh.
         sleep(wait)
-
-
-class LocalRateLimiter:
-    """The budget of each site for the threads of one process. Thread-safe."""
-
-    def __init__(
-        self,
-        rate: float = DEFAULT_RATE,
-        burst: float | None = None,
-        *,
-        backoff_base_s: float = 2.0,
-        backoff_cap_s: float = 600.0,
-        recovery_per_s: float | None = None,
-        clock: Callable[[], float] = time.monotonic,
-        sleep: Callable[[float], None] = time.sleep,
-        rng: random.Random | None = None,
-    ) -> None:
-        self.policy = BudgetPolicy(rate, burst, backoff_base_s, backoff_cap_s, recovery_per_s)
-        self._clock = clock
-        self._sleep = sleep
-        self._rng = rng or random.Random()
-        self._lock = threading.Lock()
-        self._budgets: dict[str, BudgetState] = {}
-
-    def now(self) -> float:
-        return self._clock()
-
-    def state(self, site: str) -> BudgetState | None:
-        with self._lock:
-            return self._budgets.get(site)
-
-    def acquire(self, site: str, *, deadline: float | None = None) -> None:
-        _wait_for_turn(site, lambda: self._try_take(site), self._clock, self._sleep, deadline)
-
-    def observe(self, site: str, response: RateSignal) -> None:
-        with self._lock:
-            now = self._clock()
-            state = self._budgets.get(site) or self.policy.initial(now)
-            self._budgets[site] = self.policy.observe(state, response, now, self._rng)
-
-    def _try_take(self, site: str) -> float:
-        with self._lock:
-            now = self._clock()
-            state = self._budgets.get(site) or self.policy.initial(now)
-            self._budgets[site], wait = self.policy.take(state, now)
-            return wait
-
-
-class DatabaseRateLimiter:
-    """The budget of each site for all processes on one database (`rate_budgets` rows).
-
-    Each acquire is one short transaction that refills and takes a token or says how long to
-    wait; each observe that can change something is another. The clock is wall-clock epoch
-    seconds, which every process on the machine agrees on.
-    """
-
-    def __init__(
-        self,
-        db: Database,
-        rate: float = DEFAULT_RATE,
-        burst: float | None = None,
-        *,
-        backoff_base_s: float = 2.0,
-        backoff_cap_s: float = 600.0,
-        recovery_per_s: float | None = None,
-        clock: Callable[[], float] = time.time,
-        sleep: Callable[[float], None] = time.sleep,
-        rng: random.Random | None = None,
-    ) -> None:
-        self.policy = BudgetPolicy(rate, burst, backoff_base_s, backoff_cap_s, recovery_per_s)
-        self._budgets = RateBudgetRepository(db)
-        self._clock = clock
-        self._sleep = sleep
-        self._rng = rng or random.Random()
-        # The state this process last read per site: an answer that cannot change it (the
-        # common 2xx) then costs no transaction. Refreshed by every acquire.
-        self._seen: dict[str, BudgetState] = {}
-
-    def now(self) -> float:
-        return self._clock()
-
-    def state(self, site: str) -> BudgetState | None:
-        return self._budgets.get(site)
-
-    def acquire(self, site: str, *, deadline: float | None = None) -> None:
-        _wait_for_turn(site, lambda: self._try_take(site), self._clock, self._sleep, deadline)
-
-    def observe(self, site: str, response: RateSignal) -> None:
-        seen = self._seen.get(site)
-        if seen is not None and self.policy.changes_nothing(seen, response):
-            return
-
-        def change(state: BudgetState) -> tuple[BudgetState, BudgetState]:
-            # Read the clock under the row lock: a time read before waiting for it is stale.
-            new = self.policy.observe(state, response, self._clock(), self._rng)
-            return new, new
-
-        self._seen[site] = self._budgets.update(site, self._initial, change)
-
-    def _try_take(self, site: str) -> float:
-        def change(state: BudgetState) -> tuple[BudgetState, tuple[BudgetState, float]]:
-            new, wait = self.policy.take(state, self._clock())
-            return new, (new, wait)
-
-        state, wait = self._budgets.update(site, self._initial, change)
-        self._seen[site] = state
-        return wait
-
-    def _initial(self) -> BudgetState:
-        return self.policy.initial(self._clock())
