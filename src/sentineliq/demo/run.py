@@ -94,10 +94,13 @@ def run_demo(*, keep_running: bool = False, console: Console | None = None) -> i
 def _serve_panel(console: Console, app: AppContext, workspace_id: str, sandbox_url: str) -> None:
     """Keep everything up for a person: the admin panel (with a throwaway login) and the sandbox."""
     from sentineliq.services.identity import IdentityService, Role
+    from sentineliq.services.passwords import password_problem
     from sentineliq.web.app import create_app
     from sentineliq.web.server import BackgroundServer
 
     password = secrets.token_urlsafe(12)
+    while password_problem(password, DEMO_ADMIN) is not None:  # a random one may contain 'admin'
+        password = secrets.token_urlsafe(12)
     identity = IdentityService(app)
     admin = identity.create_user(DEMO_ADMIN, password, display_name="Demo admin", actor="demo")
     identity.add_member(workspace_id, admin.id, Role.OWNER, actor="demo")
