@@ -23,6 +23,7 @@ from sentineliq.cli import (
 from sentineliq.cli.output import ExitCode, errors
 from sentineliq.logs import configure_logging, scrub
 from sentineliq.services.providers import ProviderConfigError
+from sentineliq.settings import SettingsError
 from sentineliq.storage.errors import StorageError
 
 app = typer.Typer(
@@ -54,7 +55,7 @@ def main() -> None:
         raise
     except KeyboardInterrupt:
         sys.exit(130)
-    except (StorageError, ProviderConfigError) as exc:
+    except (StorageError, ProviderConfigError, SettingsError) as exc:
         # Expected refusals (unknown workspace, bad configuration, wrong secret key): no hint.
         errors.print(f"[red]error:[/red] {escape(scrub(str(exc)))}", markup=True)
         sys.exit(ExitCode.USAGE)
