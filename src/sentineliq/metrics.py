@@ -8,6 +8,8 @@ bounded (never ids, never raw URLs).
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import re
 
 from prometheus_client import CollectorRegistry, Counter, Histogram
@@ -79,3 +81,13 @@ def observe_jira_response(method: str, path: str, status: int | None) -> None:
     JIRA_REQUESTS.labels(jira_endpoint(method, path), str(status) if status else "error").inc()
     if status == 429:
         JIRA_RATE_LIMITED.inc()
+
+
+def bearer_matches(authorization: str | None, token: str) -> bool:
+    """Whether an Authorization header carries `Bearer <token>` (constant-time comparison)."""
+    scheme, _, credentials = (authorization or "").partition(" ")
+    if scheme.lower() != "bearer":
+        return False
+    # Digests first: compare_digest is constant-time only for equal lengths.
+    offered = hashlib.sha256(credentials.strip().encode()).digest()
+    return hmac.compare_digest(offered, hashlib.sha256(token.encode()).digest())

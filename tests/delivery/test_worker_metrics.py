@@ -62,3 +62,34 @@ def test_metrics_port_in_use_is_a_clear_error(pipeline: Pipeline) -> None:
     assert done.returncode != 0
     assert f"--metrics-port: cannot listen on 127.0.0.1:{port}" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_worker_metrics_require_the_token_when_one_is_set(pipeline: Pipeline) -> None:
+    token = "scrape-" + "x" * 24
+    worker = subprocess.Popen(
+        [EXECUTABLE, "worker", "--poll-interval", "0.1", "--metrics-port", "0"],
+        env={**pipeline.worker_env(), "SENTINELIQ_METRICS_TOKEN": token},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert worker.stdout is not None
+        line = worker.stdout.readline()
+        assert line.startswith("metrics at http://127.0.0.1:"), line
+        url = line.split(" at ", 1)[1].strip()
+        anonymous = httpx2.get(url, timeout=10)
+        wrong = httpx2.get(url, headers={"Authorization": "Bearer nope"}, timeout=10)
+        right = httpx2.get(url, headers={"Authorization": f"Bearer {token}"}, timeout=10)
+    finally:
+        worker.terminate()
+        worker.wait(timeout=30)
+        stderr = worker.stderr.read() if worker.stderr else ""
+        for stream in (worker.stdout, worker.stderr):
+            if stream is not None:
+                stream.close()
+    assert anonymous.status_code == wrong.status_code == 401
+    assert anonymous.headers["www-authenticate"] == "Bearer"
+    assert token not in anonymous.text + wrong.text + stderr
+    assert right.status_code == 200
+    assert "sentineliq_jira_requests_total" in right.text or "# HELP" in right.text

@@ -6,12 +6,13 @@ import os
 import signal
 import sys
 import threading
+from collections.abc import Callable, Iterable
 from types import FrameType
-from typing import Annotated
-from wsgiref.simple_server import WSGIServer
+from typing import Annotated, Any
+from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 import typer
-from prometheus_client import start_http_server
+from prometheus_client import make_wsgi_app
 
 from sentineliq import metrics
 from sentineliq.cli.common import open_app
@@ -49,7 +50,8 @@ def worker(
     signal.signal(signal.SIGTERM, request_stop)
     signal.signal(signal.SIGINT, request_stop)
     with open_app() as context:
-        server = None if metrics_port is None else _serve_metrics(metrics_host, metrics_port)
+        token = context.settings.metrics_token
+        server = None if metrics_port is None else _serve_metrics(metrics_host, metrics_port, token)
         try:
             stats = Worker(context, batch_size=batch_size).run(
                 until_idle=until_idle, stop=stop, poll_interval=poll_interval
@@ -63,16 +65,47 @@ def worker(
     )
 
 
-def _serve_metrics(host: str, port: int) -> WSGIServer:
+_WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
+
+
+class _QuietHandler(WSGIRequestHandler):
+    def log_message(self, format: str, *args: Any) -> None:
+        """Scrapes are not logged: one line every 15 s per scraper is noise."""
+
+
+def _require_bearer(app: _WSGIApp, token: str) -> _WSGIApp:
+    """`app` behind SENTINELIQ_METRICS_TOKEN, as the API's /metrics is."""
+
+    def guarded(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        if metrics.bearer_matches(environ.get("HTTP_AUTHORIZATION"), token):
+            return app(environ, start_response)
+        start_response(
+            "401 Unauthorized",
+            [("Content-Type", "text/plain; charset=utf-8"), ("WWW-Authenticate", "Bearer")],
+        )
+        return [b"/metrics requires the bearer token set in SENTINELIQ_METRICS_TOKEN\n"]
+
+    return guarded
+
+
+class _ThreadingWSGIServer(WSGIServer):
+    daemon_threads = True
+
+
+def _serve_metrics(host: str, port: int, token: str | None) -> WSGIServer:
     """This process's counters (Jira requests, retries, ingests) for Prometheus to scrape.
 
     The outbox gauges (queue depth, deliveries by status) describe the shared database; the
-    API's /metrics serves those.
+    API's /metrics serves those. With SENTINELIQ_METRICS_TOKEN set, scrapes need the token.
     """
+    app: _WSGIApp = make_wsgi_app(metrics.REGISTRY)
+    if token is not None:
+        app = _require_bearer(app, token)
     try:
-        server, _thread = start_http_server(port, addr=host, registry=metrics.REGISTRY)
+        server = make_server(host, port, app, _ThreadingWSGIServer, handler_class=_QuietHandler)
     except OSError as exc:
         fail(f"--metrics-port: cannot listen on {host}:{port}: {exc.strerror or exc}")
+    threading.Thread(target=server.serve_forever, name="metrics", daemon=True).start()
     shown = f"[{host}]" if ":" in host else host
     console.print(f"metrics at http://{shown}:{server.server_port}/metrics")
     sys.stdout.flush()  # a supervisor (or test) reading our output learns the port now

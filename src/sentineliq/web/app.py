@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -13,7 +11,7 @@ import structlog
 from fastapi import FastAPI, Request
 from fastapi.responses import Response
 
-from sentineliq import __version__
+from sentineliq import __version__, metrics
 from sentineliq.delivery import outbox_gauges
 from sentineliq.delivery.worker import Worker
 from sentineliq.services.context import AppContext
@@ -77,15 +75,6 @@ async def _security_headers(request: Request, call_next: Any) -> Response:
     return response
 
 
-def _bearer_matches(request: Request, token: str) -> bool:
-    scheme, _, credentials = request.headers.get("authorization", "").partition(" ")
-    if scheme.lower() != "bearer":
-        return False
-    # Digests first: compare_digest is constant-time only for equal lengths.
-    offered = hashlib.sha256(credentials.strip().encode()).digest()
-    return hmac.compare_digest(offered, hashlib.sha256(token.encode()).digest())
-
-
 def create_app(context: AppContext, *, run_worker: bool = False) -> FastAPI:
     """The application over `context`; with `run_worker`, a delivery worker runs while it is up.
 
@@ -124,7 +113,9 @@ def create_app(context: AppContext, *, run_worker: bool = False) -> FastAPI:
     @app.get("/metrics", include_in_schema=False)
     def metrics_endpoint(request: Request) -> Response:
         token = request.app.state.context.settings.metrics_token
-        if token is not None and not _bearer_matches(request, token):
+        if token is not None and not metrics.bearer_matches(
+            request.headers.get("authorization"), token
+        ):
             return problem_response(
                 401,
                 "/metrics requires the bearer token set in SENTINELIQ_METRICS_TOKEN",
