@@ -63,6 +63,40 @@ _DELIVERY_VARIABLES = {
 
 
 @dataclass(frozen=True)
+class LimitSettings:
+    """How much a request may carry (docs/security.md): enforced while the body is read."""
+
+    body_max_bytes: int = 64 * 1024  # every route: panel forms and API JSON
+    ingest_body_max_bytes: int = 5 * 1024 * 1024  # POST /api/v1/workspaces/{ws}/alerts
+    ingest_max_records: int = 1000  # one request is one transaction; more go in several
+    ingest_max_depth: int = 32  # nesting of arrays/objects within one alert
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> LimitSettings:
+        values: dict[str, int] = {}
+        for name, variable in LIMIT_VARIABLES.items():
+            raw = env.get(variable)
+            if raw is None or raw.strip() == "":
+                continue
+            try:
+                value = int(raw.strip())
+            except ValueError:
+                raise SettingsError(f"{variable}: {raw!r} is not a whole number") from None
+            if value <= 0:
+                raise SettingsError(f"{variable}: must be greater than 0")
+            values[name] = value
+        return cls(**values)
+
+
+LIMIT_VARIABLES = {
+    "body_max_bytes": "SENTINELIQ_MAX_BODY_BYTES",
+    "ingest_body_max_bytes": "SENTINELIQ_MAX_INGEST_BODY_BYTES",
+    "ingest_max_records": "SENTINELIQ_MAX_INGEST_RECORDS",
+    "ingest_max_depth": "SENTINELIQ_MAX_INGEST_DEPTH",
+}
+
+
+@dataclass(frozen=True)
 class Settings:
     data_dir: Path
     database_url: str = field(repr=False)  # may carry a password; see __repr__
@@ -70,6 +104,7 @@ class Settings:
     secret_key: str | None = field(repr=False)
     allow_private_targets: bool  # lets providers point at loopback/private hosts (demo, tests)
     delivery: DeliverySettings = field(default_factory=DeliverySettings)
+    limits: LimitSettings = field(default_factory=LimitSettings)
 
     def __repr__(self) -> str:
         return (
@@ -103,4 +138,5 @@ class Settings:
             secret_key=env.get("SENTINELIQ_SECRET_KEY") or None,
             allow_private_targets=env.get("SENTINELIQ_ALLOW_PRIVATE_TARGETS", "").lower() in _TRUE,
             delivery=DeliverySettings.from_env(env),
+            limits=LimitSettings.from_env(env),
         )
