@@ -157,6 +157,17 @@ def test_records_before_an_unreadable_end_do_not_count() -> None:
     assert [e.record for e in result.errors] == [0]
 
 
+def test_raw_tabs_and_control_characters_in_one_line_records_are_read() -> None:
+    # Careless senders write them raw; Python's json (strict=False) read them, so does this.
+    record = json.dumps({**ALERT, "description": "a\tb\rc\u0001d"})
+    raw = record.replace("\\t", "\t").replace("\\r", "\r").replace("\\u0001", "\x01")
+    assert "\t" in raw
+    for text in (raw, json.dumps(ALERT) + "\n" + raw + "\n"):
+        result = parse_alerts(text)
+        assert result.errors == []
+        assert result.accepted[-1].alert.description == "a\tb\rc d"
+
+
 def test_invalid_utf8_is_not_text() -> None:
     body = b'[{"title": "caf\xe9"}]'
     assert [str(e) for e in parse_chunks([body]).errors] == [

@@ -216,9 +216,28 @@ def _array(
         yield RecordError(0, "", "no alerts in input (empty array)")
 
 
+# A JSON string token; in a complete text that yajl refused for a raw tab or CR inside a string,
+# each such token gets them escaped (Python's json with strict=False read them, and
+# alerts.normalize decides what to keep). Outside strings they stay whitespace.
+_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"', re.DOTALL)
+
+
+def _escape_string(match: re.Match[bytes]) -> bytes:
+    return match[0].replace(b"\t", b"\\t").replace(b"\r", b"\\r")
+
+
 def _decode(data: bytes, max_depth: int) -> tuple[_Builder | None, str | None]:
     """One complete JSON text: (the builder holding its value or refusal, None), or (None, the
     reason it is not JSON)."""
+    builder, problem = _decode_once(data, max_depth)
+    if problem is not None and "invalid character inside string" in problem:
+        retried, again = _decode_once(_STRING.sub(_escape_string, data), max_depth)
+        if again is None:
+            return retried, None
+    return builder, problem
+
+
+def _decode_once(data: bytes, max_depth: int) -> tuple[_Builder | None, str | None]:
     builder = _Builder(max_depth)
     done = False
     try:
