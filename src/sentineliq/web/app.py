@@ -19,6 +19,7 @@ from sentineliq.web.api import OPENAPI_PATH
 from sentineliq.web.api import router as api_router
 from sentineliq.web.api.openapi import install_openapi
 from sentineliq.web.api.problems import install_problem_handlers
+from sentineliq.web.bodylimit import BodyLimit
 
 log = structlog.get_logger("sentineliq.web")
 
@@ -99,6 +100,7 @@ def create_app(context: AppContext, *, run_worker: bool = False) -> FastAPI:
     app.state.context = context
     app.state.worker = None
     install_problem_handlers(app)
+    app.add_middleware(BodyLimit, context=context)  # first added: the headers below apply too
     app.middleware("http")(_security_headers)
     app.include_router(api_router)
     app.include_router(health.router)
