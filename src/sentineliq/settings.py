@@ -156,6 +156,40 @@ _LOGIN_VARIABLES = {
 
 
 @dataclass(frozen=True)
+class LimitSettings:
+    """How much a request may carry (docs/security.md): enforced while the body is read."""
+
+    body_max_bytes: int = 64 * 1024  # every route: panel forms and API JSON
+    ingest_body_max_bytes: int = 5 * 1024 * 1024  # POST /api/v1/workspaces/{ws}/alerts
+    ingest_max_records: int = 1000  # one request is one transaction; more go in several
+    ingest_max_depth: int = 32  # nesting of arrays/objects within one alert
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> LimitSettings:
+        values: dict[str, int] = {}
+        for name, variable in LIMIT_VARIABLES.items():
+            raw = env.get(variable)
+            if raw is None or raw.strip() == "":
+                continue
+            try:
+                value = int(raw.strip())
+            except ValueError:
+                raise SettingsError(f"{variable}: {raw!r} is not a whole number") from None
+            if value <= 0:
+                raise SettingsError(f"{variable}: must be greater than 0")
+            values[name] = value
+        return cls(**values)
+
+
+LIMIT_VARIABLES = {
+    "body_max_bytes": "SENTINELIQ_MAX_BODY_BYTES",
+    "ingest_body_max_bytes": "SENTINELIQ_MAX_INGEST_BODY_BYTES",
+    "ingest_max_records": "SENTINELIQ_MAX_INGEST_RECORDS",
+    "ingest_max_depth": "SENTINELIQ_MAX_INGEST_DEPTH",
+}
+
+
+@dataclass(frozen=True)
 class Settings:
     data_dir: Path
     database_url: str = field(repr=False)  # may carry a password; see __repr__
@@ -168,6 +202,7 @@ class Settings:
     # Bearer token that /metrics requires; None leaves /metrics open. Never shown.
     metrics_token: str | None = field(default=None, repr=False)
     login: LoginThrottleSettings = field(default_factory=LoginThrottleSettings)
+    limits: LimitSettings = field(default_factory=LimitSettings)
 
     def __repr__(self) -> str:
         return (
@@ -208,4 +243,5 @@ class Settings:
             ),
             metrics_token=_metrics_token(env),
             login=LoginThrottleSettings.from_env(env),
+            limits=LimitSettings.from_env(env),
         )

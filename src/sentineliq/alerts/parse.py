@@ -7,13 +7,18 @@ the record, the field and the problem, and every repair made to accept a record 
 
 from __future__ import annotations
 
-import json
-from collections.abc import Iterator
+import itertools
+import re
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+import ijson
+
 from sentineliq.alerts.model import Alert
 from sentineliq.alerts.normalize import IngestWarning, normalize_alert
+
+MAX_DEPTH = 32  # nesting within one record; no alert field nests beyond a few levels
 
 
 @dataclass(frozen=True)
@@ -54,115 +59,326 @@ class ParseResult:
         return len(self.accepted) + self.refused_records
 
 
-class _Unreadable(ValueError):
-    """A JSON text we refuse to read, with the reason and where."""
+class TooManyRecords(Exception):
+    """The input holds more records than one request may carry; raised at the first extra one."""
 
-    def __init__(self, problem: str, line: int | None) -> None:
-        super().__init__(problem)
-        self.problem = problem
-        self.line = line
-
-
-def _refuse_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not valid JSON")
+    def __init__(self, limit: int) -> None:
+        super().__init__(f"more than {limit} records")
+        self.limit = limit
 
 
-def _decode(text: str) -> Any:
-    try:
-        # strict=False: a raw control character inside a string is normalized later, not refused.
-        return json.loads(text, parse_constant=_refuse_constant, strict=False)
-    except json.JSONDecodeError as exc:
-        raise _Unreadable(f"invalid JSON: {exc.msg} at column {exc.colno}", exc.lineno) from None
-    except ValueError as exc:  # NaN / Infinity
-        raise _Unreadable(f"invalid JSON: {exc}", None) from None
-    except RecursionError:
-        raise _Unreadable("invalid JSON: nested too deeply", None) from None
+_BOM = b"\xef\xbb\xbf"  # a UTF-8 byte-order mark some tools write
+_WHITESPACE = b" \t\r\n"
+# yajl refuses raw control characters inside strings; Python's json (strict=False), which this
+# reader replaced, kept them and alerts.normalize repairs them. A byte below 0x20 is never part
+# of a multi-byte UTF-8 sequence and is invalid outside strings, so writing it as a \u escape
+# keeps every string's value and every other text's invalidity. Tab, CR and LF are whitespace
+# between tokens, so they are left alone; within one NDJSON line CR is escaped too.
+_CONTROL = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+_LINE_CONTROL = re.compile(rb"[\x00-\x08\x0b-\x1f]")
 
 
-def lines(text: str) -> list[str]:
-    """NDJSON lines: split on \\n (a \\r before it goes too) and nothing else.
+def _escape(match: re.Match[bytes]) -> bytes:
+    return b"\\u%04x" % match[0][0]
 
-    str.splitlines() also cuts at U+2028, U+2029, U+0085, \\v, \\f and \\x1c-\\x1e, which are
-    legal inside JSON strings: a record holding one would be cut in two.
+
+def _json_problem(exc: Exception) -> str:
+    """yajl's message without the echo of the input it appends (it could hold secrets)."""
+    if isinstance(exc, UnicodeDecodeError):
+        return "not UTF-8 text"
+    text = str(exc)
+    if text.startswith(("b'", 'b"')):
+        text = text[2:]
+    return text.split("\n", 1)[0].split("\\n", 1)[0].strip() or "unreadable"
+
+
+class _ChunkFile:
+    """A file-like view of byte chunks for ijson, escaping raw control characters."""
+
+    def __init__(self, chunks: Iterator[bytes]) -> None:
+        self._chunks = chunks
+
+    def read(self, size: int = -1) -> bytes:
+        # ijson takes fewer bytes than it asked for; b"" is the end. read(0) is its type probe.
+        if size == 0:
+            return b""
+        for chunk in self._chunks:
+            if chunk:
+                return _CONTROL.sub(_escape, chunk)
+        return b""
+
+
+class _Builder:
+    """Builds one JSON value from ijson events, refusing duplicate keys and excess nesting.
+
+    Python's json keeps the last of two equal keys while other readers keep the first: a record
+    that says two things is refused, so every component sees the same alert. After a refusal the
+    rest of the value is skipped (only its nesting is tracked) to find where the next one starts.
     """
-    parts = text.split("\n")
-    if parts and parts[-1] == "":
-        parts.pop()
-    return [part.removesuffix("\r") for part in parts]
 
+    __slots__ = ("_depth", "_max_depth", "_stack", "field", "problem", "value")
 
-def _is_single_document(text: str) -> bool:
-    """Whether a text that failed to decode is one (broken) document rather than NDJSON.
+    def __init__(self, max_depth: int) -> None:
+        self._max_depth = max_depth
+        self._depth = 0
+        # One frame per open container: [container, current key, keys seen (objects only)].
+        self._stack: list[list[Any]] = []
+        self.value: Any = None
+        self.field = ""
+        self.problem: str | None = None
 
-    NDJSON's first record is complete on its first line; a pretty-printed object's is not.
-    """
-    first = next((line for line in lines(text) if line.strip()), "")
-    try:
-        _decode(first)
-    except _Unreadable:
-        return True
-    return False
+    def feed(self, kind: str, value: Any) -> bool:
+        """Take one event; True once the value is complete (or skipped to its end)."""
+        if self.problem is not None:
+            if kind == "start_map" or kind == "start_array":
+                self._depth += 1
+            elif kind == "end_map" or kind == "end_array":
+                self._depth -= 1
+            return self._depth == 0
+        if kind == "map_key":
+            frame = self._stack[-1]
+            if value in frame[2]:
+                self.field = self._path(value)
+                self.problem = "duplicate key"
+                return False
+            frame[2].add(value)
+            frame[1] = value
+            return False
+        if kind == "start_map" or kind == "start_array":
+            self._depth += 1
+            if self._depth > self._max_depth:
+                self.problem = f"nested too deeply (more than {self._max_depth} levels)"
+                return False
+            container: Any = {} if kind == "start_map" else []
+            self._add(container)
+            self._stack.append([container, None, set() if kind == "start_map" else None])
+            return False
+        if kind == "end_map" or kind == "end_array":
+            self._depth -= 1
+            self._stack.pop()
+            return not self._stack
+        self._add(value)
+        return not self._stack
 
-
-def read_records(text: str) -> Iterator[tuple[int, int | None, Any] | RecordError]:
-    """Yield (record number, line, decoded JSON) or a RecordError for undecodable input."""
-    text = text.removeprefix("\ufeff")  # a UTF-8 byte-order mark some tools write
-    stripped = text.lstrip()
-    if not stripped:
-        yield RecordError(0, "", "no alerts in input (empty)")
-        return
-    if stripped[0] == "[":
-        try:
-            items = _decode(text)
-        except _Unreadable as exc:
-            yield RecordError(0, "", exc.problem.replace("JSON", "JSON array", 1), exc.line)
+    def _add(self, item: Any) -> None:
+        if not self._stack:
+            self.value = item
             return
-        if not isinstance(items, list):
-            yield RecordError(0, "", "invalid JSON array")
-            return
-        if not items:
-            yield RecordError(0, "", "no alerts in input (empty array)")
-        for number, item in enumerate(items, start=1):
-            yield number, None, item
-        return
-    try:
-        yield 1, 1, _decode(text)
-        return
-    except _Unreadable as exc:
-        if "\n" in text.strip() and _is_single_document(text):
-            yield RecordError(1, "", exc.problem, exc.line)
-            return
-    # Not a single document: NDJSON, one record per non-blank line.
+        frame = self._stack[-1]
+        if frame[2] is not None:
+            frame[0][frame[1]] = item
+        else:
+            frame[0].append(item)
+
+    def _path(self, last_key: str) -> str:
+        path = ""
+        for container, key, keys in self._stack[:-1]:
+            if keys is not None:
+                path += f".{key}" if path else str(key)
+            else:
+                path += f"[{len(container) - 1}]"
+        return f"{path}.{last_key}" if path else last_key
+
+
+Record = tuple[int, int | None, Any]
+
+
+def _array(
+    chunks: Iterator[bytes], max_records: int | None, max_depth: int
+) -> Iterator[Record | RecordError]:
+    """The elements of a top-level array, one by one, as they are read."""
+    events = ijson.basic_parse(_ChunkFile(chunks), use_float=True)
     number = 0
-    for line_number, line in enumerate(lines(text), start=1):
-        if not line.strip():
+    builder: _Builder | None = None
+    depth = 0  # of the array itself: 1 inside it
+    try:
+        for kind, value in events:
+            if builder is None:
+                if depth == 0:  # the opening bracket
+                    depth = 1
+                    continue
+                if kind == "end_array":  # the closing one; yajl still checks what follows
+                    continue
+                number += 1
+                if max_records is not None and number > max_records:
+                    raise TooManyRecords(max_records)
+                builder = _Builder(max_depth)
+            if builder.feed(kind, value):
+                if builder.problem is not None:
+                    yield RecordError(number, builder.field, builder.problem)
+                else:
+                    yield number, None, builder.value
+                builder = None
+    except (ijson.JSONError, UnicodeDecodeError) as exc:
+        yield RecordError(0, "", f"invalid JSON array: {_json_problem(exc)}")
+        return
+    if number == 0:
+        yield RecordError(0, "", "no alerts in input (empty array)")
+
+
+# A JSON string token; in a complete text that yajl refused for a raw tab or CR inside a string,
+# each such token gets them escaped (Python's json with strict=False read them, and
+# alerts.normalize decides what to keep). Outside strings they stay whitespace.
+_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"', re.DOTALL)
+
+
+def _escape_string(match: re.Match[bytes]) -> bytes:
+    return match[0].replace(b"\t", b"\\t").replace(b"\r", b"\\r")
+
+
+def _decode(data: bytes, max_depth: int) -> tuple[_Builder | None, str | None]:
+    """One complete JSON text: (the builder holding its value or refusal, None), or (None, the
+    reason it is not JSON)."""
+    builder, problem = _decode_once(data, max_depth)
+    if problem is not None and "invalid character inside string" in problem:
+        retried, again = _decode_once(_STRING.sub(_escape_string, data), max_depth)
+        if again is None:
+            return retried, None
+    return builder, problem
+
+
+def _decode_once(data: bytes, max_depth: int) -> tuple[_Builder | None, str | None]:
+    builder = _Builder(max_depth)
+    done = False
+    try:
+        for kind, value in ijson.basic_parse(data, use_float=True):
+            if not done:  # yajl itself refuses anything after the value
+                done = builder.feed(kind, value)
+    except (ijson.JSONError, UnicodeDecodeError) as exc:
+        return None, f"invalid JSON: {_json_problem(exc)}"
+    if not done:
+        return None, "invalid JSON: premature end of input"
+    return builder, None
+
+
+def _lines(chunks: Iterable[bytes]) -> Iterator[tuple[int, bytes]]:
+    """NDJSON lines, numbered from 1: split at \\n only, a \\r before it dropped.
+
+    str.splitlines() would also cut at U+2028, U+2029, U+0085, \\v, \\f and \\x1c-\\x1e, which
+    are legal inside JSON strings: a record holding one would be cut in two.
+    """
+    buffer = bytearray()
+    number = 0
+    for chunk in chunks:
+        buffer += chunk
+        if b"\n" not in chunk:
+            continue
+        *complete, rest = bytes(buffer).split(b"\n")
+        buffer = bytearray(rest)
+        for line in complete:
+            number += 1
+            yield number, line.removesuffix(b"\r")
+    if buffer:
+        yield number + 1, bytes(buffer).removesuffix(b"\r")
+
+
+def _object_or_ndjson(
+    head: bytes, chunks: Iterator[bytes], max_records: int | None, max_depth: int
+) -> Iterator[Record | RecordError]:
+    """NDJSON when the first non-blank line is a complete JSON text, else one document."""
+    buffer = bytearray(head)
+    start = len(head) - len(head.lstrip(_WHITESPACE))
+    while buffer.find(b"\n", start) < 0:
+        chunk = next(chunks, None)
+        if chunk is None:
+            break
+        buffer += chunk
+    end = buffer.find(b"\n", start)
+    first = bytes(buffer[start : end if end >= 0 else len(buffer)]).removesuffix(b"\r")
+    _, problem = _decode(_LINE_CONTROL.sub(_escape, first), max_depth)
+    everything = itertools.chain([bytes(buffer)], chunks)
+    if problem is not None:
+        # A pretty-printed object (its first line is not complete), or nothing readable.
+        events = ijson.basic_parse(_ChunkFile(everything), use_float=True)
+        builder = _Builder(max_depth)
+        done = False
+        try:
+            for kind, value in events:
+                if not done:
+                    done = builder.feed(kind, value)
+        except (ijson.JSONError, UnicodeDecodeError) as exc:
+            yield RecordError(0, "", f"invalid JSON: {_json_problem(exc)}")
+            return
+        if builder.problem is not None:
+            yield RecordError(1, builder.field, builder.problem, 1)
+        else:
+            yield 1, 1, builder.value
+        return
+    number = 0
+    for line_number, line in _lines(everything):
+        if not line.strip(_WHITESPACE):
             continue
         number += 1
-        try:
-            yield number, line_number, _decode(line)
-        except _Unreadable as exc:
-            yield RecordError(number, "", exc.problem, line_number)
+        if max_records is not None and number > max_records:
+            raise TooManyRecords(max_records)
+        decoded, problem = _decode(_LINE_CONTROL.sub(_escape, line), max_depth)
+        if decoded is None:
+            yield RecordError(number, "", problem or "invalid JSON", line_number)
+        elif decoded.problem is not None:
+            yield RecordError(number, decoded.field, decoded.problem, line_number)
+        else:
+            yield number, line_number, decoded.value
 
 
-MAX_DEPTH = 32
+def read_chunks(
+    chunks: Iterable[bytes], *, max_records: int | None = None, max_depth: int = MAX_DEPTH
+) -> Iterator[Record | RecordError]:
+    """Yield (record number, line, decoded JSON) or a RecordError, reading `chunks` (UTF-8
+    bytes, e.g. a request body as it arrives) only as far as the records asked for.
+
+    Raises TooManyRecords at the first record beyond `max_records`; the rest is never read.
+    A RecordError with record 0 means the input as a whole is unreadable.
+    """
+    source = iter(chunks)
+    head = b""
+    for chunk in source:
+        head += chunk
+        if head.removeprefix(_BOM).lstrip(_WHITESPACE):
+            break
+    head = head.removeprefix(_BOM)
+    first = head.lstrip(_WHITESPACE)[:1]
+    if not first:
+        yield RecordError(0, "", "no alerts in input (empty)")
+    elif first == b"[":
+        yield from _array(itertools.chain([head], source), max_records, max_depth)
+    elif first == b"{":
+        yield from _object_or_ndjson(head, source, max_records, max_depth)
+    else:
+        yield RecordError(
+            0, "", "expected a JSON object, an array of objects, or NDJSON (one object per line)"
+        )
 
 
-def _deeper_than(value: Any, limit: int) -> bool:
-    """Whether nested arrays/objects go deeper than `limit` (iterative: no recursion limit)."""
-    stack: list[tuple[Any, int]] = [(value, 1)]
-    while stack:
-        item, depth = stack.pop()
-        if depth > limit:
-            return True
-        children = item.values() if isinstance(item, dict) else item
-        stack.extend((c, depth + 1) for c in children if isinstance(c, dict | list))
-    return False
+def read_records(
+    text: str, *, max_records: int | None = None, max_depth: int = MAX_DEPTH
+) -> Iterator[Record | RecordError]:
+    """read_chunks over a text (the CLI reads whole files)."""
+    return read_chunks(
+        [text.encode("utf-8", "surrogatepass")], max_records=max_records, max_depth=max_depth
+    )
 
 
-def parse_alerts(text: str) -> ParseResult:
+def parse_alerts(
+    text: str, *, max_records: int | None = None, max_depth: int = MAX_DEPTH
+) -> ParseResult:
+    return parse_chunks(
+        [text.encode("utf-8", "surrogatepass")], max_records=max_records, max_depth=max_depth
+    )
+
+
+def parse_chunks(
+    chunks: Iterable[bytes], *, max_records: int | None = None, max_depth: int = MAX_DEPTH
+) -> ParseResult:
+    """Read and normalize every record; raises TooManyRecords (see read_chunks).
+
+    When the input is unreadable as a whole, that one error is the result: nothing read before
+    it counts, as if nothing had been read.
+    """
     result = ParseResult()
-    for item in read_records(text):
+    for item in read_chunks(chunks, max_records=max_records, max_depth=max_depth):
         if isinstance(item, RecordError):
+            if item.record == 0:
+                return ParseResult(errors=[item])
             result.errors.append(item)
             continue
         number, line, value = item
@@ -171,11 +387,6 @@ def parse_alerts(text: str) -> ParseResult:
             result.errors.append(
                 RecordError(number, "", f"must be a JSON object, not {kind}", line)
             )
-            continue
-        if _deeper_than(value, MAX_DEPTH):
-            # Repairs walk the record recursively; no alert field nests beyond a few levels.
-            problem = f"nested too deeply (more than {MAX_DEPTH} levels)"
-            result.errors.append(RecordError(number, "", problem, line))
             continue
         normalized = normalize_alert(value)
         if normalized.alert is None:

@@ -20,6 +20,7 @@ from sentineliq.web.api import OPENAPI_PATH
 from sentineliq.web.api import router as api_router
 from sentineliq.web.api.openapi import install_openapi
 from sentineliq.web.api.problems import install_problem_handlers, problem_response
+from sentineliq.web.bodylimit import BodyLimit
 from sentineliq.web.proxies import TrustedProxyHeaders
 
 log = structlog.get_logger("sentineliq.web")
@@ -105,6 +106,7 @@ def create_app(context: AppContext, *, run_worker: bool = False) -> FastAPI:
     app.state.context = context
     app.state.worker = None
     install_problem_handlers(app)
+    app.add_middleware(BodyLimit, context=context)  # first added: the headers below apply too
     app.middleware("http")(_security_headers)
     app.include_router(api_router)
     app.include_router(health.router)

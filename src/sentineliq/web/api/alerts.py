@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from typing import Annotated
 
+import anyio.from_thread
 from fastapi import APIRouter, Path, Request
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
 from sentineliq import metrics
-from sentineliq.alerts.parse import parse_alerts
+from sentineliq.alerts.parse import TooManyRecords, parse_chunks
 from sentineliq.services.ingest import no_delivery_warning
+from sentineliq.settings import LimitSettings
 from sentineliq.storage.alerts import AlertRepository
 from sentineliq.storage.deliveries import DeliveryRepository
 from sentineliq.storage.errors import NotFoundError
@@ -28,8 +31,8 @@ from sentineliq.web.api.problems import ApiProblem, FieldError
 
 router = APIRouter(tags=["alerts"])
 
-MAX_BODY_BYTES = 5 * 1024 * 1024
-MAX_RECORDS = 1000  # one request is one transaction; bigger batches go in several requests
+# The default cap, for the OpenAPI document; the running cap is SENTINELIQ_MAX_INGEST_RECORDS.
+MAX_RECORDS = LimitSettings().ingest_max_records
 JSON_TYPES = frozenset({"application/json"})
 NDJSON_TYPES = frozenset({"application/x-ndjson", "application/ndjson"})
 
@@ -59,19 +62,34 @@ ALERT_BODY = {
 }
 
 
-async def _read_text(request: Request) -> str:
+def _check_media_type(request: Request) -> None:
     media_type = request.headers.get("content-type", "application/json").split(";")[0].strip()
     if media_type.lower() not in JSON_TYPES | NDJSON_TYPES:
         raise ApiProblem(415, "send application/json or application/x-ndjson")
-    body = bytearray()
-    async for chunk in request.stream():
-        body.extend(chunk)
-        if len(body) > MAX_BODY_BYTES:
-            raise ApiProblem(413, f"the body is larger than {MAX_BODY_BYTES // 1024 // 1024} MiB")
-    try:
-        return body.decode("utf-8")
-    except UnicodeDecodeError:
-        raise ApiProblem(400, "the body is not UTF-8 text", kind="unreadable") from None
+
+
+class _BodyChunks:
+    """The request body as a blocking iterator for the worker thread that parses it.
+
+    Each chunk is fetched from the event loop when the parser wants it, so the parser stops
+    reading where it stops parsing (the record cap), and the size limit (web.bodylimit) is
+    counted as the chunks arrive.
+    """
+
+    def __init__(self, request: Request) -> None:
+        self._stream = request.stream()
+
+    def __iter__(self) -> Iterator[bytes]:
+        return self
+
+    def __next__(self) -> bytes:
+        try:
+            return anyio.from_thread.run(self._next)
+        except StopAsyncIteration:
+            raise StopIteration from None
+
+    async def _next(self) -> bytes:
+        return await self._stream.__anext__()
 
 
 @router.post(
@@ -82,21 +100,39 @@ async def _read_text(request: Request) -> str:
         "Answers per record: accepted (with warnings naming what was repaired, and "
         "`without_delivery` when no provider is enabled), duplicate (the workspace has it "
         "already) or refused with field errors. 200 when no record was refused, 207 when some "
-        "were; 400 when the body could not be read at all."
+        "were; 400 when the body could not be read at all (not JSON, truncated, or neither an "
+        "object, an array nor NDJSON); 413 when the body is larger than "
+        "SENTINELIQ_MAX_INGEST_BODY_BYTES (5 MiB by default) or holds more records than "
+        "SENTINELIQ_MAX_INGEST_RECORDS (1,000 by default), in which case nothing is stored. "
+        "A record nested deeper than SENTINELIQ_MAX_INGEST_DEPTH (32) or with a key twice in "
+        "one object is refused."
     ),
     response_model=IngestResult,
     responses={207: {"model": IngestResult, "description": "Some records were refused."}},
     openapi_extra={"requestBody": ALERT_BODY},
 )
 async def ingest_alerts(request: Request, caller: Ingester) -> JSONResponse:
-    text = await _read_text(request)
+    _check_media_type(request)
     # Parsing and storing are blocking work: keep them off the event loop.
-    result, refused = await run_in_threadpool(_ingest, caller, text)
+    result, refused = await run_in_threadpool(_ingest, caller, _BodyChunks(request))
     return JSONResponse(result.model_dump(mode="json"), status_code=207 if refused else 200)
 
 
-def _ingest(caller: Ingester, text: str) -> tuple[IngestResult, bool]:
-    parsed = parse_alerts(text)
+def _ingest(caller: Ingester, body: Iterable[bytes]) -> tuple[IngestResult, bool]:
+    limits = caller.app.settings.limits
+    try:
+        # The caps apply as records are read: the first record over the cap ends the read.
+        parsed = parse_chunks(
+            body, max_records=limits.ingest_max_records, max_depth=limits.ingest_max_depth
+        )
+    except TooManyRecords as exc:
+        # Nothing is stored: one request is one transaction, and this one is refused whole.
+        raise ApiProblem(
+            413,
+            f"at most {exc.limit} alerts per request (SENTINELIQ_MAX_INGEST_RECORDS); "
+            "send the rest in further requests",
+            kind="too-many-records",
+        ) from None
     unreadable = [error for error in parsed.errors if error.record == 0]
     if unreadable or parsed.total == 0:
         raise ApiProblem(
@@ -105,8 +141,6 @@ def _ingest(caller: Ingester, text: str) -> tuple[IngestResult, bool]:
             kind="unreadable",
             errors=[FieldError(field=e.field, message=e.problem) for e in unreadable],
         )
-    if parsed.total > MAX_RECORDS:
-        raise ApiProblem(413, f"at most {MAX_RECORDS} alerts per request")
     outcomes = (
         AlertRepository(caller.app.db).ingest(
             caller.workspace_id,
