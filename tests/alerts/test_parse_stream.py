@@ -168,6 +168,20 @@ def test_raw_tabs_and_control_characters_in_one_line_records_are_read() -> None:
         assert result.accepted[-1].alert.description == "a\tb\rc d"
 
 
+def test_raw_control_characters_inside_strings_are_read_at_every_chunk_boundary() -> None:
+    # Pretty-printed arrays and objects too, however the body is cut into network reads: raw
+    # whitespace inside a string is escaped, between tokens it stays whitespace.
+    description = 'a\tb\r\nc\x01 "quoted\\" \\'
+    pretty = json.dumps([{**ALERT, "description": description}], indent="\t")
+    raw = pretty.replace("\\t", "\t").replace("\\r", "\r").replace("\\n", "\n")
+    raw = raw.replace("\\u0001", "\x01").encode()
+    assert b"\t" in raw.split(b'"description"')[1]
+    for cut in range(len(raw) + 1):
+        result = parse_chunks([raw[:cut], raw[cut:]])
+        assert result.errors == [], cut
+        assert result.accepted[0].alert.description == 'a\tb\r\nc  "quoted\\" \\', cut
+
+
 def test_invalid_utf8_is_not_text() -> None:
     body = b'[{"title": "caf\xe9"}]'
     assert [str(e) for e in parse_chunks([body]).errors] == [

@@ -71,15 +71,53 @@ _BOM = b"\xef\xbb\xbf"  # a UTF-8 byte-order mark some tools write
 _WHITESPACE = b" \t\r\n"
 # yajl refuses raw control characters inside strings; Python's json (strict=False), which this
 # reader replaced, kept them and alerts.normalize repairs them. A byte below 0x20 is never part
-# of a multi-byte UTF-8 sequence and is invalid outside strings, so writing it as a \u escape
-# keeps every string's value and every other text's invalidity. Tab, CR and LF are whitespace
-# between tokens, so they are left alone; within one NDJSON line CR is escaped too.
-_CONTROL = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f]")
-_LINE_CONTROL = re.compile(rb"[\x00-\x08\x0b-\x1f]")
+# of a multi-byte UTF-8 sequence, so writing it as a \u escape keeps every string's value. Tab,
+# CR and LF are whitespace between tokens: they are escaped only inside strings, which
+# _StringEscaper tracks across chunks.
+_SCAN = re.compile(rb'["\\\x00-\x1f]')
+_QUOTE, _BACKSLASH = 0x22, 0x5C
+_TOKEN_WHITESPACE = frozenset(b"\t\r\n")
 
 
-def _escape(match: re.Match[bytes]) -> bytes:
-    return b"\\u%04x" % match[0][0]
+class _StringEscaper:
+    """Escapes raw control bytes in a JSON text fed chunk by chunk: every one inside a string,
+    and outside strings all but whitespace (which keeps invalid text invalid)."""
+
+    __slots__ = ("_escaped", "_in_string")
+
+    def __init__(self) -> None:
+        self._in_string = False
+        self._escaped = False  # the last chunk ended with a backslash inside a string
+
+    def feed(self, chunk: bytes) -> bytes:
+        out = bytearray()
+        pos = 0
+        if self._escaped and chunk:
+            out += chunk[:1]
+            pos = 1
+            self._escaped = False
+        while (match := _SCAN.search(chunk, pos)) is not None:
+            at = match.start()
+            out += chunk[pos:at]
+            byte = chunk[at]
+            pos = at + 1
+            if byte == _QUOTE:
+                self._in_string = not self._in_string
+                out.append(byte)
+            elif byte == _BACKSLASH:
+                out.append(byte)
+                if self._in_string:
+                    if pos < len(chunk):
+                        out.append(chunk[pos])  # the escaped character, a quote included
+                        pos += 1
+                    else:
+                        self._escaped = True
+            elif self._in_string or byte not in _TOKEN_WHITESPACE:
+                out += b"\\u%04x" % byte
+            else:
+                out.append(byte)
+        out += chunk[pos:]
+        return bytes(out)
 
 
 def _json_problem(exc: Exception) -> str:
@@ -97,6 +135,7 @@ class _ChunkFile:
 
     def __init__(self, chunks: Iterator[bytes]) -> None:
         self._chunks = chunks
+        self._escaper = _StringEscaper()
 
     def read(self, size: int = -1) -> bytes:
         # ijson takes fewer bytes than it asked for; b"" is the end. read(0) is its type probe.
@@ -104,7 +143,7 @@ class _ChunkFile:
             return b""
         for chunk in self._chunks:
             if chunk:
-                return _CONTROL.sub(_escape, chunk)
+                return self._escaper.feed(chunk)
         return b""
 
 
@@ -216,32 +255,13 @@ def _array(
         yield RecordError(0, "", "no alerts in input (empty array)")
 
 
-# A JSON string token; in a complete text that yajl refused for a raw tab or CR inside a string,
-# each such token gets them escaped (Python's json with strict=False read them, and
-# alerts.normalize decides what to keep). Outside strings they stay whitespace.
-_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"', re.DOTALL)
-
-
-def _escape_string(match: re.Match[bytes]) -> bytes:
-    return match[0].replace(b"\t", b"\\t").replace(b"\r", b"\\r")
-
-
 def _decode(data: bytes, max_depth: int) -> tuple[_Builder | None, str | None]:
     """One complete JSON text: (the builder holding its value or refusal, None), or (None, the
     reason it is not JSON)."""
-    builder, problem = _decode_once(data, max_depth)
-    if problem is not None and "invalid character inside string" in problem:
-        retried, again = _decode_once(_STRING.sub(_escape_string, data), max_depth)
-        if again is None:
-            return retried, None
-    return builder, problem
-
-
-def _decode_once(data: bytes, max_depth: int) -> tuple[_Builder | None, str | None]:
     builder = _Builder(max_depth)
     done = False
     try:
-        for kind, value in ijson.basic_parse(data, use_float=True):
+        for kind, value in ijson.basic_parse(_StringEscaper().feed(data), use_float=True):
             if not done:  # yajl itself refuses anything after the value
                 done = builder.feed(kind, value)
     except (ijson.JSONError, UnicodeDecodeError) as exc:
@@ -285,7 +305,7 @@ def _object_or_ndjson(
         buffer += chunk
     end = buffer.find(b"\n", start)
     first = bytes(buffer[start : end if end >= 0 else len(buffer)]).removesuffix(b"\r")
-    _, problem = _decode(_LINE_CONTROL.sub(_escape, first), max_depth)
+    _, problem = _decode(first, max_depth)
     everything = itertools.chain([bytes(buffer)], chunks)
     if problem is not None:
         # A pretty-printed object (its first line is not complete), or nothing readable.
@@ -311,7 +331,7 @@ def _object_or_ndjson(
         number += 1
         if max_records is not None and number > max_records:
             raise TooManyRecords(max_records)
-        decoded, problem = _decode(_LINE_CONTROL.sub(_escape, line), max_depth)
+        decoded, problem = _decode(line, max_depth)
         if decoded is None:
             yield RecordError(number, "", problem or "invalid JSON", line_number)
         elif decoded.problem is not None:
