@@ -101,6 +101,80 @@ def _provider_config_schemas(schemas: dict[str, Any]) -> None:
             }
 
 
+_WS = "/workspaces/{workspace_id}"
+_SAME_WORKSPACE = {"workspace_id": "$request.path.workspace_id"}
+_SAME_PROVIDER = {**_SAME_WORKSPACE, "name": "$request.path.name"}
+# OpenAPI links: what an answer lets the caller do next (and what stateful testing follows).
+# (operation, its statuses, link name, target operation, parameters)
+_LINKS: tuple[tuple[str, tuple[str, ...], str, str, dict[str, str]], ...] = (
+    *(
+        (f"put {_WS}/providers/{{name}}", ("200", "201"), name, target, _SAME_PROVIDER)
+        for name, target in (
+            ("ShowProvider", f"get {_WS}/providers/{{name}}"),
+            ("EnableProvider", f"post {_WS}/providers/{{name}}/enable"),
+            ("DisableProvider", f"post {_WS}/providers/{{name}}/disable"),
+            ("TestProvider", f"post {_WS}/providers/{{name}}/test"),
+            ("DeleteProvider", f"delete {_WS}/providers/{{name}}"),
+        )
+    ),
+    *(
+        (
+            f"post {_WS}/alerts",
+            ("200", "207"),
+            "ShowAlert",
+            f"get {_WS}/alerts/{{alert_id}}",
+            {**_SAME_WORKSPACE, "alert_id": "$response.body#/results/0/alert_id"},
+        ),
+    ),
+    *(
+        (
+            f"get {_WS}/alerts/{{alert_id}}",
+            ("200",),
+            name,
+            target,
+            {**_SAME_WORKSPACE, "delivery_id": "$response.body#/deliveries/0/id"},
+        )
+        for name, target in (
+            ("ShowDelivery", f"get {_WS}/deliveries/{{delivery_id}}"),
+            ("ReplayDelivery", f"post {_WS}/deliveries/{{delivery_id}}/replay"),
+        )
+    ),
+    *(
+        (
+            f"get {_WS}/deliveries",
+            ("200",),
+            name,
+            target,
+            {**_SAME_WORKSPACE, "delivery_id": "$response.body#/deliveries/0/id"},
+        )
+        for name, target in (
+            ("ShowDelivery", f"get {_WS}/deliveries/{{delivery_id}}"),
+            ("ReplayDelivery", f"post {_WS}/deliveries/{{delivery_id}}/replay"),
+        )
+    ),
+    (
+        f"put {_WS}/assignees",
+        ("200", "201"),
+        "RemoveAssignee",
+        f"delete {_WS}/assignees",
+        {**_SAME_WORKSPACE, "email": "$response.body#/email"},
+    ),
+)
+
+
+def _add_links(paths: dict[str, Any]) -> None:
+    for source, statuses, name, target, parameters in _LINKS:
+        method, path = source.split(" ", 1)
+        target_method, target_path = target.split(" ", 1)
+        operation_id = paths[PREFIX + target_path][target_method]["operationId"]
+        responses = paths[PREFIX + path][method]["responses"]
+        for status in statuses:
+            responses[status].setdefault("links", {})[name] = {
+                "operationId": operation_id,
+                "parameters": parameters,
+            }
+
+
 def _provider_names(paths: dict[str, Any]) -> None:
     """The `name` path parameter takes a registered provider's name (others are 404)."""
     for path, item in paths.items():
@@ -139,6 +213,7 @@ def build_openapi(app: FastAPI) -> dict[str, Any]:
     schemas["Problem"].pop("$defs", None)
     _provider_config_schemas(schemas)
     _provider_names(document["paths"])
+    _add_links(document["paths"])
     document["components"]["securitySchemes"] = {
         "apiKey": {"type": "http", "scheme": "bearer", "description": "A workspace API key."},
         "session": {"type": "apiKey", "in": "cookie", "name": "siq_session"},
