@@ -2,13 +2,15 @@
 
 - schemathesis, in process against a real app on a real (SQLite) database, signed in as a
   workspace admin (session cookie and CSRF header), with every check it has: each operation
-  through the examples, coverage and fuzzing phases in positive and negative mode, then the
-  stateful phase following the document's links (create -> read -> change -> delete).
+  through the coverage and fuzzing phases in positive and negative mode (the examples phase
+  runs too, but the document carries no examples), then the stateful phase following the
+  document's links (create -> read -> change -> delete).
 - 405 answers name every method the path serves in `Allow`, for every route of the app.
 - Provider settings have the provider's own schema: secrets write-only in requests, masked in
   answers.
 
-Derandomized with a fixed seed and no example database, so a run is the same every time.
+Derandomized with a fixed seed, no example database and no schemathesis cache, so a run is the
+same every time.
 """
 
 from __future__ import annotations
