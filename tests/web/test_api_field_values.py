@@ -66,7 +66,9 @@ def test_openapi_describes_field_values_and_site_url(
 ) -> None:
     client, _, _ = api
     document = client.get("/api/v1/openapi.json").json()
-    config = document["components"]["schemas"]["ProviderSettingsIn"]["properties"]["config"]
+    schemas = document["components"]["schemas"]
+    assert schemas["ProviderSettingsIn"]["properties"]["config"]["$ref"].endswith("/JiraConfig")
+    config = schemas["JiraConfig"]
     assert "field_values" in config["properties"]
     assert config["properties"]["field_values"]["additionalProperties"]["anyOf"]
     assert "gateway" in config["properties"]["site_url"]["description"]

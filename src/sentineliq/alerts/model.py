@@ -161,7 +161,8 @@ class CustodyEntry(_Strict):
 class Evidence(_Strict):
     name: ShortText
     type: EvidenceType
-    size_bytes: Annotated[int, Field(ge=0)] | None = None
+    # Stored in a 64-bit column: a larger number is refused here, not by the database (a 500).
+    size_bytes: Annotated[int, Field(ge=0, le=2**63 - 1)] | None = None
     hashes: EvidenceHashes = EvidenceHashes()
     location: ShortText | None = None
     collected_at: AwareDatetime | None = None

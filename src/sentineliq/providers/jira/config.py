@@ -121,7 +121,11 @@ FieldValue = Annotated[
             "anyOf": [
                 {"type": "string", "minLength": 1, "maxLength": FIELD_VALUE_MAX},
                 {"type": "number"},
-                {"type": "array", "items": {"type": "string"}, "minItems": 1},
+                {
+                    "type": "array",
+                    "items": {"type": "string", "minLength": 1, "maxLength": FIELD_VALUE_MAX},
+                    "minItems": 1,
+                },
             ]
         }
     ),
@@ -190,20 +194,52 @@ class JiraConfig(BaseModel):
 
     SECRET_FIELDS: ClassVar[tuple[str, ...]] = ("api_token",)
 
-    base_url: str
-    email: EmailAddress
-    api_token: SecretStr
-    project_key: str
-    issue_type: JiraName = "Task"
-    priority_map: dict[NeutralPriority, JiraName] = Field(default_factory=_default_priorities)
+    # Descriptions and `json_schema_extra` only shape the published JSON Schema (the API's
+    # OpenAPI document); the validators below stay the authority.
+    base_url: str = Field(
+        description="https://your-site.atlassian.net, or for scoped API tokens the gateway "
+        "https://api.atlassian.com/ex/jira/{cloudId}. Must be a public https address.",
+        json_schema_extra={"format": "uri"},
+    )
+    email: EmailAddress = Field(
+        description="The Atlassian account the API token belongs to.",
+        json_schema_extra={"format": "email"},
+    )
+    api_token: SecretStr = Field(
+        description="The Atlassian API token. Write-only: never returned, stored encrypted."
+    )
+    project_key: str = Field(
+        description="The Jira project issues are filed in, e.g. SEC.",
+        json_schema_extra={"pattern": _PROJECT_KEY.pattern},
+    )
+    issue_type: JiraName = Field(default="Task", description="The issue type name, e.g. Task.")
+    priority_map: dict[NeutralPriority, JiraName] = Field(
+        default_factory=_default_priorities,
+        description="Alert severity -> Jira priority name; unnamed severities keep the default.",
+    )
     # Jira field id (customfield_10050) or field name -> alert attribute.
-    custom_fields: dict[FieldRef, AlertAttribute] = Field(default_factory=dict)
+    custom_fields: dict[FieldRef, AlertAttribute] = Field(
+        default_factory=dict, description="Jira field id or name -> alert attribute."
+    )
     # Jira field id or name -> a static value set on every issue (e.g. a required "Team").
-    field_values: dict[FieldRef, FieldValue] = Field(default_factory=dict)
+    field_values: dict[FieldRef, FieldValue] = Field(
+        default_factory=dict,
+        description="Jira field id or name -> a static value set on every issue, e.g. "
+        '{"Team": "Blue Team"} for a required field without a default. Shaped by the field\'s '
+        "type: options by value, components and versions by name, users by email, numbers, "
+        "dates (YYYY-MM-DD), labels, text; a list for multi-value fields. Not for fields "
+        "SentinelIQ fills itself (project, issuetype, summary, description, priority, assignee).",
+    )
     # The site issue links point at, when base_url is the scoped-token gateway; if unset it is
     # read from serverInfo's baseUrl.
-    site_url: str | None = None
-    timeout_s: float = Field(default=15.0, gt=0, le=300)
+    site_url: str | None = Field(
+        default=None,
+        description="The site issue links point at when base_url is the gateway; default: the "
+        "baseUrl of Jira's server info.",
+    )
+    timeout_s: float = Field(
+        default=15.0, gt=0, le=300, description="Seconds one request to Jira may take."
+    )
 
     # How this instance was validated; the connect-time guard of the client follows it.
     _allow_private_targets: bool = PrivateAttr(default=False)

@@ -140,7 +140,10 @@ class ProviderOut(BaseModel):
     provider: str
     title: str
     enabled: bool
-    config: dict[str, Any] = Field(description="The settings, every secret masked as ********.")
+    config: dict[str, Any] = Field(
+        description="The settings, every secret masked as ********; the schema per provider is "
+        "in the OpenAPI document."
+    )
     secret_fields: list[str]
     config_version: int
     paused_at: datetime | None
@@ -175,67 +178,12 @@ class ProviderList(BaseModel):
     available: list[str] = Field(description="Provider names this instance can configure.")
 
 
-_FIELD_VALUE_SCHEMA: dict[str, Any] = {
-    "anyOf": [
-        {"type": "string", "minLength": 1, "maxLength": 1000},
-        {"type": "number"},
-        {"type": "array", "items": {"type": "string", "minLength": 1}, "minItems": 1},
-    ]
-}
-# What a jira configuration holds; the server validates beyond it (https, public host, ...).
-JIRA_CONFIG_PROPERTIES: dict[str, Any] = {
-    "base_url": {
-        "type": "string",
-        "description": "https://your-site.atlassian.net, or for scoped API tokens the gateway "
-        "https://api.atlassian.com/ex/jira/{cloudId}.",
-    },
-    "site_url": {
-        "type": ["string", "null"],
-        "description": "The site issue links point at when base_url is the gateway; default: "
-        "the baseUrl of Jira's server info.",
-    },
-    "email": {"type": "string"},
-    "api_token": {"type": "string", "format": "password", "writeOnly": True},
-    "project_key": {"type": "string"},
-    "issue_type": {"type": "string"},
-    "priority_map": {"type": "object", "additionalProperties": {"type": "string"}},
-    "custom_fields": {
-        "type": "object",
-        "description": "Jira field id or name -> alert attribute.",
-        "additionalProperties": {"type": "string"},
-    },
-    "field_values": {
-        "type": "object",
-        "description": "Jira field id or name -> a static value set on every issue, e.g. "
-        '{"Team": "Blue Team"} for a required field without a default. Shaped by the field\'s '
-        "type: options by value, components and versions by name, users by email, numbers, "
-        "dates (YYYY-MM-DD), labels, text; a list for multi-value fields.",
-        "additionalProperties": _FIELD_VALUE_SCHEMA,
-    },
-    "timeout_s": {"type": "number"},
-}
-
-
 class ProviderSettingsIn(StrictInput):
+    # Validated by the provider's own config model (whose rules go beyond JSON Schema: https, a
+    # public host, ...); the OpenAPI document shows that model's schema per provider (openapi.py).
     config: dict[str, Any] = Field(
-        description=(
-            "The provider's settings (for jira: base_url, site_url, email, api_token, "
-            "project_key, issue_type, priority_map, custom_fields, field_values, timeout_s). "
-            "Secrets are write-only: an empty, masked or absent secret keeps the stored one."
-        ),
-        json_schema_extra={
-            "properties": JIRA_CONFIG_PROPERTIES,
-            "examples": [
-                {
-                    "base_url": "https://your-site.atlassian.net",
-                    "email": "automation@example.com",
-                    "api_token": "<token>",
-                    "project_key": "SEC",
-                    "issue_type": "Task",
-                    "field_values": {"Team": "Blue Team", "Components": ["Detection"]},
-                }
-            ],
-        },
+        description="The provider's settings. Secrets are write-only: an empty, masked "
+        "(********) or absent secret keeps the stored one."
     )
     enabled: bool = True
 

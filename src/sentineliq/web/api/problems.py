@@ -6,7 +6,8 @@ errors (unknown routes, wrong methods) and anything unexpected (a bare 500 that 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import re
+from collections.abc import Iterable, Iterator, Sequence
 from http import HTTPStatus
 from typing import Any
 
@@ -16,6 +17,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import BaseRoute, Route
 
 from sentineliq.logs import scrub
 
@@ -114,14 +116,45 @@ async def _request_validation(_request: Request, exc: Exception) -> JSONResponse
     )
 
 
-async def _http_error(_request: Request, exc: Exception) -> JSONResponse:
+def _served_paths(routes: Iterable[BaseRoute]) -> Iterator[tuple[re.Pattern[str], set[str]]]:
+    """(path regex, methods) of every route, with FastAPI's included routers flattened."""
+    for route in routes:
+        contexts = getattr(route, "effective_route_contexts", None)
+        if callable(contexts):  # FastAPI (0.165+) keeps included routers as one lazy route
+            for context in contexts():
+                yield context.path_regex, set(context.methods or ())
+        elif isinstance(route, Route) and route.methods:  # APIRoute is a Route
+            yield route.path_regex, set(route.methods)
+
+
+def allowed_methods(request: Request) -> list[str]:
+    """Every method served at this request's path, for a 405's Allow header.
+
+    Starlette's 405 names only the methods of the first route whose path matched, but FastAPI
+    makes one route per operation (a path's GET, PUT and DELETE are three routes). Where a
+    literal path also matches a template (POST .../deliveries/replay-dead and
+    GET .../deliveries/{delivery_id}), the literal one is the resource: fewest parameters wins.
+    """
+    path = request.scope["path"].removeprefix(request.scope.get("root_path", ""))
+    by_specificity: dict[int, set[str]] = {}
+    for regex, methods in _served_paths(request.app.router.routes):
+        if regex.match(path):
+            by_specificity.setdefault(regex.groups, set()).update(methods)
+    return sorted(by_specificity[min(by_specificity)]) if by_specificity else []
+
+
+async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
     detail = exc.detail if isinstance(exc.detail, str) else HTTPStatus(exc.status_code).phrase
+    headers = dict(exc.headers or {})
     if exc.status_code == 404:
         detail = "no such resource"
     elif exc.status_code == 405:
         detail = "this resource does not support that method"
-    return problem_response(exc.status_code, detail, headers=dict(exc.headers or {}))
+        allowed = allowed_methods(request)
+        if allowed:
+            headers["Allow"] = ", ".join(allowed)
+    return problem_response(exc.status_code, detail, headers=headers)
 
 
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:

@@ -129,7 +129,8 @@ def put_provider(
     config = dict(body.config)
     for secret in spec.secret_fields:
         kept = existing is not None and secret in existing.secret_fields
-        if kept and config.get(secret) in (None, "", MASK):
+        # Absent, empty or masked keeps it; null is not a string and is refused like any other.
+        if kept and (secret not in config or config[secret] in ("", MASK)):
             config[secret] = MASK  # the storage layer keeps the stored secret for MASK
     try:
         record = provider_service.configure(
