@@ -10,11 +10,9 @@ and 5xx included) is reported back to it.
 from __future__ import annotations
 
 import logging
-import math
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote, urlsplit
 
@@ -25,8 +23,9 @@ from sentineliq import __version__, metrics
 from sentineliq.providers.base import ErrorKind, ProviderError
 from sentineliq.providers.jira import errors
 from sentineliq.providers.jira.config import JiraConfig
+from sentineliq.providers.jira.rateheaders import RateLimitSnapshot, rate_signal, rate_snapshot
 from sentineliq.providers.net import BlockedTargetError, guarded_transport
-from sentineliq.ratelimit import RateLimitDeadline, RateSignal, SiteRateLimiter, site_key
+from sentineliq.ratelimit import RateLimitDeadline, SiteRateLimiter, site_key
 
 log = logging.getLogger(__name__)
 
@@ -38,31 +37,6 @@ _CONNECT_TIMEOUT_CAP = 10.0
 # Longest wait for the rate budget: past it the request fails as rate limited with the wait as
 # retry_after, so a delivery is rescheduled instead of a worker sitting on its lease.
 MAX_RATE_WAIT_S = 30.0
-
-
-@dataclass(frozen=True)
-class RateLimitSnapshot:
-    """The last X-RateLimit-* values Jira sent; None where a header was absent."""
-
-    limit: float | None  # requests per second, for Jira's burst limits
-    remaining: int | None
-    near_limit: bool | None
-    observed_at: float  # time.time() when seen
-
-
-def _int_header(headers: httpx2.Headers, name: str) -> int | None:
-    try:
-        return int(headers[name])
-    except (KeyError, ValueError):
-        return None
-
-
-def _number_header(headers: httpx2.Headers, name: str) -> float | None:
-    try:
-        value = float(headers[name])
-    except (KeyError, ValueError):
-        return None
-    return value if math.isfinite(value) else None
 
 
 def _segment(value: str) -> str:
@@ -393,33 +367,10 @@ class JiraClient:
             ) from None
 
     def _observe_rate(self, response: httpx2.Response) -> None:
-        headers = response.headers
         if self._limiter is not None:
-            self._limiter.observe(self.site, self._signal(response))
-        limit = _number_header(headers, "x-ratelimit-limit")
-        remaining = _int_header(headers, "x-ratelimit-remaining")
-        near = headers.get("x-ratelimit-nearlimit")
-        if limit is None and remaining is None and near is None:
+            self._limiter.observe(self.site, rate_signal(response, self._now))
+        snapshot = rate_snapshot(response.headers, self._now)
+        if snapshot is None:
             return
-        snapshot = RateLimitSnapshot(
-            limit=limit,
-            remaining=remaining,
-            near_limit=None if near is None else near.strip().lower() == "true",
-            observed_at=self._now(),
-        )
         with self._rate_lock:
             self._rate = snapshot
-
-    def _signal(self, response: httpx2.Response) -> RateSignal:
-        headers = response.headers
-        status = response.status_code
-        near = headers.get("x-ratelimit-nearlimit", "")
-        return RateSignal(
-            status=status,
-            retry_after=(
-                errors.parse_retry_after(headers, now=self._now) if status >= 400 else None
-            ),
-            limit=_number_header(headers, "x-ratelimit-limit"),
-            remaining=_number_header(headers, "x-ratelimit-remaining"),
-            near_limit=near.strip().lower() == "true",
-        )

@@ -1,10 +1,10 @@
 """JiraProvider: files TicketDrafts as Jira Cloud issues and checks a configuration.
 
-Policy lives here; HTTP lives in client.py and field decisions in mapping.py. One create costs one
-POST plus whatever metadata the cache does not already hold (createmeta issue types and fields,
-and a user search for the assignee). If Jira refuses only optional fields (say the project's
-screen changed since createmeta was cached), the create is repeated once without them: a 400 means
-nothing was created, so repeating is safe.
+Policy lives here; HTTP lives in client.py, field decisions in mapping and the test connection's
+checks in connection.py. One create costs one POST plus whatever metadata the cache does not
+already hold (createmeta issue types and fields, and a user search for the assignee). If Jira
+refuses only optional fields (say the project's screen changed since createmeta was cached), the
+create is repeated once without them: a 400 means nothing was created, so repeating is safe.
 """
 
 from __future__ import annotations
@@ -17,7 +17,6 @@ from typing import Any
 
 from sentineliq.providers.base import (
     AssigneeDirectory,
-    CheckResult,
     ConnectionReport,
     CreatedTicket,
     ErrorKind,
@@ -26,15 +25,14 @@ from sentineliq.providers.base import (
 from sentineliq.providers.jira.assignees import AssigneeResolver
 from sentineliq.providers.jira.client import JiraClient
 from sentineliq.providers.jira.config import JiraConfig
+from sentineliq.providers.jira.connection import HOW_TO_SET, ConnectionChecks
 from sentineliq.providers.jira.fallback import DescriptionLadder, refuses_description
 from sentineliq.providers.jira.fieldvalues import (
     ALWAYS_FILLED,
     StaticValues,
     is_mandatory,
-    required_summary,
     resolve_static,
     static_labels,
-    unfilled_required,
     user_emails,
 )
 from sentineliq.providers.jira.mapping import (
@@ -69,11 +67,6 @@ _KEPT_ON_PERMISSION = _ESSENTIAL | {"description"}
 _IS_REQUIRED = re.compile(r"\bis required\b", re.IGNORECASE)
 _OWN_VALUES = ALWAYS_FILLED | {"priority"}
 _FIELD_REQUIRED = re.compile(r"Field '([\w.-]+)' is required")
-_HOW_TO_SET = (
-    "set a value for it in the Jira settings' field values (panel: Settings > Integrations > "
-    'Jira; CLI: sentineliq provider configure jira --field "Name=value"; API: field_values) or '
-    "give the field a default in Jira; deliveries wait until the configuration changes"
-)
 
 
 def _after_degrade(
@@ -170,7 +163,7 @@ class JiraProvider:
                 ErrorKind.REQUIRED_FIELD,
                 f"the configured value of a required field cannot be used in {screen.where}: "
                 + "; ".join(p.describe() for p in unusable)
-                + f"; {_HOW_TO_SET}",
+                + f"; {HOW_TO_SET}",
             )
         site = self.site_url()
         assignee = self._assignees.for_create(
@@ -355,7 +348,7 @@ class JiraProvider:
         named = "; ".join(f"{name}: {message}" for name, message in hits)
         return ProviderError(
             ErrorKind.REQUIRED_FIELD,
-            f"Jira refused a required field of {screen.where} ({named}); {_HOW_TO_SET}",
+            f"Jira refused a required field of {screen.where} ({named}); {HOW_TO_SET}",
             status=error.status,
             field_errors=refused,
         )
@@ -418,183 +411,8 @@ class JiraProvider:
         )
         return CreateScreen.build(project, issue_type, raw)
 
-    # --- test connection ------------------------------------------------------------------------
+    # --- test connection (connection.py) --------------------------------------------------------
 
     def test_connection(self, *, assignee_email: str | None = None) -> ConnectionReport:
         """Named checks in order; never raises for anything Jira answers (or fails to)."""
-        checks: list[CheckResult] = []
-        project = self.config.project_key
-        names = [
-            "credentials",
-            "site",
-            "project",
-            "issue type",
-            "priority scheme",
-            "required fields",
-            "assignee lookup",
-        ]
-
-        def skip_rest(reason: str) -> ConnectionReport:
-            done = {c.name for c in checks}
-            for name in names:
-                if name not in done:
-                    checks.append(CheckResult(name, False, f"skipped: {reason}"))
-            return ConnectionReport(tuple(checks))
-
-        try:
-            me = self._client.myself()
-        except ProviderError as error:
-            checks.append(CheckResult("credentials", False, str(error)))
-            return skip_rest("the credentials check failed")
-        who = me.get("displayName") or self.config.email
-        checks.append(
-            CheckResult("credentials", True, f"signed in to Jira as {who} ({self.config.email})")
-        )
-        checks.append(self._check_site())
-
-        try:
-            found = self._client.get_project(project)
-            self.metadata.put(Kind.PROJECT, project, found)
-            checks.append(
-                CheckResult("project", True, f"project {project} ({found.get('name')}) is visible")
-            )
-        except ProviderError as error:
-            detail = (
-                f"project {project} not found or no Browse permission for {self.config.email}"
-                if error.kind is ErrorKind.NOT_FOUND
-                else str(error)
-            )
-            checks.append(CheckResult("project", False, detail))
-            return skip_rest("the project check failed")
-
-        screen = self._check_issue_type(checks)
-        if screen is None:
-            checks.append(CheckResult("priority scheme", False, "skipped: no usable issue type"))
-            checks.append(CheckResult("required fields", False, "skipped: no usable issue type"))
-        else:
-            checks.append(self._check_priorities(screen))
-            checks.append(self._check_required(screen))
-        checks.append(self._check_user_search(assignee_email, me))
-        return ConnectionReport(tuple(checks))
-
-    def _check_issue_type(self, checks: list[CheckResult]) -> CreateScreen | None:
-        project = self.config.project_key
-        # Fresh reads: a test must show Jira as it is now, and it refreshes the cache for creates.
-        self.metadata.invalidate(Kind.ISSUE_TYPES)
-        self.metadata.invalidate(Kind.CREATE_FIELDS)
-        try:
-            types = self._issue_types()
-            if not types:
-                raise ProviderError(
-                    ErrorKind.PERMISSION,
-                    f"{self.config.email} cannot create any issue type in {project}: check the "
-                    "Create issues permission",
-                )
-            screen = self._screen()
-        except ProviderError as error:
-            checks.append(CheckResult("issue type", False, str(error)))
-            return None
-        detail = (
-            f"issue type {screen.issue_type.name} (id {screen.issue_type.id}) can be created "
-            f"in {project}"
-        )
-        if "labels" not in screen.fields:
-            detail += (
-                "; note: labels are not on its create screen, so issues whose creation answer "
-                "is lost cannot be found again by their idempotency label"
-            )
-        checks.append(CheckResult("issue type", True, detail))
-        return screen
-
-    def _check_site(self) -> CheckResult:
-        base = self.config.base_url
-        self.metadata.invalidate(Kind.SITE)
-        try:
-            site = self.site_url()
-        except ProviderError as error:
-            return CheckResult("site", False, f"API base {base}; issue links: {error}")
-        if site == base:
-            return CheckResult("site", True, f"API base and issue links: {base}")
-        source = "site_url" if self.config.site_url else "Jira's server info"
-        via = " (the scoped-token gateway)" if self.config.is_gateway else ""
-        return CheckResult(
-            "site", True, f"API base {base}{via}; issue links use {site} (from {source})"
-        )
-
-    def _check_required(self, screen: CreateScreen) -> CheckResult:
-        """Fails for each required field without a default that no create would fill."""
-        name = "required fields"
-        try:
-            static = self._static(screen)
-        except ProviderError as error:
-            return CheckResult(name, False, f"could not look up a user of a field value: {error}")
-        # What the panel offers a value for: every required field SentinelIQ cannot fill by
-        # itself, those that already have a static value included.
-        natively = unfilled_required(self.config, screen, StaticValues())
-        self.required_fields = tuple(natively)
-        missing = unfilled_required(self.config, screen, static)
-        problems: list[str] = []
-        if missing:
-            problems.append(
-                f"{screen.where} requires fields SentinelIQ does not fill: "
-                f"{required_summary(missing)}; {_HOW_TO_SET}"
-            )
-        if static.problems:
-            problems.append(
-                "field values that cannot be set: "
-                + "; ".join(p.describe() for p in static.problems)
-            )
-        if problems:
-            return CheckResult(name, False, "; ".join(problems))
-        if static.fields:
-            filled = ", ".join(screen.fields[f].name for f in static.fields if f in screen.fields)
-            return CheckResult(
-                name, True, f"every required field is filled (set statically: {filled})"
-            )
-        return CheckResult(name, True, "every required field is filled")
-
-    def _check_priorities(self, screen: CreateScreen) -> CheckResult:
-        meta = screen.fields.get("priority")
-        if meta is None:
-            return CheckResult(
-                "priority scheme",
-                True,
-                f"note: priority is not on the create screen of {screen.where}; tickets will "
-                "be created without a priority",
-            )
-        if not meta.allowed:
-            return CheckResult(
-                "priority scheme", True, "the create screen does not list priorities to check"
-            )
-        missing: dict[str, list[str]] = {}
-        for neutral, name in self.config.priority_map.items():
-            if meta.allowed_by_name(name) is None:
-                missing.setdefault(name, []).append(neutral)
-        available = ", ".join(v.label for v in meta.allowed)
-        if missing:
-            listed = "; ".join(f"{name} (for {', '.join(n)})" for name, n in missing.items())
-            return CheckResult(
-                "priority scheme",
-                False,
-                f"priorities missing from the scheme of {screen.project_key}: {listed}; "
-                f"available: {available}; adjust priority_map",
-            )
-        return CheckResult("priority scheme", True, f"all mapped priorities exist ({available})")
-
-    def _check_user_search(self, email: str | None, me: dict[str, Any]) -> CheckResult:
-        if email is not None:
-            return self._assignees.check(email)
-        name = "assignee lookup"
-        permission = (
-            f"{self.config.email} needs the global Browse users and groups permission to turn "
-            "assignee emails into Jira accounts; without it tickets stay unassigned"
-        )
-        try:
-            # The account's own display name: always visible, unlike a hidden email.
-            query = str(me.get("displayName") or self.config.email)
-            users = self._client.search_users(query, max_results=5)
-        except ProviderError as error:
-            return CheckResult(name, False, f"{error}; {permission}")
-        if not users:
-            return CheckResult(name, False, f"user search returned nobody: {permission}")
-        return CheckResult(name, True, "user search works")
+        return ConnectionChecks(self).run(assignee_email)

@@ -3,9 +3,7 @@
 Pure: no I/O. The provider fetches the create screen (createmeta) and resolves the assignee, then
 this module decides every value. Optional fields the screen lacks, or whose value Jira would refuse,
 are left out and recorded as `Dropped` with a reason, so a ticket is still filed and the operator
-learns what was lost. Jira's own limits are enforced here: summary one line and at most 255
-characters (Java counts UTF-16 units, so an emoji counts twice), labels without spaces and at most
-255 characters each.
+learns what was lost. Jira's text limits (limits.py) are enforced on every value.
 """
 
 from __future__ import annotations
@@ -25,17 +23,20 @@ from sentineliq.document.adf import (
     sanitize_text,
 )
 from sentineliq.document.model import Document, Paragraph, Text
-from sentineliq.providers.base import ErrorKind, ProviderError
 from sentineliq.providers.jira.assignees import AssigneeLookup, unassigned_note
 from sentineliq.providers.jira.config import JiraConfig
+from sentineliq.providers.jira.mapping.limits import (
+    TEXTFIELD_MAX,
+    cut,
+    sanitize_labels,
+    sanitize_line,
+    summary_of,
+)
+from sentineliq.providers.jira.mapping.screen import CreateScreen, FieldMeta
 from sentineliq.tickets.draft import AttributeValue, TicketDraft
 
-SUMMARY_MAX = 255
-LABEL_MAX = 255
-TEXTFIELD_MAX = 255
 IDEMPOTENCY_PREFIX = "siq-"
 PROPERTY_KEY = "sentineliq"
-ELLIPSIS = "…"
 
 # Fields SentinelIQ sets itself; custom_fields may not redirect alert attributes into them.
 MANAGED_FIELDS = frozenset(
@@ -52,195 +53,7 @@ MANAGED_FIELDS = frozenset(
     }
 )
 
-_WHITESPACE = re.compile(r"\s+")
-# Labels keep letters, digits and a few separators; anything else (quotes, commas, brackets,
-# control characters) breaks JQL label searches or Jira's label picker.
-_LABEL_DROP = re.compile(r"[^\w.:@#+=&/-]")
-_DASHES = re.compile(r"-{2,}")
 _IDEMPOTENCY_SAFE = re.compile(r"^[A-Za-z0-9_.:-]{1,100}$")
-
-
-# --- create-screen metadata ---------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class AllowedValue:
-    id: str | None
-    name: str | None  # priorities, issue types, components
-    value: str | None  # select-list options
-
-    @property
-    def label(self) -> str:
-        return self.name or self.value or self.id or "?"
-
-
-@dataclass(frozen=True)
-class FieldMeta:
-    field_id: str
-    name: str
-    required: bool
-    has_default: bool
-    schema_type: str
-    items: str | None = None
-    system: str | None = None
-    custom: str | None = None
-    allowed: tuple[AllowedValue, ...] = ()
-
-    @classmethod
-    def from_createmeta(cls, raw: Mapping[str, Any]) -> FieldMeta:
-        raw_schema = raw.get("schema")
-        schema: Mapping[str, Any] = raw_schema if isinstance(raw_schema, Mapping) else {}
-        allowed = tuple(
-            AllowedValue(
-                id=str(v["id"]) if v.get("id") is not None else None,
-                name=str(v["name"]) if v.get("name") is not None else None,
-                value=str(v["value"]) if v.get("value") is not None else None,
-            )
-            for v in raw.get("allowedValues") or ()
-            if isinstance(v, Mapping)
-        )
-        field_id = str(raw.get("fieldId") or raw.get("key") or raw.get("id") or "")
-        return cls(
-            field_id=field_id,
-            name=str(raw.get("name") or field_id),
-            required=bool(raw.get("required")),
-            has_default=bool(raw.get("hasDefaultValue")),
-            schema_type=str(schema.get("type") or ""),
-            items=str(schema["items"]) if schema.get("items") else None,
-            system=str(schema["system"]) if schema.get("system") else None,
-            custom=str(schema["custom"]) if schema.get("custom") else None,
-            allowed=allowed,
-        )
-
-    def allowed_by_name(self, name: str) -> AllowedValue | None:
-        wanted = name.casefold()
-        for value in self.allowed:
-            if (value.name or value.value or "").casefold() == wanted:
-                return value
-        return None
-
-    @property
-    def is_textarea(self) -> bool:
-        return bool(self.custom and self.custom.endswith(":textarea"))
-
-
-@dataclass(frozen=True)
-class IssueTypeMeta:
-    id: str
-    name: str
-    subtask: bool = False
-
-    @classmethod
-    def from_createmeta(cls, raw: Mapping[str, Any]) -> IssueTypeMeta:
-        return cls(
-            id=str(raw.get("id", "")),
-            name=str(raw.get("name", "")),
-            subtask=bool(raw.get("subtask")),
-        )
-
-
-@dataclass(frozen=True)
-class CreateScreen:
-    project_key: str
-    issue_type: IssueTypeMeta
-    fields: Mapping[str, FieldMeta]  # by field id
-
-    @classmethod
-    def build(
-        cls, project_key: str, issue_type: IssueTypeMeta, raw_fields: Sequence[Mapping[str, Any]]
-    ) -> CreateScreen:
-        metas = (FieldMeta.from_createmeta(raw) for raw in raw_fields)
-        return cls(project_key, issue_type, {m.field_id: m for m in metas if m.field_id})
-
-    def find(self, ref: str) -> FieldMeta | None:
-        """A field by id, or else by name (case-insensitive), as the operator wrote it."""
-        if ref in self.fields:
-            return self.fields[ref]
-        wanted = ref.casefold()
-        matches = [m for m in self.fields.values() if m.name.casefold() == wanted]
-        return matches[0] if len(matches) == 1 else None
-
-    @property
-    def where(self) -> str:
-        return f"{self.project_key} / {self.issue_type.name}"
-
-
-def resolve_issue_type(
-    wanted: str, types: Sequence[IssueTypeMeta], project_key: str
-) -> IssueTypeMeta:
-    """The configured issue type (by id if numeric, else by name), or a CONFIG error."""
-    if wanted.isdigit():
-        found = [t for t in types if t.id == wanted]
-    else:
-        found = [t for t in types if t.name.casefold() == wanted.casefold()]
-    available = ", ".join(t.name for t in types if not t.subtask) or "none"
-    if not found:
-        raise ProviderError(
-            ErrorKind.CONFIG,
-            f"issue type {wanted!r} does not exist in project {project_key} or the account "
-            f"cannot create it there (available: {available})",
-        )
-    if found[0].subtask:
-        raise ProviderError(
-            ErrorKind.CONFIG,
-            f"issue type {found[0].name!r} is a sub-task type and needs a parent issue; "
-            f"choose one of: {available}",
-        )
-    return found[0]
-
-
-# --- values -------------------------------------------------------------------------------------
-
-
-def utf16_len(text: str) -> int:
-    return len(text.encode("utf-16-le", "surrogatepass")) // 2
-
-
-def cut(text: str, limit: int) -> str:
-    """`text` if it fits in `limit` UTF-16 units, else cut to `limit - 1` and ended with "…"."""
-    if utf16_len(text) <= limit:
-        return text
-    budget = limit - 1
-    out: list[str] = []
-    used = 0
-    for char in text:
-        width = 2 if ord(char) > 0xFFFF else 1
-        if used + width > budget:
-            break
-        out.append(char)
-        used += width
-    return "".join(out).rstrip() + ELLIPSIS
-
-
-def one_line(text: str) -> str:
-    return _WHITESPACE.sub(" ", sanitize_text(text, newlines=False)).strip()
-
-
-def summary_of(text: str) -> str:
-    return cut(one_line(text), SUMMARY_MAX) or "Untitled alert"
-
-
-def sanitize_label(raw: str) -> str | None:
-    """Whitespace -> "-", awkward characters removed, at most 255 characters; None if empty."""
-    label = _WHITESPACE.sub("-", sanitize_text(raw, newlines=False).strip())
-    label = _DASHES.sub("-", _LABEL_DROP.sub("", label)).strip("-")
-    if not label:
-        return None
-    while utf16_len(label) > LABEL_MAX:  # no ellipsis: labels are identifiers, not prose
-        label = label[:-1]
-    return label
-
-
-def sanitize_labels(raws: Sequence[str]) -> list[str]:
-    """Sanitized, deduplicated case-insensitively, first spelling and order kept."""
-    seen: set[str] = set()
-    out: list[str] = []
-    for raw in raws:
-        label = sanitize_label(raw)
-        if label is not None and label.casefold() not in seen:
-            seen.add(label.casefold())
-            out.append(label)
-    return out
 
 
 def idempotency_label(idempotency_key: str) -> str:
@@ -254,6 +67,9 @@ def idempotency_label(idempotency_key: str) -> str:
             return idempotency_key  # the outbox's keys already carry the prefix
         return IDEMPOTENCY_PREFIX + idempotency_key
     return IDEMPOTENCY_PREFIX + "h-" + hashlib.sha256(idempotency_key.encode()).hexdigest()[:40]
+
+
+# --- values -------------------------------------------------------------------------------------
 
 
 def textarea_adf(text: str) -> dict[str, Any]:
@@ -291,7 +107,7 @@ def shape_value(meta: FieldMeta, value: AttributeValue) -> Any:
     if kind == "string":
         if meta.is_textarea:
             return textarea_adf(_as_text(value))
-        return cut(one_line(_as_text(value)), TEXTFIELD_MAX)
+        return cut(sanitize_line(_as_text(value)), TEXTFIELD_MAX)
     if kind == "option":
         return {"value": _option(meta, _as_text(value))}
     if kind == "array" and meta.items == "option":
@@ -301,7 +117,7 @@ def shape_value(meta: FieldMeta, value: AttributeValue) -> Any:
         items = value if isinstance(value, list) else [str(value)]
         if meta.custom and meta.custom.endswith(":labels"):
             return sanitize_labels([str(v) for v in items])
-        return [cut(one_line(str(v)), TEXTFIELD_MAX) for v in items]
+        return [cut(sanitize_line(str(v)), TEXTFIELD_MAX) for v in items]
     if kind == "date":
         if isinstance(value, str) and len(value.strip()) == 10:
             try:
