@@ -42,7 +42,7 @@ from sentineliq.services.identity.access import (
 )
 from sentineliq.services.identity.api_keys import ApiKeys, new_key_prefix
 from sentineliq.services.identity.devices import DeviceTokens
-from sentineliq.services.identity.fields import FieldError
+from sentineliq.services.identity.fields import InvalidFieldError
 from sentineliq.services.identity.hashing import PasswordHashing
 from sentineliq.services.identity.origin import audit_origin
 from sentineliq.services.identity.sessions import (
@@ -72,6 +72,7 @@ __all__ = [
     "ApiKeyRecord",
     "FieldError",
     "IdentityService",
+    "InvalidFieldError",
     "NotVisible",
     "Permission",
     "Principal",
@@ -83,6 +84,11 @@ __all__ = [
     "audit_origin",
     "new_key_prefix",
 ]
+
+
+# The old name, still imported by tests, the CLI and the panel; `web.api.problems.FieldError` is
+# a different thing (one entry of a problem+json `errors` list).
+FieldError = InvalidFieldError
 
 
 def _draw_key_prefix() -> str:

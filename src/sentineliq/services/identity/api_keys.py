@@ -12,7 +12,7 @@ from collections.abc import Callable
 from datetime import datetime
 
 from sentineliq.services.identity.access import Principal
-from sentineliq.services.identity.fields import FieldError
+from sentineliq.services.identity.fields import InvalidFieldError
 from sentineliq.services.identity.origin import audit_origin
 from sentineliq.services.identity.tokens import TOUCH_INTERVAL, sha256_hex
 from sentineliq.storage.apikeys import ApiKeyRecord, ApiKeyRepository, PrefixTakenError
@@ -61,11 +61,11 @@ class ApiKeys:
     ) -> tuple[ApiKeyRecord, str]:
         """A new key and its plaintext `siq_<prefix>_<secret>`: shown once, stored hashed.
 
-        FieldError("name") for an empty or long name; NotFoundError for an unknown workspace.
+        InvalidFieldError("name") for an empty or long name; NotFoundError for an unknown workspace.
         """
         clean = name.strip()
         if not clean or len(clean) > MAX_KEY_NAME_LENGTH:
-            raise FieldError("name", f"must be 1 to {MAX_KEY_NAME_LENGTH} characters")
+            raise InvalidFieldError("name", f"must be 1 to {MAX_KEY_NAME_LENGTH} characters")
         for _ in range(_PREFIX_ATTEMPTS):
             prefix = self._new_prefix()
             plaintext = f"siq_{prefix}_{secrets.token_urlsafe(32)}"

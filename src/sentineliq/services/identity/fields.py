@@ -9,7 +9,7 @@ from sentineliq.addresses import EmailAddress
 _EMAIL = TypeAdapter(EmailAddress)
 
 
-class FieldError(ValueError):
+class InvalidFieldError(ValueError):
     """Refused input; `field` names it so forms and problem+json can point at it."""
 
     def __init__(self, field_name: str, message: str) -> None:
@@ -19,11 +19,12 @@ class FieldError(ValueError):
 
 
 def normalize_email(email: str) -> str:
-    """Validated (sentineliq.addresses semantics) and lower-cased; FieldError("email") if not."""
+    """Validated (sentineliq.addresses semantics) and lower-cased; InvalidFieldError("email")
+    if not."""
     try:
         return _EMAIL.validate_python(email.strip()).lower()
     except ValidationError as exc:
-        raise FieldError("email", _first_message(exc)) from None
+        raise InvalidFieldError("email", _first_message(exc)) from None
 
 
 def canonical_address(typed: str) -> str:
@@ -31,7 +32,7 @@ def canonical_address(typed: str) -> str:
     for a valid address; for anything else, the text trimmed and case-folded."""
     try:
         return normalize_email(typed)
-    except FieldError:
+    except InvalidFieldError:
         return typed.strip().casefold()
 
 

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from datetime import datetime
 
 from sentineliq.services.identity.devices import DeviceTokens
-from sentineliq.services.identity.fields import FieldError, normalize_email
+from sentineliq.services.identity.fields import InvalidFieldError, normalize_email
 from sentineliq.services.identity.hashing import PasswordHashing
 from sentineliq.services.identity.origin import audit_origin
 from sentineliq.services.identity.sessions import LoginSessions
@@ -63,7 +63,7 @@ class SignIn:
         """
         try:
             normalized: str | None = normalize_email(email)
-        except FieldError:
+        except InvalidFieldError:
             normalized = None
         canonical = normalized if normalized is not None else email.strip().casefold()
         now = self._clock()

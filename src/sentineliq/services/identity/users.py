@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
-from sentineliq.services.identity.fields import FieldError, normalize_email
+from sentineliq.services.identity.fields import InvalidFieldError, normalize_email
 from sentineliq.services.identity.hashing import PasswordHashing
 from sentineliq.services.identity.origin import audit_origin
 from sentineliq.services.passwords import password_problem
@@ -15,11 +15,11 @@ MAX_DISPLAY_NAME_LENGTH = 200
 
 
 def check_password(password: str, email: str | None = None) -> None:
-    """Raise FieldError("password") if unacceptable for the account `email` (services.passwords
-    has the policy). The message never contains the password."""
+    """Raise InvalidFieldError("password") if unacceptable for the account `email`
+    (services.passwords has the policy). The message never contains the password."""
     problem = password_problem(password, email)
     if problem is not None:
-        raise FieldError("password", problem)
+        raise InvalidFieldError("password", problem)
 
 
 class UserAccounts:
@@ -43,12 +43,13 @@ class UserAccounts:
         ip: str | None = None,
         user_agent: str | None = None,
     ) -> UserRecord:
-        """FieldError for a bad email, password or display name; AlreadyExistsError if taken."""
+        """InvalidFieldError for a bad email, password or display name; AlreadyExistsError if
+        taken."""
         normalized = normalize_email(email)
         check_password(password, normalized)
         name = (display_name or "").strip() or None
         if name is not None and len(name) > MAX_DISPLAY_NAME_LENGTH:
-            raise FieldError(
+            raise InvalidFieldError(
                 "display_name", f"must be at most {MAX_DISPLAY_NAME_LENGTH} characters"
             )
         return self._users.create(
@@ -66,7 +67,7 @@ class UserAccounts:
     def find(self, email: str) -> UserRecord | None:
         try:
             return self._users.get_by_email(normalize_email(email))
-        except FieldError:
+        except InvalidFieldError:
             return None
 
     def list(self) -> list[UserRecord]:
