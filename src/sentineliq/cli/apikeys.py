@@ -9,7 +9,7 @@ from rich.table import Table
 
 from sentineliq.cli.common import CLI_ACTOR, JsonOption, WorkspaceOption, open_app
 from sentineliq.cli.output import console, errors, fail, print_json
-from sentineliq.services.identity import ApiKeyRecord, FieldError, IdentityService
+from sentineliq.services.identity import ApiKeyRecord, IdentityService, InvalidFieldError
 
 app = typer.Typer(help="API keys: per-workspace keys for sending alerts to the HTTP API.")
 
@@ -42,7 +42,7 @@ def create(
             key, plaintext = IdentityService(context).create_api_key(
                 target.id, name, actor=CLI_ACTOR
             )
-        except FieldError as exc:
+        except InvalidFieldError as exc:
             fail(str(exc))
     if as_json:
         print_json({**_key_json(key), "key": plaintext, "note": ONCE_NOTE})

@@ -15,7 +15,7 @@ from rich.table import Table
 
 from sentineliq.cli.common import CLI_ACTOR, JsonOption, WorkspaceOption, open_app
 from sentineliq.cli.output import console, fail, print_json
-from sentineliq.services.identity import FieldError, IdentityService, Role, UserRecord
+from sentineliq.services.identity import IdentityService, InvalidFieldError, Role, UserRecord
 
 app = typer.Typer(help="Admin users: sign-in accounts for the admin panel and their roles.")
 
@@ -78,7 +78,7 @@ def create(
         identity = IdentityService(context)
         try:
             user = identity.create_user(email, password, display_name=name, actor=CLI_ACTOR)
-        except FieldError as exc:
+        except InvalidFieldError as exc:
             fail(str(exc))
         if target is not None and role is not None:
             identity.add_member(target.id, user.id, role, actor=CLI_ACTOR)

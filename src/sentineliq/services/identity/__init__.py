@@ -86,7 +86,7 @@ __all__ = [
 ]
 
 
-# The old name, still imported by tests, the CLI and the panel; `web.api.problems.FieldError` is
+# The old name, still imported by a test; `web.api.problems.FieldError` is
 # a different thing (one entry of a problem+json `errors` list).
 FieldError = InvalidFieldError
 

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
-from sentineliq.services.identity import FieldError, Permission
+from sentineliq.services.identity import InvalidFieldError, Permission
 from sentineliq.storage.errors import NotFoundError
 from sentineliq.web.admin.csrf import VerifiedForm
 from sentineliq.web.admin.errors import PageNotFound
@@ -63,7 +63,7 @@ def create_key(request: Request, page: Page, posted: VerifiedForm) -> Response:
             ip=origin["ip"],
             user_agent=origin["user_agent"],
         )
-    except FieldError as exc:
+    except InvalidFieldError as exc:
         return _list_page(
             request, page, name=name, errors={exc.field: [exc.message]}, status_code=422
         )
