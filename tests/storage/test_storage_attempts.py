@@ -375,10 +375,10 @@ def test_requeue_dead_replays_every_dead_letter_of_a_workspace(
         deliveries.mark_failed(
             claim.id, "w1", error_kind="validation", message="400", retry_at=None
         )
-    assert deliveries.requeue_dead(workspace.id, actor="cli") == 3
+    assert len(deliveries.replay_dead(workspace.id, actor="cli")) == 3
     assert deliveries.count_by_status(workspace.id)[DeliveryStatus.PENDING] == 3
     assert deliveries.count_by_status(other.id)[DeliveryStatus.DEAD] == 2
-    assert deliveries.requeue_dead(workspace.id, actor="cli") == 0
+    assert deliveries.replay_dead(workspace.id, actor="cli") == []
     audited = [a for a in AuditRepository(database).list(workspace.id) if a.action.endswith("ed")]
     assert sum(a.action == "delivery.requeued" for a in audited) == 3
     replayed = deliveries.replay_dead(None, actor="ops")

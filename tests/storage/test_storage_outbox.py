@@ -168,7 +168,7 @@ def test_release_returns_the_row_without_counting_the_attempt(
 ) -> None:
     _ingest(alerts, workspace, 1)
     [claim] = deliveries.claim_due("w1", limit=1, lease_seconds=30, now=T0)
-    released = deliveries.release(claim.id, "w1", available_at=T0)
+    released = deliveries.release(claim.id, "w1", now=T0)
     assert released.status is DeliveryStatus.PENDING
     assert released.attempts == 0
     assert released.claimed_by is None

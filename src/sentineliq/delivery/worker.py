@@ -109,7 +109,6 @@ def reconcile_wait(
     *,
     base_s: float,
     cap_s: float = RECONCILE_INTERVAL_CAP_S,
-    rng: random.Random | None = None,
 ) -> timedelta:
     """The wait before the next search for an unanswered create sent at `sent_at`.
 
@@ -119,7 +118,7 @@ def reconcile_wait(
     """
     waited = (now - sent_at).total_seconds() if sent_at is not None else 0.0
     ceiling = max(base_s, cap_s)
-    wait = min(ceiling, max(base_s, waited)) * (rng or random).uniform(0.75, 1.25)
+    wait = min(ceiling, max(base_s, waited)) * random.uniform(0.75, 1.25)
     return timedelta(seconds=wait)
 
 

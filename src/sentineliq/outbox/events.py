@@ -118,7 +118,6 @@ class Deferred(Event):
     kind = EventKind.DEFERRED
     available_at: datetime
     reason: str
-    details: Mapping[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -142,7 +141,6 @@ class Paused(Event):
 class Released(Event):
     kind = EventKind.RELEASED
     reason: str = "handed back untried"
-    available_at: datetime | None = None  # now when None
 
 
 @dataclass(frozen=True)

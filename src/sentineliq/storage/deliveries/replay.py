@@ -70,7 +70,3 @@ class ReplayMixin(TransitionMixin):
         with self._db.session() as session:
             rows = list(session.scalars(query))
             return [self._replay(session, row, actor, now) for row in rows]
-
-    def requeue_dead(self, workspace_id: str | None, *, actor: str) -> int:
-        """Requeue every dead delivery (of one workspace, or all); returns how many."""
-        return len(self.replay_dead(workspace_id, actor=actor))

@@ -106,7 +106,6 @@ class ShorthandMixin(TransitionMixin):
         available_at: datetime,
         reason: str,
         outcome: AttemptOutcome | str = AttemptOutcome.RECONCILE,
-        details: Mapping[str, Any] | None = None,
         now: datetime | None = None,
     ) -> DeliveryRecord:
         """Put a claimed delivery back to pending until `available_at`, without counting the
@@ -115,7 +114,7 @@ class ShorthandMixin(TransitionMixin):
         kind = _DEFERRALS.get(AttemptOutcome(outcome))
         if kind is None:
             raise ValueError(f"defer cannot record the outcome {AttemptOutcome(outcome).value!r}")
-        event = kind(available_at, reason, details)
+        event = kind(available_at, reason)
         return self.record(delivery_id, worker_id, event, now=now)
 
     def release(
@@ -123,12 +122,12 @@ class ShorthandMixin(TransitionMixin):
         delivery_id: str,
         worker_id: str,
         *,
-        available_at: datetime | None = None,
         reason: str = "handed back untried",
         now: datetime | None = None,
     ) -> DeliveryRecord:
-        """Hand a claimed delivery back untried (e.g. on shutdown): the attempt is not counted."""
-        return self.record(delivery_id, worker_id, Released(reason, available_at), now=now)
+        """Hand a claimed delivery back untried (e.g. on shutdown), due at once: the attempt is
+        not counted."""
+        return self.record(delivery_id, worker_id, Released(reason), now=now)
 
     def release_for_pause(
         self,

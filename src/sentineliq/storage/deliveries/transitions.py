@@ -251,7 +251,7 @@ def _row_values(event: Event, rule: Rule, now: datetime) -> dict[str, Any]:
             )
             if isinstance(event, RetryScheduled):
                 values["available_at"] = event.retry_at
-        case Deferred() | Released() if event.available_at is not None:
+        case Deferred():
             values["available_at"] = event.available_at
     return values
 
@@ -314,8 +314,6 @@ def _describe(
             return attempt, {"reason": clean_text(failure.message, MAX_ERROR_LENGTH)}
         case Deferred():
             attempt = {"message": event.reason, "retry_at": record.available_at}
-            if event.details is not None:
-                attempt["details"] = event.details
             audit = {
                 "outcome": _outcome(event).value,
                 "reason": clean_text(event.reason, MAX_ERROR_LENGTH),
