@@ -21,13 +21,13 @@ import socket
 import threading
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 import structlog
 
 from sentineliq import metrics
 from sentineliq.delivery.operations import Done, Job, operation_for
+from sentineliq.delivery.reports import DatabaseGoneError, Reporter, WorkerStats
 from sentineliq.delivery.retry import Action, RetryPolicy
 from sentineliq.outbox import (
     Adopted,
@@ -38,7 +38,6 @@ from sentineliq.outbox import (
     Paused,
     PossiblySent,
     Refused,
-    Released,
     Throttled,
     Unanswered,
     failed,
@@ -49,7 +48,6 @@ from sentineliq.services.context import AppContext
 from sentineliq.services.providers import ProviderConfigError, open_provider
 from sentineliq.storage.alerts import AlertRepository
 from sentineliq.storage.deliveries import (
-    ConnectionLostError,
     DeliveryRecord,
     DeliveryRepository,
     connection_lost,
@@ -61,22 +59,6 @@ from sentineliq.storage.ratebudget import DatabaseRateLimiter
 log = structlog.get_logger("sentineliq.worker")
 
 
-@dataclass
-class WorkerStats:
-    delivered: int = 0
-    adopted: int = 0  # found already created by an earlier, unanswered attempt
-    retrying: int = 0
-    reconciling: int = 0
-    dead: int = 0
-    paused: int = 0
-    released: int = 0
-    lost_leases: int = 0
-    held: int = 0  # outcomes kept in memory while the database did not answer
-    recorded_late: int = 0  # held outcomes recorded once it answered again
-    handed_back: int = 0  # other leases released once it answered again
-    by_kind: dict[str, int] = field(default_factory=dict)
-
-
 class _SendFailed(Exception):
     """The operation's request failed. `refused`: the ticket system's answer proves nothing was
     done, and no earlier unanswered request of this delivery is outstanding."""
@@ -85,17 +67,6 @@ class _SendFailed(Exception):
         super().__init__(str(error))
         self.error = error
         self.refused = refused
-
-
-class DatabaseGoneError(Exception):
-    """The database stopped answering mid-batch; the worker holds what it could not record."""
-
-
-@dataclass(frozen=True)
-class _Held:
-    delivery: DeliveryRecord
-    events: tuple[Event, ...]
-    at: datetime
 
 
 # Searches while waiting out the search lag start `reconcile_interval_s` apart and double up to
@@ -157,9 +128,8 @@ class Worker:
         self._providers: dict[tuple[str, str], tuple[int, TicketProvider]] = {}
         # Providers paused during the current batch, with the error that paused them.
         self._paused_in_batch: dict[tuple[str, str], ProviderError] = {}
-        # Outcomes the database did not take (connection lost), to record when it answers.
-        self._held: list[_Held] = []
-        self._reconnecting = False
+        # Reports, held while the database does not answer.
+        self._reports = Reporter(self._deliveries, self.worker_id, self.stats, clock)
 
     # --- loop -----------------------------------------------------------------------------------
 
@@ -170,7 +140,7 @@ class Worker:
         DatabaseGoneError when the database stops answering mid-batch: the next call records
         what was held and hands back the rest of the batch first.
         """
-        self._reconnect()
+        self._reports.reconnect()
         claimed = self._deliveries.claim_due(
             self.worker_id,
             limit=self.batch_size,
@@ -181,7 +151,7 @@ class Worker:
         for index, delivery in enumerate(claimed):
             if stop is not None and stop.is_set():
                 for unstarted in claimed[index:]:
-                    self._release(unstarted, "worker shutting down")
+                    self._reports.release(unstarted, "worker shutting down")
                 break
             pausing = self._paused_in_batch.get((delivery.workspace_id, delivery.provider))
             try:
@@ -192,29 +162,9 @@ class Worker:
                     continue
                 self._handle(delivery)
             except DatabaseGoneError:
-                self._reconnecting = True
+                self._reports.database_gone()
                 raise
         return len(claimed)
-
-    def _reconnect(self) -> None:
-        """After a lost connection: record the held outcomes, then hand back every other
-        delivery the database says is leased to us. Raises while the database is still away."""
-        if not self._reconnecting:
-            return
-        while self._held:
-            held = self._held[0]
-            try:
-                self._deliveries.record(held.delivery.id, self.worker_id, *held.events, now=held.at)
-                self.stats.recorded_late += 1
-            except LeaseLostError:
-                # Reclaimed meanwhile: the new holder finds the outcome by its idempotency rule.
-                self.stats.lost_leases += 1
-            self._held.pop(0)
-        for delivery in self._deliveries.leased_to(self.worker_id):
-            if self._release(delivery, "handed back after the database connection was lost"):
-                self.stats.handed_back += 1
-        self._reconnecting = False
-        log.info("worker.database_back", worker_id=self.worker_id)
 
     def run(
         self,
@@ -237,7 +187,7 @@ class Worker:
                     # The database may be briefly unreachable; a worker that runs forever
                     # must outlive that. What it holds is recorded when the database is back.
                     if connection_lost(exc) or isinstance(exc, DatabaseGoneError):
-                        self._reconnecting = True
+                        self._reports.database_gone()
                         log.warning("worker.database_unreachable", error=type(exc).__name__)
                     else:
                         log.exception("worker.cycle_failed")
@@ -262,17 +212,6 @@ class Worker:
         for _version, provider in self._providers.values():
             provider.close()
         self._providers.clear()
-
-    # --- reports --------------------------------------------------------------------------------
-
-    def _report(self, delivery: DeliveryRecord, *events: Event, now: datetime) -> None:
-        """Record the events; if the database does not answer, hold them (DatabaseGoneError)."""
-        try:
-            self._deliveries.record(delivery.id, self.worker_id, *events, now=now)
-        except ConnectionLostError:
-            self._held.append(_Held(delivery, events, now))
-            self.stats.held += 1
-            raise DatabaseGoneError(f"holding the outcome of delivery {delivery.id}") from None
 
     # --- one delivery ---------------------------------------------------------------------------
 
@@ -329,7 +268,7 @@ class Worker:
                     reason="waiting for the ticket system's search to show an earlier create "
                     f"(searching until {delivery.reconcile_until.isoformat(timespec='seconds')})",
                 )
-                self._report(delivery, deferred, now=now)
+                self._reports.report(delivery, deferred, now=now)
                 self.stats.reconciling += 1
                 return
 
@@ -364,7 +303,7 @@ class Worker:
         adopted: bool,
     ) -> None:
         kind = Adopted if adopted else Created
-        self._report(delivery, kind(done.ticket, done.dropped_fields), now=self.clock())
+        self._reports.report(delivery, kind(done.ticket, done.dropped_fields), now=self.clock())
         if adopted:
             self.stats.adopted += 1
         else:
@@ -397,15 +336,6 @@ class Worker:
         self._providers[key] = (record.config_version, provider)
         return provider
 
-    def _release(self, delivery: DeliveryRecord, reason: str) -> bool:
-        try:
-            self._deliveries.record(delivery.id, self.worker_id, Released(reason), now=self.clock())
-        except LeaseLostError:
-            self.stats.lost_leases += 1
-            return False
-        self.stats.released += 1
-        return True
-
     def _failed(
         self,
         delivery: DeliveryRecord,
@@ -420,7 +350,7 @@ class Worker:
             # Our own budget had no room: nothing was sent, so this is no attempt at all.
             wait = timedelta(seconds=error.retry_after or self.settings.retry_base_s)
             try:
-                self._report(delivery, Throttled(now + wait, str(error)), now=now)
+                self._reports.report(delivery, Throttled(now + wait, str(error)), now=now)
             except LeaseLostError:
                 self.stats.lost_leases += 1
                 return
@@ -446,7 +376,7 @@ class Worker:
                     # A pause from a configuration an operator has since replaced is ignored.
                     config_version=cached[0] if cached else None,
                 )
-                self._report(delivery, *marker, paused, now=now)
+                self._reports.report(delivery, *marker, paused, now=now)
                 self.stats.paused += 1
                 bound.error(
                     "delivery.provider_paused", error_kind=error.kind.value, error=str(error)
@@ -462,7 +392,7 @@ class Worker:
                 {"field_errors": error.field_errors} if error.field_errors else None,
             )
             retry_at = decision.at if decision.action is Action.RETRY else None
-            self._report(delivery, *marker, failed(failure, retry_at), now=now)
+            self._reports.report(delivery, *marker, failed(failure, retry_at), now=now)
         except LeaseLostError:
             self.stats.lost_leases += 1
             return
