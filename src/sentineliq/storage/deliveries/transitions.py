@@ -56,9 +56,10 @@ from sentineliq.storage.types import utcnow
 
 
 class ConnectionLostError(StorageError):
-    """The database did not answer (connection lost, server restarting); whether the report was
-    committed is unknown only if the loss came during the commit. Reports are idempotent under
-    the lease: repeat it once the database answers again."""
+    """The database did not answer (connection lost, server restarting). Whether the report was
+    committed is unknown only when the connection dropped during the commit; a report is safe to
+    repeat under the lease (a committed one is refused as LeaseLostError), so the caller may keep
+    it and repeat it once the database answers again."""
 
 
 def connection_lost(error: BaseException) -> bool:
