@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 import pytest
 from storage_samples import TOKEN, jira_config, make_alert
 
+from sentineliq.outbox import Deferred, Failure, RetryScheduled, Unanswered
 from sentineliq.storage import (
     AlertRepository,
     AttemptInfo,
@@ -90,12 +91,11 @@ def test_defer_returns_the_delivery_without_counting_the_attempt(
     now = utcnow()
     claim = _claim(deliveries, "w1", now)
     later = now + timedelta(seconds=3)
-    deferred = deliveries.defer(
+    deferred = deliveries.record(
         claim.id,
         "w1",
-        available_at=later,
-        reason="search may lag the create",
-        reconcile_until=now + timedelta(seconds=20),
+        Unanswered(now + timedelta(seconds=20)),
+        Deferred(later, "search may lag the create"),
         now=now,
     )
     assert deferred.status is DeliveryStatus.PENDING
@@ -107,8 +107,8 @@ def test_defer_returns_the_delivery_without_counting_the_attempt(
     assert deliveries.claim_due("w1", limit=1, lease_seconds=60, now=now) == []
     again = _claim(deliveries, "w1", later)
     assert again.attempts == 1  # the deferral did not use up the retry budget
-    counted = deliveries.defer(
-        again.id, "w1", available_at=later, reason="x", outcome="retry", count_attempt=True
+    counted = deliveries.mark_failed(
+        again.id, "w1", error_kind="unavailable", message="x", retry_at=later
     )
     assert counted.attempts == 1
     assert counted.reconcile_until == now + timedelta(seconds=20)  # kept when not given
@@ -129,13 +129,11 @@ def test_mark_failed_sets_or_keeps_reconcile_until_and_records_http_details(
     now = utcnow()
     claim = _claim(deliveries, "w1", now)
     window = now + timedelta(seconds=30)
-    failed = deliveries.mark_failed(
+    failed = deliveries.record(
         claim.id,
         "w1",
-        error_kind="ambiguous",
-        message="no answer to the create request",
-        retry_at=now,
-        reconcile_until=window,
+        Unanswered(window),
+        RetryScheduled(Failure("ambiguous", "no answer to the create request"), now),
     )
     assert failed.reconcile_until == window
     again = _claim(deliveries, "w1", now)
@@ -377,10 +375,10 @@ def test_requeue_dead_replays_every_dead_letter_of_a_workspace(
         deliveries.mark_failed(
             claim.id, "w1", error_kind="validation", message="400", retry_at=None
         )
-    assert deliveries.requeue_dead(workspace.id, actor="cli") == 3
+    assert len(deliveries.replay_dead(workspace.id, actor="cli")) == 3
     assert deliveries.count_by_status(workspace.id)[DeliveryStatus.PENDING] == 3
     assert deliveries.count_by_status(other.id)[DeliveryStatus.DEAD] == 2
-    assert deliveries.requeue_dead(workspace.id, actor="cli") == 0
+    assert deliveries.replay_dead(workspace.id, actor="cli") == []
     audited = [a for a in AuditRepository(database).list(workspace.id) if a.action.endswith("ed")]
     assert sum(a.action == "delivery.requeued" for a in audited) == 3
     replayed = deliveries.replay_dead(None, actor="ops")

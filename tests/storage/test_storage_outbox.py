@@ -11,6 +11,16 @@ import pytest
 from sqlalchemy import select
 from storage_samples import jira_config, make_alert
 
+from sentineliq.outbox import (
+    Dead,
+    Failure,
+    IllegalTransitionError,
+    Refused,
+    Released,
+    Replayed,
+    RetryScheduled,
+    Unanswered,
+)
 from sentineliq.storage import (
     AlertRepository,
     AuditRepository,
@@ -23,6 +33,7 @@ from sentineliq.storage import (
     ProviderRepository,
     WorkspaceRecord,
 )
+from sentineliq.storage.deliveries import ConnectionLostError
 from sentineliq.storage.tables import DeliveryRow, TicketLinkRow
 
 T0 = datetime(2030, 1, 1, 12, 0, tzinfo=UTC)  # in the future: rows created "now" are due by then
@@ -168,7 +179,7 @@ def test_release_returns_the_row_without_counting_the_attempt(
 ) -> None:
     _ingest(alerts, workspace, 1)
     [claim] = deliveries.claim_due("w1", limit=1, lease_seconds=30, now=T0)
-    released = deliveries.release(claim.id, "w1", available_at=T0)
+    released = deliveries.release(claim.id, "w1", now=T0)
     assert released.status is DeliveryStatus.PENDING
     assert released.attempts == 0
     assert released.claimed_by is None
@@ -302,3 +313,71 @@ def test_rows_locked_by_another_claimer_are_skipped_not_waited_for(pg_database: 
     with pg_database.session() as session:
         statuses = session.scalars(select(DeliveryRow.status).where(DeliveryRow.id.in_(locked)))
         assert set(statuses) == {"pending"}
+
+
+# --- reports as events (issue 9) -----------------------------------------------------------------
+
+
+@pytest.mark.usefixtures("jira")
+def test_an_illegal_report_is_refused_before_anything_is_written(
+    database: Database,
+    deliveries: DeliveryRepository,
+    alerts: AlertRepository,
+    workspace: WorkspaceRecord,
+) -> None:
+    _ingest(alerts, workspace, 1)
+    [claim] = deliveries.claim_due("w1", limit=1, lease_seconds=30, now=T0)
+    failure = Failure("network", "reset")
+    with pytest.raises(IllegalTransitionError):
+        deliveries.record(claim.id, "w1", Replayed())  # an operator's, never a worker's
+    with pytest.raises(ValueError, match="last event"):
+        deliveries.record(claim.id, "w1", Dead(failure), Refused())
+    with pytest.raises(ValueError, match="at least one"):
+        deliveries.record(claim.id, "w1")
+    assert deliveries.get(claim.id) == claim
+    assert deliveries.history(claim.id) == []
+    actions = [a.action for a in AuditRepository(database).list(workspace.id)]
+    assert [a for a in actions if a.startswith("delivery.")] == []
+
+
+@pytest.mark.usefixtures("jira")
+def test_a_refusal_clears_the_marker_and_a_lost_answer_sets_it(
+    deliveries: DeliveryRepository, alerts: AlertRepository, workspace: WorkspaceRecord
+) -> None:
+    _ingest(alerts, workspace, 1)
+    [claim] = deliveries.claim_due("w1", limit=1, lease_seconds=30, now=T0)
+    deliveries.mark_sending(claim.id, "w1", reconcile_until=T0 + timedelta(seconds=9), now=T0)
+    refused = deliveries.record(
+        claim.id, "w1", Refused(), RetryScheduled(Failure("auth", "401"), T0), now=T0
+    )
+    assert (refused.status, refused.reconcile_until) == (DeliveryStatus.FAILED, None)
+    later = T0 + timedelta(seconds=1)
+    [again] = deliveries.claim_due("w1", limit=1, lease_seconds=30, now=later)
+    window = T0 + timedelta(seconds=60)
+    dead = deliveries.record(
+        again.id, "w1", Unanswered(window), Dead(Failure("ambiguous", "no answer")), now=later
+    )
+    assert (dead.status, dead.reconcile_until, dead.attempts) == (DeliveryStatus.DEAD, window, 2)
+    outcomes = [(a.outcome.value, a.attempt) for a in deliveries.history(claim.id)]
+    assert outcomes == [("retry", 1), ("dead", 2)]
+
+
+@pytest.mark.usefixtures("jira")
+def test_leased_to_names_a_workers_leases_expired_or_not(
+    deliveries: DeliveryRepository, alerts: AlertRepository, workspace: WorkspaceRecord
+) -> None:
+    _ingest(alerts, workspace, 3)
+    mine = deliveries.claim_due("w1", limit=2, lease_seconds=1, now=T0)
+    deliveries.claim_due("w2", limit=1, lease_seconds=30, now=T0)
+    assert {r.id for r in deliveries.leased_to("w1")} == {r.id for r in mine}
+    deliveries.release(mine[0].id, "w1", now=T0)
+    assert [r.id for r in deliveries.leased_to("w1")] == [mine[1].id]
+
+
+def test_an_unreachable_database_is_reported_as_a_lost_connection() -> None:
+    unreachable = Database("postgresql+psycopg://nobody@127.0.0.1:9/none?connect_timeout=2")
+    try:
+        with pytest.raises(ConnectionLostError):
+            DeliveryRepository(unreachable).record("x", "w1", Released())
+    finally:
+        unreachable.dispose()

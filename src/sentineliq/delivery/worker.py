@@ -5,6 +5,12 @@ Exactly once, across crashes and lost answers: before a create is sent the deliv
 worker after an unanswered request, or another after a crash) first searches the ticket system
 for the delivery's idempotency key and adopts what it finds; only when the search has stayed
 empty past the ticket system's search lag does it create again.
+
+The worker reports what happened as events (`sentineliq.outbox`); storage decides what they mean
+for the row. A lost database connection is an event too: the worker keeps the outcome it holds
+(say, the issue it just created) and records it as soon as the database answers again, then
+hands back every other delivery leased to it, instead of leaving them to wait for their leases to
+expire.
 """
 
 from __future__ import annotations
@@ -15,47 +21,52 @@ import socket
 import threading
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 import structlog
 
 from sentineliq import metrics
+from sentineliq.delivery.operations import Done, Job, operation_for
+from sentineliq.delivery.reports import DatabaseGoneError, Reporter, WorkerStats
 from sentineliq.delivery.retry import Action, RetryPolicy
-from sentineliq.providers.base import CreatedTicket, ErrorKind, ProviderError, TicketProvider
+from sentineliq.outbox import (
+    Adopted,
+    Created,
+    Deferred,
+    Event,
+    Failure,
+    Paused,
+    PossiblySent,
+    Refused,
+    Throttled,
+    Unanswered,
+    failed,
+)
+from sentineliq.providers.base import ErrorKind, ProviderError, TicketProvider
 from sentineliq.ratelimit import SiteRateLimiter
 from sentineliq.services.context import AppContext
 from sentineliq.services.providers import ProviderConfigError, open_provider
 from sentineliq.storage.alerts import AlertRepository
-from sentineliq.storage.deliveries import DeliveryRecord, DeliveryRepository
+from sentineliq.storage.deliveries import (
+    DeliveryRecord,
+    DeliveryRepository,
+    connection_lost,
+)
 from sentineliq.storage.errors import LeaseLostError, NotFoundError
 from sentineliq.storage.providers import ProviderRepository
 from sentineliq.storage.ratebudget import DatabaseRateLimiter
-from sentineliq.tickets.build import build_draft
 
 log = structlog.get_logger("sentineliq.worker")
 
 
-@dataclass
-class WorkerStats:
-    delivered: int = 0
-    adopted: int = 0  # found already created by an earlier, unanswered attempt
-    retrying: int = 0
-    reconciling: int = 0
-    dead: int = 0
-    paused: int = 0
-    released: int = 0
-    lost_leases: int = 0
-    by_kind: dict[str, int] = field(default_factory=dict)
+class _SendFailed(Exception):
+    """The operation's request failed. `refused`: the ticket system's answer proves nothing was
+    done, and no earlier unanswered request of this delivery is outstanding."""
 
-
-class _CreateFailed(Exception):
-    """A create failed; unless ambiguous, Jira's answer proves this request created nothing."""
-
-    def __init__(self, error: ProviderError, *, clears_marker: bool) -> None:
+    def __init__(self, error: ProviderError, *, refused: bool) -> None:
         super().__init__(str(error))
         self.error = error
-        self.clears_marker = clears_marker
+        self.refused = refused
 
 
 # Searches while waiting out the search lag start `reconcile_interval_s` apart and double up to
@@ -69,7 +80,6 @@ def reconcile_wait(
     *,
     base_s: float,
     cap_s: float = RECONCILE_INTERVAL_CAP_S,
-    rng: random.Random | None = None,
 ) -> timedelta:
     """The wait before the next search for an unanswered create sent at `sent_at`.
 
@@ -79,7 +89,7 @@ def reconcile_wait(
     """
     waited = (now - sent_at).total_seconds() if sent_at is not None else 0.0
     ceiling = max(base_s, cap_s)
-    wait = min(ceiling, max(base_s, waited)) * (rng or random).uniform(0.75, 1.25)
+    wait = min(ceiling, max(base_s, waited)) * random.uniform(0.75, 1.25)
     return timedelta(seconds=wait)
 
 
@@ -118,6 +128,8 @@ class Worker:
         self._providers: dict[tuple[str, str], tuple[int, TicketProvider]] = {}
         # Providers paused during the current batch, with the error that paused them.
         self._paused_in_batch: dict[tuple[str, str], ProviderError] = {}
+        # Reports, held while the database does not answer.
+        self._reports = Reporter(self._deliveries, self.worker_id, self.stats, clock)
 
     # --- loop -----------------------------------------------------------------------------------
 
@@ -125,7 +137,10 @@ class Worker:
         """Claim one batch and work through it; returns how many were claimed.
 
         When `stop` is set mid-batch, the deliveries not yet started are released untried.
+        DatabaseGoneError when the database stops answering mid-batch: the next call records
+        what was held and hands back the rest of the batch first.
         """
+        self._reports.reconnect()
         claimed = self._deliveries.claim_due(
             self.worker_id,
             limit=self.batch_size,
@@ -136,15 +151,19 @@ class Worker:
         for index, delivery in enumerate(claimed):
             if stop is not None and stop.is_set():
                 for unstarted in claimed[index:]:
-                    self._release(unstarted)
+                    self._reports.release(unstarted, "worker shutting down")
                 break
             pausing = self._paused_in_batch.get((delivery.workspace_id, delivery.provider))
-            if pausing is not None:
-                # Its provider was paused a moment ago (e.g. a CAPTCHA lock, which every further
-                # request prolongs): it waits for the resume without a request of its own.
-                self._failed(delivery, pausing, log.bind(delivery_id=delivery.id))
-                continue
-            self._handle(delivery)
+            try:
+                if pausing is not None:
+                    # Its provider was paused a moment ago (e.g. a CAPTCHA lock, which every
+                    # further request prolongs): it waits for the resume without a request.
+                    self._failed(delivery, pausing, log.bind(delivery_id=delivery.id))
+                    continue
+                self._handle(delivery)
+            except DatabaseGoneError:
+                self._reports.database_gone()
+                raise
         return len(claimed)
 
     def run(
@@ -164,10 +183,14 @@ class Worker:
             while not stop.is_set():
                 try:
                     claimed = self.run_once(stop)
-                except Exception:
+                except Exception as exc:
                     # The database may be briefly unreachable; a worker that runs forever
-                    # must outlive that. Nothing is lost: leases expire and rows are reclaimed.
-                    log.exception("worker.cycle_failed")
+                    # must outlive that. What it holds is recorded when the database is back.
+                    if connection_lost(exc) or isinstance(exc, DatabaseGoneError):
+                        self._reports.database_gone()
+                        log.warning("worker.database_unreachable", error=type(exc).__name__)
+                    else:
+                        log.exception("worker.cycle_failed")
                     if until_idle:
                         raise
                     stop.wait(poll_interval)
@@ -198,17 +221,23 @@ class Worker:
         )
         try:
             self._deliver(delivery, bound)
+        except DatabaseGoneError:
+            raise
         except LeaseLostError:
             # Another worker owns it now (our lease expired); it will finish the job.
             self.stats.lost_leases += 1
             bound.warning("delivery.lease_lost")
-        except _CreateFailed as failed:
-            self._failed(delivery, failed.error, bound, clears_marker=failed.clears_marker)
+        except _SendFailed as failure:
+            self._failed(delivery, failure.error, bound, refused=failure.refused)
         except ProviderError as error:
             self._failed(delivery, error, bound)
         except NotFoundError as exc:
             self._failed(delivery, ProviderError(ErrorKind.CONFIG, str(exc)), bound)
         except Exception as exc:
+            if connection_lost(exc):
+                # Nothing to hold (the request did not leave, or its outcome was never known):
+                # the delivery is handed back when the database answers again.
+                raise DatabaseGoneError(str(exc)) from None
             # A bug must not lose the alert: keep the delivery and retry it with backoff.
             bound.exception("delivery.internal_error")
             internal = ProviderError(
@@ -221,85 +250,69 @@ class Worker:
         if self.policy.too_old(delivery.age_origin, now) and delivery.reconcile_until is None:
             hours = self.policy.max_age_s / 3600
             raise ProviderError(ErrorKind.CONFIG, f"older than the maximum age ({hours:g} h)")
+        operation = operation_for(delivery.operation)
         provider = self._provider(delivery)
+        job = Job(delivery, provider, self._alerts)
         if delivery.reconcile_until is not None:
-            # An earlier create may have reached the ticket system: never create blindly.
-            existing = provider.find_existing(delivery.idempotency_key)
+            # An earlier request may have taken effect: never repeat it blindly.
+            existing = operation.find_done(job)
             if existing is not None:
-                self._record_ticket(delivery, existing, bound, adopted=True)
+                self._record_done(delivery, existing, bound, adopted=True)
                 return
             if now < delivery.reconcile_until:
                 wait = reconcile_wait(
                     delivery.last_sent_at, now, base_s=self.settings.reconcile_interval_s
                 )
-                self._deliveries.defer(
-                    delivery.id,
-                    self.worker_id,
+                deferred = Deferred(
                     available_at=min(delivery.reconcile_until, now + wait),
                     reason="waiting for the ticket system's search to show an earlier create "
                     f"(searching until {delivery.reconcile_until.isoformat(timespec='seconds')})",
-                    now=now,
                 )
+                self._reports.report(delivery, deferred, now=now)
                 self.stats.reconciling += 1
                 return
-        stored = self._alerts.get(delivery.alert_id)
-        draft = build_draft(stored.alert, workspace_name=stored.workspace_name)
 
-        # A create's outcome is known at most one request timeout after it leaves: until then
-        # our lease must hold, and Jira's search lag counts from then.
+        # A request's outcome is known at most one request timeout after it leaves: until then
+        # our lease must hold, and the ticket system's search lag counts from then.
         in_flight = timedelta(seconds=provider.request_timeout_s + 5)
 
         def possibly_sent() -> None:
             # Committed before the request leaves: a crash from here on is reconciled, not
             # blindly repeated. Also the last check that our lease still holds.
             sent_at = self.clock()
-            self._deliveries.mark_sending(
-                delivery.id,
-                self.worker_id,
+            event = PossiblySent(
                 reconcile_until=sent_at + in_flight + timedelta(seconds=self.settings.search_lag_s),
                 lease_until=sent_at + max(in_flight, timedelta(seconds=self.settings.lease_s)),
-                now=sent_at,
             )
+            self._deliveries.record(delivery.id, self.worker_id, event, now=sent_at)
 
         try:
-            ticket = provider.create_ticket(
-                draft, idempotency_key=delivery.idempotency_key, before_send=possibly_sent
-            )
+            done = operation.perform(job, possibly_sent)
         except ProviderError as error:
-            # Jira's answer proves this request created nothing, but an earlier unanswered one
-            # may still surface: only a delivery that had no such marker may drop it.
-            raise _CreateFailed(error, clears_marker=delivery.reconcile_until is None) from None
-        self._record_ticket(delivery, ticket, bound, adopted=False)
+            # The answer proves this request did nothing, but an earlier unanswered one may
+            # still surface: only a delivery that had no such marker may drop it.
+            raise _SendFailed(error, refused=delivery.reconcile_until is None) from None
+        self._record_done(delivery, done, bound, adopted=False)
 
-    def _record_ticket(
+    def _record_done(
         self,
         delivery: DeliveryRecord,
-        ticket: CreatedTicket,
+        done: Done,
         bound: structlog.BoundLogger,
         *,
         adopted: bool,
     ) -> None:
-        reasons = getattr(ticket, "drop_reasons", ())
-        dropped = [{"field": d.field, "reason": d.reason} for d in reasons] or [
-            {"field": name, "reason": ""} for name in ticket.dropped_fields
-        ]
-        self._deliveries.mark_delivered(
-            delivery.id,
-            self.worker_id,
-            (ticket.id, ticket.key, ticket.url),
-            dropped_fields=dropped,
-            adopted=adopted,
-            now=self.clock(),
-        )
+        kind = Adopted if adopted else Created
+        self._reports.report(delivery, kind(done.ticket, done.dropped_fields), now=self.clock())
         if adopted:
             self.stats.adopted += 1
         else:
             self.stats.delivered += 1
         bound.info(
             "delivery.adopted" if adopted else "delivery.delivered",
-            issue_key=ticket.key,
+            issue_key=done.ticket.key,
             attempts=delivery.attempts,
-            dropped=[d["field"] for d in dropped],
+            dropped=[d["field"] for d in done.dropped_fields],
         )
 
     def _provider(self, delivery: DeliveryRecord) -> TicketProvider:
@@ -323,22 +336,13 @@ class Worker:
         self._providers[key] = (record.config_version, provider)
         return provider
 
-    def _release(self, delivery: DeliveryRecord) -> None:
-        try:
-            self._deliveries.release(
-                delivery.id, self.worker_id, reason="worker shutting down", now=self.clock()
-            )
-            self.stats.released += 1
-        except LeaseLostError:
-            self.stats.lost_leases += 1
-
     def _failed(
         self,
         delivery: DeliveryRecord,
         error: ProviderError,
         bound: structlog.BoundLogger,
         *,
-        clears_marker: bool = False,
+        refused: bool = False,
     ) -> None:
         now = self.clock()
         self.stats.by_kind[error.kind.value] = self.stats.by_kind.get(error.kind.value, 0) + 1
@@ -346,14 +350,7 @@ class Worker:
             # Our own budget had no room: nothing was sent, so this is no attempt at all.
             wait = timedelta(seconds=error.retry_after or self.settings.retry_base_s)
             try:
-                self._deliveries.defer(
-                    delivery.id,
-                    self.worker_id,
-                    available_at=now + wait,
-                    reason=str(error),
-                    outcome="retry",
-                    now=now,
-                )
+                self._reports.report(delivery, Throttled(now + wait, str(error)), now=now)
             except LeaseLostError:
                 self.stats.lost_leases += 1
                 return
@@ -363,29 +360,23 @@ class Worker:
         decision = self.policy.decide(
             error, attempts=delivery.attempts, created_at=delivery.age_origin, now=now
         )
-        # After an unanswered create the issue may exist: keep searching before any new create.
-        reconcile_until = (
-            now + timedelta(seconds=self.settings.search_lag_s)
-            if error.kind is ErrorKind.AMBIGUOUS
-            else None
-        )  # from now: the answer is known to be lost only now
+        # After an unanswered request it may have taken effect: search before any new one
+        # (from now: the answer is known to be lost only now). A refusal proves it did not.
+        marker: tuple[Event, ...] = ()
+        if error.kind is ErrorKind.AMBIGUOUS:
+            marker = (Unanswered(now + timedelta(seconds=self.settings.search_lag_s)),)
+        elif refused:
+            marker = (Refused(),)
         try:
             if decision.action is Action.PAUSE:
                 cached = self._providers.get((delivery.workspace_id, delivery.provider))
                 self._paused_in_batch[(delivery.workspace_id, delivery.provider)] = error
-                self._deliveries.release_for_pause(
-                    delivery.id,
-                    self.worker_id,
-                    reason=str(error),
-                    error_kind=error.kind.value,
-                    http_status=error.status,
+                paused = Paused(
+                    Failure(error.kind.value, str(error), error.status),
                     # A pause from a configuration an operator has since replaced is ignored.
                     config_version=cached[0] if cached else None,
-                    # A refusal (401, CAPTCHA, required field) proves this request created
-                    # nothing; an earlier unanswered one keeps its marker.
-                    not_created=clears_marker,
-                    now=now,
                 )
+                self._reports.report(delivery, *marker, paused, now=now)
                 self.stats.paused += 1
                 bound.error(
                     "delivery.provider_paused", error_kind=error.kind.value, error=str(error)
@@ -394,18 +385,14 @@ class Worker:
             # The reason is appended unless the error already says it (e.g. the maximum age).
             said = not decision.reason or decision.reason in str(error)
             message = str(error) if said else f"{error} [{decision.reason}]"
-            self._deliveries.mark_failed(
-                delivery.id,
-                self.worker_id,
-                error_kind=error.kind.value,
-                message=message,
-                retry_at=decision.at if decision.action is Action.RETRY else None,
-                http_status=error.status,
-                details={"field_errors": error.field_errors} if error.field_errors else None,
-                reconcile_until=reconcile_until,
-                not_created=clears_marker and error.kind is not ErrorKind.AMBIGUOUS,
-                now=now,
+            failure = Failure(
+                error.kind.value,
+                message,
+                error.status,
+                {"field_errors": error.field_errors} if error.field_errors else None,
             )
+            retry_at = decision.at if decision.action is Action.RETRY else None
+            self._reports.report(delivery, *marker, failed(failure, retry_at), now=now)
         except LeaseLostError:
             self.stats.lost_leases += 1
             return
@@ -420,5 +407,5 @@ class Worker:
                 "delivery.retry_scheduled",
                 error_kind=error.kind.value,
                 error=str(error),
-                retry_at=decision.at.isoformat() if decision.at else None,
+                retry_at=decision.at.isoformat() if decision.at is not None else None,
             )

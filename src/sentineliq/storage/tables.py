@@ -226,6 +226,9 @@ class DeliveryRow(Base):
     # Time spent waiting for a paused provider, credited when the pause is lifted: it does not
     # count toward the maximum age.
     paused_seconds: Mapped[float] = mapped_column(Double, server_default=text("0"))
+    # What the delivery does at the provider (an operation kind, e.g. "create_issue"); each kind
+    # has its own idempotency rule, the outbox rules are shared.
+    operation: Mapped[str] = mapped_column(String(32), server_default=text("'create_issue'"))
 
 
 class DeliveryAttemptRow(Base):

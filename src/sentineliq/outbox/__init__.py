@@ -1,0 +1,71 @@
+"""The outbox's domain: delivery statuses, the events that move them and the legal transitions.
+
+Pure: no I/O. Storage persists transitions (`sentineliq.storage.deliveries`); the worker
+(`sentineliq.delivery`) reports events.
+"""
+
+from sentineliq.outbox.events import (
+    Adopted,
+    AttemptInfo,
+    Created,
+    Dead,
+    Deferred,
+    DroppedField,
+    Event,
+    Failure,
+    Paused,
+    PossiblySent,
+    Refused,
+    Released,
+    Replayed,
+    RetryScheduled,
+    Throttled,
+    TicketRef,
+    Unanswered,
+    failed,
+)
+from sentineliq.outbox.states import (
+    RECONCILE_PHASE,
+    RULES,
+    TRANSITIONS,
+    AttemptOutcome,
+    DeliveryStatus,
+    EventKind,
+    IllegalTransitionError,
+    Marker,
+    next_status,
+    phase_of,
+    settle,
+)
+
+__all__ = [
+    "RECONCILE_PHASE",
+    "RULES",
+    "TRANSITIONS",
+    "Adopted",
+    "AttemptInfo",
+    "AttemptOutcome",
+    "Created",
+    "Dead",
+    "Deferred",
+    "DeliveryStatus",
+    "DroppedField",
+    "Event",
+    "EventKind",
+    "Failure",
+    "IllegalTransitionError",
+    "Marker",
+    "Paused",
+    "PossiblySent",
+    "Refused",
+    "Released",
+    "Replayed",
+    "RetryScheduled",
+    "Throttled",
+    "TicketRef",
+    "Unanswered",
+    "failed",
+    "next_status",
+    "phase_of",
+    "settle",
+]

@@ -1,0 +1,158 @@
+"""Lease and claim: which deliveries are due, and leasing them to workers in one statement.
+
+A lease is the worker's licence to report on a delivery (see `transitions`). `worker_id` must be
+unique per claimant (e.g. host:pid:thread). Once a lease expires the row may be claimed again.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import ColumnElement, and_, exists, func, or_, select, update
+from sqlalchemy.orm import aliased
+from sqlalchemy.orm.util import AliasedClass
+
+from sentineliq.outbox import RULES, DeliveryStatus, EventKind
+from sentineliq.storage.audit import add_audit
+from sentineliq.storage.db import Database
+from sentineliq.storage.deliveries.records import (
+    RECORD_COLUMNS,
+    DeliveryRecord,
+    new_delivery,
+    record_from_row,
+    record_of,
+)
+from sentineliq.storage.errors import NotFoundError
+from sentineliq.storage.tables import AlertRow, DeliveryRow, TicketProviderRow
+from sentineliq.storage.types import utcnow
+
+# Claimable when due: waiting ones (pending, failed) and in-flight ones whose lease expired.
+_WAITING = tuple(
+    s.value for s in sorted(RULES[EventKind.CLAIMED].sources - {DeliveryStatus.IN_FLIGHT})
+)
+
+
+def _provider_active(
+    delivery: type[DeliveryRow] | AliasedClass[DeliveryRow],
+) -> ColumnElement[bool]:
+    """Deliveries wait while their provider is disabled or paused (after an auth failure)."""
+    return exists().where(
+        TicketProviderRow.workspace_id == delivery.workspace_id,
+        TicketProviderRow.provider == delivery.provider,
+        TicketProviderRow.is_enabled.is_(True),
+        TicketProviderRow.paused_at.is_(None),
+    )
+
+
+class ClaimMixin:
+    _db: Database
+
+    def enqueue(
+        self, alert_id: str, provider: str, *, operation: str, actor: str
+    ) -> DeliveryRecord:
+        """Queue `operation` for an alert at one of its workspace's providers, due now.
+
+        Ingestion queues "create_issue" itself; this is for other operation kinds. An alert has
+        one delivery per provider (NotFoundError for an unknown alert)."""
+        now = utcnow()
+        with self._db.session() as session:
+            workspace_id = session.scalar(
+                select(AlertRow.workspace_id).where(AlertRow.id == alert_id)
+            )
+            if workspace_id is None:
+                raise NotFoundError(f"alert {alert_id} not found")
+            row = new_delivery(alert_id, workspace_id, provider, now, operation=operation)
+            session.add(row)
+            add_audit(
+                session,
+                "delivery.queued",
+                actor=actor,
+                workspace_id=workspace_id,
+                target=f"delivery:{row.id}",
+                details={"alert_id": alert_id, "provider": provider, "operation": operation},
+            )
+            session.flush()
+            return record_of(row)
+
+    def claim_due(
+        self,
+        worker_id: str,
+        *,
+        limit: int,
+        lease_seconds: float,
+        now: datetime | None = None,
+    ) -> list[DeliveryRecord]:
+        """Lease up to `limit` due deliveries to `worker_id`, oldest first, in one statement.
+
+        Due: pending or failed with available_at reached, or in flight with an expired lease (its
+        worker crashed or stalled), and the provider enabled and not paused. PostgreSQL skips
+        rows other workers are claiming right now (FOR UPDATE SKIP LOCKED); SQLite runs the
+        statement under its database write lock.
+        """
+        if limit <= 0:
+            return []
+        now = now or utcnow()
+        candidate = aliased(DeliveryRow)
+        due = or_(
+            and_(
+                candidate.status.in_(_WAITING),
+                candidate.available_at <= now,
+            ),
+            and_(candidate.status == DeliveryStatus.IN_FLIGHT.value, candidate.lease_until < now),
+        )
+        chosen = (
+            select(candidate.id)
+            .where(due, _provider_active(candidate))
+            .order_by(candidate.available_at, candidate.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True, of=candidate)
+        )
+        statement = (
+            update(DeliveryRow)
+            .where(DeliveryRow.id.in_(chosen.scalar_subquery()))
+            .values(
+                status=DeliveryStatus.IN_FLIGHT.value,
+                claimed_by=worker_id,
+                claimed_at=now,
+                lease_until=now + timedelta(seconds=lease_seconds),
+                attempts=DeliveryRow.attempts + 1,
+                updated_at=now,
+            )
+            .returning(*RECORD_COLUMNS)
+            .execution_options(synchronize_session=False)
+        )
+        with self._db.session() as session:
+            claimed = [record_from_row(row) for row in session.execute(statement)]
+        return sorted(claimed, key=lambda record: (record.available_at, record.id))
+
+    def next_due_at(self) -> datetime | None:
+        """When the earliest delivery becomes claimable (possibly in the past), or None.
+
+        Deliveries of disabled or paused providers are not counted: they wait indefinitely.
+        """
+        waiting = select(func.min(DeliveryRow.available_at)).where(
+            DeliveryRow.status.in_(_WAITING),
+            _provider_active(DeliveryRow),
+        )
+        leased = select(func.min(DeliveryRow.lease_until)).where(
+            DeliveryRow.status == DeliveryStatus.IN_FLIGHT.value, _provider_active(DeliveryRow)
+        )
+        with self._db.session() as session:
+            times = [session.scalar(waiting), session.scalar(leased)]
+        present = [moment for moment in times if moment is not None]
+        return min(present) if present else None
+
+    def leased_to(self, worker_id: str) -> list[DeliveryRecord]:
+        """The deliveries the database says are leased to `worker_id` (expired leases too)."""
+        with self._db.session() as session:
+            return [
+                record_from_row(row)
+                for row in session.execute(
+                    select(*RECORD_COLUMNS)
+                    .where(
+                        DeliveryRow.status == DeliveryStatus.IN_FLIGHT.value,
+                        DeliveryRow.claimed_by == worker_id,
+                    )
+                    .order_by(DeliveryRow.available_at, DeliveryRow.id)
+                )
+            ]
