@@ -48,7 +48,7 @@ def test_login_throttle_settings_come_from_the_environment() -> None:
     ).login
     assert (login.free_failures, login.max_delay_s, login.client_free_failures) == (3, 60.5, 20)
     for variable, raw, message in (
-        ("SENTINELIQ_LOGIN_FREE_FAILURES", "many", "is not a number"),
+        ("SENTINELIQ_LOGIN_FREE_FAILURES", "many", "is not a whole number"),
         ("SENTINELIQ_LOGIN_FIRST_DELAY_SECONDS", "0", "must be greater than 0"),
     ):
         with pytest.raises(SettingsError, match=f"{variable}: .*{message}"):

@@ -7,6 +7,7 @@ import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy.engine import make_url
 
@@ -15,6 +16,28 @@ _TRUE = {"1", "true", "yes", "on"}
 
 class SettingsError(ValueError):
     """An environment variable holds a value we cannot use; the message names it."""
+
+
+def _positive_numbers(
+    defaults: object, variables: Mapping[str, str], env: Mapping[str, str]
+) -> dict[str, Any]:
+    """The set variables among `variables` (field -> variable), each parsed as its field's
+    default is typed (int or float) and required to be greater than 0."""
+    values: dict[str, Any] = {}
+    for name, variable in variables.items():
+        raw = (env.get(variable) or "").strip()
+        if not raw:
+            continue
+        kind = type(getattr(defaults, name))
+        try:
+            value = kind(raw)
+        except ValueError:
+            what = "a whole number" if kind is int else "a number"
+            raise SettingsError(f"{variable}: {raw!r} is not {what}") from None
+        if value <= 0:
+            raise SettingsError(f"{variable}: must be greater than 0")
+        values[name] = value
+    return values
 
 
 @dataclass(frozen=True)
@@ -34,21 +57,7 @@ class DeliverySettings:
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> DeliverySettings:
-        defaults = cls()
-        values: dict[str, float | int] = {}
-        for name, variable in _DELIVERY_VARIABLES.items():
-            raw = env.get(variable)
-            if raw is None or raw == "":
-                continue
-            kind = type(getattr(defaults, name))
-            try:
-                value = kind(raw)
-            except ValueError:
-                raise SettingsError(f"{variable}: {raw!r} is not a number") from None
-            if value <= 0:
-                raise SettingsError(f"{variable}: must be greater than 0")
-            values[name] = value
-        return cls(**values)  # type: ignore[arg-type]
+        return cls(**_positive_numbers(cls(), _DELIVERY_VARIABLES, env))
 
 
 _DELIVERY_VARIABLES = {
@@ -128,21 +137,7 @@ class LoginThrottleSettings:
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> LoginThrottleSettings:
-        defaults = cls()
-        values: dict[str, float | int] = {}
-        for name, variable in _LOGIN_VARIABLES.items():
-            raw = env.get(variable)
-            if raw is None or raw == "":
-                continue
-            kind = type(getattr(defaults, name))
-            try:
-                value = kind(raw)
-            except ValueError:
-                raise SettingsError(f"{variable}: {raw!r} is not a number") from None
-            if value <= 0:
-                raise SettingsError(f"{variable}: must be greater than 0")
-            values[name] = value
-        return cls(**values)  # type: ignore[arg-type]
+        return cls(**_positive_numbers(cls(), _LOGIN_VARIABLES, env))
 
 
 _LOGIN_VARIABLES = {
@@ -166,19 +161,7 @@ class LimitSettings:
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> LimitSettings:
-        values: dict[str, int] = {}
-        for name, variable in LIMIT_VARIABLES.items():
-            raw = env.get(variable)
-            if raw is None or raw.strip() == "":
-                continue
-            try:
-                value = int(raw.strip())
-            except ValueError:
-                raise SettingsError(f"{variable}: {raw!r} is not a whole number") from None
-            if value <= 0:
-                raise SettingsError(f"{variable}: must be greater than 0")
-            values[name] = value
-        return cls(**values)
+        return cls(**_positive_numbers(cls(), LIMIT_VARIABLES, env))
 
 
 LIMIT_VARIABLES = {
