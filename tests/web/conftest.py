@@ -20,7 +20,7 @@ import io
 import logging
 import sys
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -32,7 +32,7 @@ from sentineliq.logs import configure_logging
 from sentineliq.sandbox.jira import JiraSandbox
 from sentineliq.services.context import AppContext
 from sentineliq.services.identity import IdentityService, Role, UserRecord, WebSession
-from sentineliq.settings import DeliverySettings, Settings
+from sentineliq.settings import DeliverySettings, LimitSettings, Settings
 from sentineliq.storage.workspaces import WorkspaceRecord, WorkspaceRepository
 from sentineliq.web.app import create_app
 from sentineliq.web.server import BackgroundServer
@@ -62,6 +62,22 @@ def app_context(tmp_path: Path, database_url: str) -> Iterator[AppContext]:
         yield context
     finally:
         context.close()
+
+
+@pytest.fixture
+def limited(app_context: AppContext) -> Iterator[Callable[..., BackgroundServer]]:
+    """`limited(**limits)`: the service on loopback with those LimitSettings."""
+    started: list[BackgroundServer] = []
+
+    def start(**limits: int) -> BackgroundServer:
+        settings = replace(app_context.settings, limits=LimitSettings(**limits))
+        live = BackgroundServer.start(create_app(replace(app_context, settings=settings)))
+        started.append(live)
+        return live
+
+    yield start
+    for live in started:
+        live.stop()
 
 
 @pytest.fixture

@@ -7,16 +7,13 @@ from __future__ import annotations
 import json
 import secrets
 from collections.abc import Callable, Iterator
-from dataclasses import replace
 from typing import Any
 
 import httpx2
 import pytest
 
 from sentineliq.services.context import AppContext
-from sentineliq.settings import LimitSettings
 from sentineliq.storage.alerts import AlertRepository
-from sentineliq.web.app import create_app
 from sentineliq.web.server import BackgroundServer
 
 MiB = 1024 * 1024
@@ -26,22 +23,6 @@ ALERT = {
     "source": "NDR",
     "detected_at": "2026-11-27T08:00:00Z",
 }
-
-
-@pytest.fixture
-def limited(app_context: AppContext) -> Iterator[Callable[..., BackgroundServer]]:
-    """`limited(**limits)`: the service on loopback with those LimitSettings."""
-    started: list[BackgroundServer] = []
-
-    def start(**limits: int) -> BackgroundServer:
-        settings = replace(app_context.settings, limits=LimitSettings(**limits))
-        live = BackgroundServer.start(create_app(replace(app_context, settings=settings)))
-        started.append(live)
-        return live
-
-    yield start
-    for live in started:
-        live.stop()
 
 
 class RecordArray:

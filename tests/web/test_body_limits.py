@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import socket
 from collections.abc import Callable, Iterator
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -21,7 +20,6 @@ from sentineliq.services.context import AppContext
 from sentineliq.services.identity import Role
 from sentineliq.settings import LimitSettings, Settings, SettingsError
 from sentineliq.storage.alerts import AlertRepository
-from sentineliq.web.app import create_app
 from sentineliq.web.server import BackgroundServer
 
 MiB = 1024 * 1024
@@ -48,22 +46,6 @@ def rss_bytes() -> int:
         if line.startswith("VmRSS:"):
             return int(line.split()[1]) * 1024
     raise AssertionError("no VmRSS")
-
-
-@pytest.fixture
-def limited(app_context: AppContext) -> Iterator[Callable[..., BackgroundServer]]:
-    """`limited(**limits)`: the service on loopback with those LimitSettings."""
-    started: list[BackgroundServer] = []
-
-    def start(**limits: int) -> BackgroundServer:
-        settings = replace(app_context.settings, limits=LimitSettings(**limits))
-        live = BackgroundServer.start(create_app(replace(app_context, settings=settings)))
-        started.append(live)
-        return live
-
-    yield start
-    for live in started:
-        live.stop()
 
 
 def raw_exchange(url: str, head: bytes) -> tuple[int, dict[str, str], bytes]:
