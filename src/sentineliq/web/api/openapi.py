@@ -128,25 +128,13 @@ _LINKS: tuple[tuple[str, tuple[str, ...], str, str, dict[str, str]], ...] = (
     ),
     *(
         (
-            f"get {_WS}/alerts/{{alert_id}}",
+            source,
             ("200",),
             name,
             target,
             {**_SAME_WORKSPACE, "delivery_id": "$response.body#/deliveries/0/id"},
         )
-        for name, target in (
-            ("ShowDelivery", f"get {_WS}/deliveries/{{delivery_id}}"),
-            ("ReplayDelivery", f"post {_WS}/deliveries/{{delivery_id}}/replay"),
-        )
-    ),
-    *(
-        (
-            f"get {_WS}/deliveries",
-            ("200",),
-            name,
-            target,
-            {**_SAME_WORKSPACE, "delivery_id": "$response.body#/deliveries/0/id"},
-        )
+        for source in (f"get {_WS}/alerts/{{alert_id}}", f"get {_WS}/deliveries")
         for name, target in (
             ("ShowDelivery", f"get {_WS}/deliveries/{{delivery_id}}"),
             ("ReplayDelivery", f"post {_WS}/deliveries/{{delivery_id}}/replay"),
