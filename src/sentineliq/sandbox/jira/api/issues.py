@@ -7,8 +7,9 @@ from typing import Any
 from sentineliq.sandbox.jira.adf import adf_problem
 from sentineliq.sandbox.jira.api.base import API, ApiBase, wanted_fields
 from sentineliq.sandbox.jira.errors import JiraError
+from sentineliq.sandbox.jira.fieldchecks import NOT_ON_SCREEN
 from sentineliq.sandbox.jira.model import Issue
-from sentineliq.sandbox.jira.rules import NOT_ON_SCREEN, check_property, find_transition
+from sentineliq.sandbox.jira.rules import check_property, find_transition
 from sentineliq.sandbox.jira.seed import TRANSITIONS
 from sentineliq.sandbox.jira.views import NAVIGABLE, comment_json, transition_json
 from sentineliq.sandbox.jira.wire import Request, Response
