@@ -8,13 +8,13 @@ the record, the field and the problem, and every repair made to accept a record 
 from __future__ import annotations
 
 import itertools
-import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 import ijson
 
+from sentineliq.alerts.jsonread import Builder, ChunkFile, decode, json_problem
 from sentineliq.alerts.model import Alert
 from sentineliq.alerts.normalize import IngestWarning, normalize_alert
 
@@ -69,154 +69,6 @@ class TooManyRecords(Exception):
 
 _BOM = b"\xef\xbb\xbf"  # a UTF-8 byte-order mark some tools write
 _WHITESPACE = b" \t\r\n"
-# yajl refuses raw control characters inside strings; Python's json (strict=False), which this
-# reader replaced, kept them and alerts.normalize repairs them. A byte below 0x20 is never part
-# of a multi-byte UTF-8 sequence, so writing it as a \u escape keeps every string's value. Tab,
-# CR and LF are whitespace between tokens: they are escaped only inside strings, which
-# _StringEscaper tracks across chunks.
-_SCAN = re.compile(rb'["\\\x00-\x1f]')
-_QUOTE, _BACKSLASH = 0x22, 0x5C
-_TOKEN_WHITESPACE = frozenset(b"\t\r\n")
-
-
-class _StringEscaper:
-    """Escapes raw control bytes in a JSON text fed chunk by chunk: every one inside a string,
-    and outside strings all but whitespace (which keeps invalid text invalid)."""
-
-    __slots__ = ("_escaped", "_in_string")
-
-    def __init__(self) -> None:
-        self._in_string = False
-        self._escaped = False  # the last chunk ended with a backslash inside a string
-
-    def feed(self, chunk: bytes) -> bytes:
-        out = bytearray()
-        pos = 0
-        if self._escaped and chunk:
-            out += chunk[:1]
-            pos = 1
-            self._escaped = False
-        while (match := _SCAN.search(chunk, pos)) is not None:
-            at = match.start()
-            out += chunk[pos:at]
-            byte = chunk[at]
-            pos = at + 1
-            if byte == _QUOTE:
-                self._in_string = not self._in_string
-                out.append(byte)
-            elif byte == _BACKSLASH:
-                out.append(byte)
-                if self._in_string:
-                    if pos < len(chunk):
-                        out.append(chunk[pos])  # the escaped character, a quote included
-                        pos += 1
-                    else:
-                        self._escaped = True
-            elif self._in_string or byte not in _TOKEN_WHITESPACE:
-                out += b"\\u%04x" % byte
-            else:
-                out.append(byte)
-        out += chunk[pos:]
-        return bytes(out)
-
-
-def _json_problem(exc: Exception) -> str:
-    """yajl's message without the echo of the input it appends (it could hold secrets)."""
-    if isinstance(exc, UnicodeDecodeError):
-        return "not UTF-8 text"
-    text = str(exc)
-    if text.startswith(("b'", 'b"')):
-        text = text[2:]
-    return text.split("\n", 1)[0].split("\\n", 1)[0].strip() or "unreadable"
-
-
-class _ChunkFile:
-    """A file-like view of byte chunks for ijson, escaping raw control characters."""
-
-    def __init__(self, chunks: Iterator[bytes]) -> None:
-        self._chunks = chunks
-        self._escaper = _StringEscaper()
-
-    def read(self, size: int = -1) -> bytes:
-        # ijson takes fewer bytes than it asked for; b"" is the end. read(0) is its type probe.
-        if size == 0:
-            return b""
-        for chunk in self._chunks:
-            if chunk:
-                return self._escaper.feed(chunk)
-        return b""
-
-
-class _Builder:
-    """Builds one JSON value from ijson events, refusing duplicate keys and excess nesting.
-
-    Python's json keeps the last of two equal keys while other readers keep the first: a record
-    that says two things is refused, so every component sees the same alert. After a refusal the
-    rest of the value is skipped (only its nesting is tracked) to find where the next one starts.
-    """
-
-    __slots__ = ("_depth", "_max_depth", "_stack", "field", "problem", "value")
-
-    def __init__(self, max_depth: int) -> None:
-        self._max_depth = max_depth
-        self._depth = 0
-        # One frame per open container: [container, current key, keys seen (objects only)].
-        self._stack: list[list[Any]] = []
-        self.value: Any = None
-        self.field = ""
-        self.problem: str | None = None
-
-    def feed(self, kind: str, value: Any) -> bool:
-        """Take one event; True once the value is complete (or skipped to its end)."""
-        if self.problem is not None:
-            if kind == "start_map" or kind == "start_array":
-                self._depth += 1
-            elif kind == "end_map" or kind == "end_array":
-                self._depth -= 1
-            return self._depth == 0
-        if kind == "map_key":
-            frame = self._stack[-1]
-            if value in frame[2]:
-                self.field = self._path(value)
-                self.problem = "duplicate key"
-                return False
-            frame[2].add(value)
-            frame[1] = value
-            return False
-        if kind == "start_map" or kind == "start_array":
-            self._depth += 1
-            if self._depth > self._max_depth:
-                self.problem = f"nested too deeply (more than {self._max_depth} levels)"
-                return False
-            container: Any = {} if kind == "start_map" else []
-            self._add(container)
-            self._stack.append([container, None, set() if kind == "start_map" else None])
-            return False
-        if kind == "end_map" or kind == "end_array":
-            self._depth -= 1
-            self._stack.pop()
-            return not self._stack
-        self._add(value)
-        return not self._stack
-
-    def _add(self, item: Any) -> None:
-        if not self._stack:
-            self.value = item
-            return
-        frame = self._stack[-1]
-        if frame[2] is not None:
-            frame[0][frame[1]] = item
-        else:
-            frame[0].append(item)
-
-    def _path(self, last_key: str) -> str:
-        path = ""
-        for container, key, keys in self._stack[:-1]:
-            if keys is not None:
-                path += f".{key}" if path else str(key)
-            else:
-                path += f"[{len(container) - 1}]"
-        return f"{path}.{last_key}" if path else last_key
 
 
 Record = tuple[int, int | None, Any]
@@ -226,9 +78,9 @@ def _array(
     chunks: Iterator[bytes], max_records: int | None, max_depth: int
 ) -> Iterator[Record | RecordError]:
     """The elements of a top-level array, one by one, as they are read."""
-    events = ijson.basic_parse(_ChunkFile(chunks), use_float=True)
+    events = ijson.basic_parse(ChunkFile(chunks), use_float=True)
     number = 0
-    builder: _Builder | None = None
+    builder: Builder | None = None
     depth = 0  # of the array itself: 1 inside it
     try:
         for kind, value in events:
@@ -241,7 +93,7 @@ def _array(
                 number += 1
                 if max_records is not None and number > max_records:
                     raise TooManyRecords(max_records)
-                builder = _Builder(max_depth)
+                builder = Builder(max_depth)
             if builder.feed(kind, value):
                 if builder.problem is not None:
                     yield RecordError(number, builder.field, builder.problem)
@@ -249,26 +101,10 @@ def _array(
                     yield number, None, builder.value
                 builder = None
     except (ijson.JSONError, UnicodeDecodeError) as exc:
-        yield RecordError(0, "", f"invalid JSON array: {_json_problem(exc)}")
+        yield RecordError(0, "", f"invalid JSON array: {json_problem(exc)}")
         return
     if number == 0:
         yield RecordError(0, "", "no alerts in input (empty array)")
-
-
-def _decode(data: bytes, max_depth: int) -> tuple[_Builder | None, str | None]:
-    """One complete JSON text: (the builder holding its value or refusal, None), or (None, the
-    reason it is not JSON)."""
-    builder = _Builder(max_depth)
-    done = False
-    try:
-        for kind, value in ijson.basic_parse(_StringEscaper().feed(data), use_float=True):
-            if not done:  # yajl itself refuses anything after the value
-                done = builder.feed(kind, value)
-    except (ijson.JSONError, UnicodeDecodeError) as exc:
-        return None, f"invalid JSON: {_json_problem(exc)}"
-    if not done:
-        return None, "invalid JSON: premature end of input"
-    return builder, None
 
 
 def _lines(chunks: Iterable[bytes]) -> Iterator[tuple[int, bytes]]:
@@ -305,19 +141,19 @@ def _object_or_ndjson(
         buffer += chunk
     end = buffer.find(b"\n", start)
     first = bytes(buffer[start : end if end >= 0 else len(buffer)]).removesuffix(b"\r")
-    _, problem = _decode(first, max_depth)
+    _, problem = decode(first, max_depth)
     everything = itertools.chain([bytes(buffer)], chunks)
     if problem is not None:
         # A pretty-printed object (its first line is not complete), or nothing readable.
-        events = ijson.basic_parse(_ChunkFile(everything), use_float=True)
-        builder = _Builder(max_depth)
+        events = ijson.basic_parse(ChunkFile(everything), use_float=True)
+        builder = Builder(max_depth)
         done = False
         try:
             for kind, value in events:
                 if not done:
                     done = builder.feed(kind, value)
         except (ijson.JSONError, UnicodeDecodeError) as exc:
-            yield RecordError(0, "", f"invalid JSON: {_json_problem(exc)}")
+            yield RecordError(0, "", f"invalid JSON: {json_problem(exc)}")
             return
         if builder.problem is not None:
             yield RecordError(1, builder.field, builder.problem, 1)
@@ -331,7 +167,7 @@ def _object_or_ndjson(
         number += 1
         if max_records is not None and number > max_records:
             raise TooManyRecords(max_records)
-        decoded, problem = _decode(line, max_depth)
+        decoded, problem = decode(line, max_depth)
         if decoded is None:
             yield RecordError(number, "", problem or "invalid JSON", line_number)
         elif decoded.problem is not None:
