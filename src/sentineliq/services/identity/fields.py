@@ -5,11 +5,12 @@ from __future__ import annotations
 from pydantic import TypeAdapter, ValidationError
 
 from sentineliq.addresses import EmailAddress
+from sentineliq.errors import InputError
 
 _EMAIL = TypeAdapter(EmailAddress)
 
 
-class InvalidFieldError(ValueError):
+class InvalidFieldError(InputError, ValueError):
     """Refused input; `field` names it so forms and problem+json can point at it."""
 
     def __init__(self, field_name: str, message: str) -> None:
