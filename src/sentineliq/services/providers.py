@@ -8,8 +8,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from sentineliq.errors import ConfigurationError
-from sentineliq.providers import registry
-from sentineliq.providers.base import ConnectionReport, TicketProvider
+from sentineliq.providers import ConnectionReport, TicketProvider, registry
 from sentineliq.providers.jira.config import format_config_errors
 from sentineliq.ratelimit import SiteRateLimiter
 from sentineliq.services.assignees import WorkspaceAssignees
