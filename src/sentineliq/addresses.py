@@ -42,3 +42,10 @@ def _email_syntax(value: str) -> str:
 
 # Syntax only, any domain: an address a sender has is kept and resolved (or not) at delivery.
 AnyDomainEmail = Annotated[str, AfterValidator(_email_syntax)]
+
+
+def email_key(address: str) -> str:
+    """The form assignee addresses are stored and compared under (a workspace's mappings, a
+    ticket system's search answers): trimmed and case-folded, so every spelling of an address is
+    one person. It checks nothing; `storage.assignees.validate_assignee_email` does."""
+    return address.strip().casefold()

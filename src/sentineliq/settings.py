@@ -11,10 +11,12 @@ from typing import Any
 
 from sqlalchemy.engine import make_url
 
+from sentineliq.errors import ConfigurationError
+
 _TRUE = {"1", "true", "yes", "on"}
 
 
-class SettingsError(ValueError):
+class SettingsError(ConfigurationError, ValueError):
     """An environment variable holds a value we cannot use; the message names it."""
 
 

@@ -21,9 +21,14 @@ from sentineliq.cli import (
     workspaces,
 )
 from sentineliq.cli.output import ExitCode, errors
+from sentineliq.errors import (
+    AccessError,
+    ConfigurationError,
+    InputError,
+    SentinelIQError,
+    TicketSystemError,
+)
 from sentineliq.logs import configure_logging, scrub
-from sentineliq.services.providers import ProviderConfigError
-from sentineliq.settings import SettingsError
 from sentineliq.storage.errors import StorageError
 
 app = typer.Typer(
@@ -46,6 +51,22 @@ app.command("schema")(alerts.schema)
 app.command("demo")(worker.demo)
 app.command("serve")(serve.serve)
 
+# The error hierarchy's branches -> exit codes: expected refusals and failures, each shown as one
+# scrubbed line without the debug hint. The first branch the error descends from wins; anything
+# else is a bug or an environment problem (ExitCode.FAILURE with the hint).
+EXIT_CODES: tuple[tuple[type[SentinelIQError], int], ...] = (
+    (InputError, ExitCode.USAGE),  # e.g. an invalid email address
+    (ConfigurationError, ExitCode.USAGE),  # settings, a provider's configuration
+    (StorageError, ExitCode.USAGE),  # unknown workspace, wrong secret key
+    (AccessError, ExitCode.USAGE),
+    (TicketSystemError, ExitCode.FAILURE),  # the ticket system refused or could not be reached
+)
+
+
+def exit_code_for(exc: BaseException) -> int | None:
+    """The exit code of an expected error, or None for one the table does not know."""
+    return next((code for branch, code in EXIT_CODES if isinstance(exc, branch)), None)
+
 
 def main() -> None:
     configure_logging()
@@ -55,11 +76,11 @@ def main() -> None:
         raise
     except KeyboardInterrupt:
         sys.exit(130)
-    except (StorageError, ProviderConfigError, SettingsError) as exc:
-        # Expected refusals (unknown workspace, bad configuration, wrong secret key): no hint.
-        errors.print(f"[red]error:[/red] {escape(scrub(str(exc)))}", markup=True)
-        sys.exit(ExitCode.USAGE)
     except Exception as exc:
+        code = exit_code_for(exc)
+        if code is not None:  # expected (unknown workspace, bad configuration): no hint
+            errors.print(f"[red]error:[/red] {escape(scrub(str(exc)))}", markup=True)
+            sys.exit(code)
         if os.environ.get("SENTINELIQ_DEBUG"):
             raise
         # Anything reaching here is a bug or an environment problem; show one scrubbed line.

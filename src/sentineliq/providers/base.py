@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Protocol
 
+from sentineliq.errors import TicketSystemError
 from sentineliq.tickets.draft import TicketDraft
 
 
@@ -37,7 +38,7 @@ RETRYABLE = frozenset(
 PAUSING = frozenset({ErrorKind.AUTH, ErrorKind.CAPTCHA, ErrorKind.REQUIRED_FIELD})
 
 
-class ProviderError(Exception):
+class ProviderError(TicketSystemError):
     """A classified failure talking to a ticket system. Messages never contain secrets."""
 
     def __init__(

@@ -18,6 +18,8 @@ from collections.abc import Iterable
 import httpcore2
 import httpx2
 
+from sentineliq.errors import ConfigurationError, TicketSystemError
+
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
 # Instance metadata services (AWS/GCP/Azure/OpenStack, AWS IPv6, Alibaba, ECS task metadata).
@@ -36,7 +38,7 @@ _NAT64 = ipaddress.ip_network("64:ff9b::/96")
 _LEGACY_IPV4 = re.compile(r"(?:0x[0-9a-f]*|[0-9]+)(?:\.(?:0x[0-9a-f]*|[0-9]+)){0,3}")
 
 
-class UnsafeTargetError(ValueError):
+class UnsafeTargetError(ConfigurationError, ValueError):
     """The target is, or resolves to, an address providers must not contact."""
 
     def __init__(self, category: str, where: str, *, always_refused: bool = False) -> None:
@@ -176,7 +178,7 @@ def check_host(
     check_addresses(name, addresses, allow_private=allow_private)
 
 
-class BlockedTargetError(Exception):
+class BlockedTargetError(TicketSystemError):
     """Raised by the guarded transport instead of connecting to a forbidden address.
 
     Deliberately not an httpcore/httpx exception, so it is not mistaken for a network failure

@@ -37,6 +37,8 @@ from dataclasses import dataclass, replace
 from typing import Protocol
 from urllib.parse import urlsplit
 
+from sentineliq.errors import TicketSystemError
+
 DEFAULT_RATE = 10.0
 BURST_SECONDS = 0.2  # default burst: this many seconds' worth of the rate
 RECOVERY_SECONDS = 60.0  # a backed-off rate regains the configured rate in about this long
@@ -88,7 +90,7 @@ class SiteRateLimiter(Protocol):
         ...
 
 
-class RateLimitDeadline(Exception):
+class RateLimitDeadline(TicketSystemError):
     """The site's budget has no room for a request before the caller's deadline."""
 
     def __init__(self, site: str, wait_s: float) -> None:

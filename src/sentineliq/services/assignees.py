@@ -13,8 +13,8 @@ from sentineliq.services.context import AppContext
 from sentineliq.storage.assignees import (
     AssigneeMappingRecord,
     AssigneeRepository,
-    normalize_email,
     validate_account_id,
+    validate_assignee_email,
 )
 from sentineliq.storage.db import Database
 
@@ -23,9 +23,9 @@ __all__ = [
     "WorkspaceAssignees",
     "list_mappings",
     "map_assignee",
-    "normalize_email",
     "unmap_assignee",
     "validate_account_id",
+    "validate_assignee_email",
 ]
 
 

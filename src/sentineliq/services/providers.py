@@ -7,8 +7,8 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from sentineliq.providers import registry
-from sentineliq.providers.base import ConnectionReport, TicketProvider
+from sentineliq.errors import ConfigurationError
+from sentineliq.providers import ConnectionReport, TicketProvider, registry
 from sentineliq.providers.jira.config import format_config_errors
 from sentineliq.ratelimit import SiteRateLimiter
 from sentineliq.services.assignees import WorkspaceAssignees
@@ -19,7 +19,7 @@ from sentineliq.storage.errors import NotFoundError
 from sentineliq.storage.providers import ProviderRecord, ProviderRepository
 
 
-class ProviderConfigError(ValueError):
+class ProviderConfigError(ConfigurationError, ValueError):
     """The configuration was refused; `problems` has one line per field."""
 
     def __init__(self, provider: str, problems: list[str]) -> None:

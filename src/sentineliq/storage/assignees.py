@@ -17,6 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from sentineliq.addresses import email_key
 from sentineliq.storage.audit import add_audit
 from sentineliq.storage.db import Database
 from sentineliq.storage.errors import NotFoundError
@@ -40,9 +41,10 @@ class AssigneeMappingRecord:
     updated_at: datetime
 
 
-def normalize_email(raw: str) -> str:
-    """The stored form of an assignee email; ValueError names the field when it is not one."""
-    email = raw.strip().casefold()
+def validate_assignee_email(raw: str) -> str:
+    """The stored form of an assignee email (`email_key`); ValueError names the field when it is
+    not one."""
+    email = email_key(raw)
     if not email:
         raise ValueError("email: enter the assignee's email address")
     if len(email) > MAX_EMAIL_LENGTH:
@@ -94,7 +96,7 @@ class AssigneeRepository:
 
         Raises ValueError (naming the field) for bad input, NotFoundError for an unknown workspace.
         """
-        email, account_id = normalize_email(email), validate_account_id(account_id)
+        email, account_id = validate_assignee_email(email), validate_account_id(account_id)
         # One retry: a concurrent first put of the same email wins the insert, we update it.
         for attempt in range(2):
             try:
@@ -161,7 +163,7 @@ class AssigneeRepository:
 
     def get(self, workspace_id: str, email: str) -> AssigneeMappingRecord | None:
         try:
-            email = normalize_email(email)
+            email = validate_assignee_email(email)
         except ValueError:
             return None
         with self._db.session() as session:
@@ -196,7 +198,7 @@ class AssigneeRepository:
         origin: Mapping[str, str] | None = None,
     ) -> AssigneeMappingRecord:
         """Remove the mapping, audited in the same transaction; NotFoundError if there is none."""
-        email = normalize_email(email)
+        email = validate_assignee_email(email)
         with self._db.session() as session:
             row = session.scalar(
                 select(AssigneeMappingRow)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from sentineliq.errors import SentinelIQError
 
-class StorageError(Exception):
+
+class StorageError(SentinelIQError):
     """Base class of every error raised on purpose by `sentineliq.storage`."""
 
 

@@ -16,10 +16,16 @@ from sentineliq.delivery import outbox_gauges
 from sentineliq.delivery.worker import Worker
 from sentineliq.services.context import AppContext
 from sentineliq.web import admin, health, reference
+from sentineliq.web.admin.errors import PAGES, error_page
 from sentineliq.web.api import OPENAPI_PATH
 from sentineliq.web.api import router as api_router
 from sentineliq.web.api.openapi import install_openapi
-from sentineliq.web.api.problems import install_problem_handlers, problem_response
+from sentineliq.web.api.problems import (
+    PROBLEM_TYPES,
+    error_problem,
+    install_problem_handlers,
+    problem_response,
+)
 from sentineliq.web.bodylimit import BodyLimit
 from sentineliq.web.proxies import TrustedProxyHeaders
 
@@ -62,10 +68,15 @@ _DOCS_CSP = "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'non
 _HSTS = "max-age=31536000; includeSubDomains"
 
 
+def _machine_path(path: str) -> bool:
+    """Answered for programs (JSON, problem documents), not for people in the panel."""
+    return path.startswith("/api/") or path in ("/healthz", "/metrics", "/docs")
+
+
 async def _security_headers(request: Request, call_next: Any) -> Response:
     response: Response = await call_next(request)
     path = request.url.path
-    if path.startswith("/api/") or path in ("/healthz", "/metrics", "/docs"):
+    if _machine_path(path):
         for name, value in _API_HEADERS.items():
             response.headers.setdefault(name, value)
     if path == "/docs":
@@ -74,6 +85,22 @@ async def _security_headers(request: Request, call_next: Any) -> Response:
     if request.url.scheme == "https":
         response.headers.setdefault("strict-transport-security", _HSTS)
     return response
+
+
+async def _expected_error(request: Request, exc: Exception) -> Response:
+    # An error of the hierarchy a route let through: the API's table (web.api.problems) answers
+    # for programs, the panel's (web.admin.errors) for people.
+    if not _machine_path(request.url.path):
+        page = error_page(request, exc)
+        if page is not None:
+            return page
+    return await error_problem(request, exc)
+
+
+def install_error_faces(app: FastAPI) -> None:
+    """One handler for every class either face's table names (the most specific one wins)."""
+    for branch in {branch for branch, *_ in (*PROBLEM_TYPES, *PAGES)}:
+        app.add_exception_handler(branch, _expected_error)
 
 
 def create_app(context: AppContext, *, run_worker: bool = False) -> FastAPI:
@@ -106,6 +133,7 @@ def create_app(context: AppContext, *, run_worker: bool = False) -> FastAPI:
     app.state.context = context
     app.state.worker = None
     install_problem_handlers(app)
+    install_error_faces(app)
     app.add_middleware(BodyLimit, context=context)  # first added: the headers below apply too
     app.middleware("http")(_security_headers)
     app.include_router(api_router)

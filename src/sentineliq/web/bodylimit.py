@@ -29,6 +29,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from sentineliq.errors import SentinelIQError
 from sentineliq.services.context import AppContext
 from sentineliq.web.admin.errors import LoginRequired
 from sentineliq.web.admin.session import clear_session_cookie, current_session
@@ -44,7 +45,7 @@ _SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 _PROBLEM_HEADERS = {"x-content-type-options": "nosniff", "cache-control": "no-store"}
 
 
-class _BodyTooLarge(Exception):
+class _BodyTooLarge(SentinelIQError):
     """Raised into the app when the body passes the limit, after the 413 was sent."""
 
 

@@ -25,6 +25,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from sentineliq.addresses import email_key
 from sentineliq.providers.base import AssigneeDirectory, CheckResult, ProviderError
 from sentineliq.providers.jira.client import JiraClient
 from sentineliq.providers.jira.metadata import Kind, MetadataScope
@@ -39,10 +40,6 @@ class AssigneeLookup:
     reason: str | None = None  # why there is no account id
     email: str | None = None  # the address that was looked up, for the note in the ticket
     source: str | None = None  # "mapping" or "search" when resolved
-
-
-def normalize_email(email: str) -> str:
-    return email.strip().casefold()
 
 
 def unassigned_note(lookup: AssigneeLookup | None) -> str | None:
@@ -68,9 +65,9 @@ def _what(user: dict[str, Any]) -> str:
 
 def pick_account(users: Sequence[dict[str, Any]], email: str, project: str) -> AssigneeLookup:
     """The accountId for `email` among the answer of an assignable search, or the reason not."""
-    wanted = normalize_email(email)
+    wanted = email_key(email)
     shown = [u for u in users if u.get("emailAddress")]
-    exact = [u for u in shown if normalize_email(str(u["emailAddress"])) == wanted]
+    exact = [u for u in shown if email_key(str(u["emailAddress"])) == wanted]
     if exact:
         people = {str(u["accountId"]) for u in exact if _person(u)}
         if len(people) == 1:
@@ -127,7 +124,7 @@ class AssigneeResolver:
     def mapped(self, email: str) -> AssigneeLookup | None:
         if self._directory is None:
             return None
-        account = self._directory.account_for(normalize_email(email))
+        account = self._directory.account_for(email_key(email))
         return AssigneeLookup(account, email=email, source="mapping") if account else None
 
     def search(self, email: str) -> AssigneeLookup:
@@ -147,7 +144,7 @@ class AssigneeResolver:
         try:
             return self._scope().get_or_load(
                 Kind.USER,
-                normalize_email(email),
+                email_key(email),
                 lambda: self.search(email),
                 is_negative=lambda found: found.account_id is None,
             )
@@ -166,9 +163,7 @@ class AssigneeResolver:
             if mapped is not None:
                 return self._check_mapped(email, str(mapped.account_id))
             found = self.search(email)
-            self._scope().put(
-                Kind.USER, normalize_email(email), found, negative=found.account_id is None
-            )
+            self._scope().put(Kind.USER, email_key(email), found, negative=found.account_id is None)
         except ProviderError as error:
             return CheckResult(name, False, f"the assignable user search failed: {error}")
         if found.account_id is None:

@@ -12,6 +12,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Literal
 
+from sentineliq.errors import AccessError
 from sentineliq.services.identity.origin import audit_origin
 from sentineliq.storage.users import UserRecord, UserRepository
 from sentineliq.storage.workspaces import WorkspaceRecord
@@ -56,11 +57,11 @@ class Principal:
         return self.name if self.kind == "user" else f"api_key:{self.name}"[:200]
 
 
-class AccessDenied(Exception):
+class AccessDenied(AccessError):
     """The workspace is visible to the principal, but the action is not allowed (HTTP 403)."""
 
 
-class NotVisible(Exception):
+class NotVisible(AccessError):
     """The principal has no access to the workspace at all (HTTP 404: never reveal it exists)."""
 
 

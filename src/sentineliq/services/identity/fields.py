@@ -5,11 +5,12 @@ from __future__ import annotations
 from pydantic import TypeAdapter, ValidationError
 
 from sentineliq.addresses import EmailAddress
+from sentineliq.errors import InputError
 
 _EMAIL = TypeAdapter(EmailAddress)
 
 
-class InvalidFieldError(ValueError):
+class InvalidFieldError(InputError, ValueError):
     """Refused input; `field` names it so forms and problem+json can point at it."""
 
     def __init__(self, field_name: str, message: str) -> None:
@@ -18,9 +19,10 @@ class InvalidFieldError(ValueError):
         self.message = message
 
 
-def normalize_email(email: str) -> str:
-    """Validated (sentineliq.addresses semantics) and lower-cased; InvalidFieldError("email")
-    if not."""
+def normalize_user_email(email: str) -> str:
+    """A user's sign-in address, validated (sentineliq.addresses semantics) and lower-cased;
+    InvalidFieldError("email") if not. (Assignee addresses are case-folded: addresses.email_key.)
+    """
     try:
         return _EMAIL.validate_python(email.strip()).lower()
     except ValidationError as exc:
@@ -28,10 +30,10 @@ def normalize_email(email: str) -> str:
 
 
 def canonical_address(typed: str) -> str:
-    """The one form all spellings of an address are counted under: what `normalize_email` stores
-    for a valid address; for anything else, the text trimmed and case-folded."""
+    """The one form all spellings of an address are counted under: what `normalize_user_email`
+    stores for a valid address; for anything else, the text trimmed and case-folded."""
     try:
-        return normalize_email(typed)
+        return normalize_user_email(typed)
     except InvalidFieldError:
         return typed.strip().casefold()
 

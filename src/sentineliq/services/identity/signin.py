@@ -7,7 +7,7 @@ from collections.abc import Callable
 from datetime import datetime
 
 from sentineliq.services.identity.devices import DeviceTokens
-from sentineliq.services.identity.fields import InvalidFieldError, normalize_email
+from sentineliq.services.identity.fields import InvalidFieldError, normalize_user_email
 from sentineliq.services.identity.hashing import PasswordHashing
 from sentineliq.services.identity.origin import audit_origin
 from sentineliq.services.identity.sessions import LoginSessions
@@ -62,7 +62,7 @@ class SignIn:
         `free_failures` of them it is an ordinary client again.
         """
         try:
-            normalized: str | None = normalize_email(email)
+            normalized: str | None = normalize_user_email(email)
         except InvalidFieldError:
             normalized = None
         canonical = normalized if normalized is not None else email.strip().casefold()

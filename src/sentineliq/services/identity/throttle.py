@@ -11,12 +11,13 @@ import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from sentineliq.errors import AccessError
 from sentineliq.services.identity.tokens import sha256_hex
 from sentineliq.settings import LoginThrottleSettings
 from sentineliq.storage.throttle import LoginThrottleRepository, ThrottleKey
 
 
-class TooManyAttempts(Exception):
+class TooManyAttempts(AccessError):
     """Sign-in refused without checking the password: too many recent failures (-> 429).
 
     `retry_after_s` is when the delay ends, whole seconds rounded up (at least 1).

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
-from sentineliq.services.identity.fields import InvalidFieldError, normalize_email
+from sentineliq.services.identity.fields import InvalidFieldError, normalize_user_email
 from sentineliq.services.identity.hashing import PasswordHashing
 from sentineliq.services.identity.origin import audit_origin
 from sentineliq.services.passwords import password_problem
@@ -45,7 +45,7 @@ class UserAccounts:
     ) -> UserRecord:
         """InvalidFieldError for a bad email, password or display name; AlreadyExistsError if
         taken."""
-        normalized = normalize_email(email)
+        normalized = normalize_user_email(email)
         check_password(password, normalized)
         name = (display_name or "").strip() or None
         if name is not None and len(name) > MAX_DISPLAY_NAME_LENGTH:
@@ -66,7 +66,7 @@ class UserAccounts:
 
     def find(self, email: str) -> UserRecord | None:
         try:
-            return self._users.get_by_email(normalize_email(email))
+            return self._users.get_by_email(normalize_user_email(email))
         except InvalidFieldError:
             return None
 

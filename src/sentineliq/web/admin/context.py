@@ -4,16 +4,10 @@ from __future__ import annotations
 
 from fastapi import Request
 
-from sentineliq.services.context import AppContext
 from sentineliq.services.identity import IdentityService
+from sentineliq.web.context import app_context
 
-
-def app_context(request: Request) -> AppContext:
-    """The AppContext that `create_app` stored on the application."""
-    context = getattr(request.app.state, "context", None)
-    if not isinstance(context, AppContext):
-        raise RuntimeError("the admin panel needs app.state.context (set by create_app)")
-    return context
+__all__ = ["app_context", "client_origin", "identity"]
 
 
 def identity(request: Request) -> IdentityService:

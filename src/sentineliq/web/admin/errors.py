@@ -7,14 +7,23 @@ from urllib.parse import quote
 from fastapi import FastAPI, Request
 from fastapi.responses import RedirectResponse, Response
 
+from sentineliq.errors import (
+    AccessError,
+    ConfigurationError,
+    InputError,
+    SentinelIQError,
+    TicketSystemError,
+)
+from sentineliq.services.identity import AccessDenied, NotVisible, TooManyAttempts
+from sentineliq.storage.errors import AlreadyExistsError, InvalidStateError, NotFoundError
 from sentineliq.web.admin.rendering import render
 
 
-class LoginRequired(Exception):
+class LoginRequired(AccessError):
     """No valid session: the browser is sent to the login page."""
 
 
-class PageError(Exception):
+class PageError(SentinelIQError):
     """A plain error page with a status code and a human message."""
 
     status_code = 400
@@ -45,6 +54,33 @@ class PageNotFound(PageError):
     title = "Not found"
 
 
+# The error hierarchy -> (status, title) of the page for an error a page lets through; the first
+# entry it descends from wins. Pages still raise PageError where they can say more. Anything not
+# listed is a bug: the service's bare 500.
+PAGES: tuple[tuple[type[SentinelIQError], int, str], ...] = (
+    (NotVisible, 404, "Not found"),  # never reveal that the workspace exists
+    (AccessDenied, 403, "Not allowed"),
+    (TooManyAttempts, 429, "Too many attempts"),
+    (NotFoundError, 404, "Not found"),
+    (AlreadyExistsError, 409, "Conflict"),
+    (InvalidStateError, 409, "Conflict"),
+    (InputError, 400, "Request refused"),
+    (ConfigurationError, 400, "Request refused"),
+    (TicketSystemError, 502, "The ticket system failed"),
+)
+NOT_VISIBLE = "There is no such workspace, or you are not a member of it."
+
+
+def page_for(exc: SentinelIQError) -> PageError | None:
+    """The error page an error of the hierarchy becomes, or None when it is not an expected one."""
+    for branch, status, title in PAGES:
+        if isinstance(exc, branch):
+            page = PageError(NOT_VISIBLE if isinstance(exc, NotVisible) else str(exc))
+            page.status_code, page.title = status, title
+            return page
+    return None
+
+
 def _login_redirect(request: Request, _exc: Exception) -> Response:
     target = request.url.path
     if request.url.query:
@@ -64,6 +100,12 @@ def _error_page(request: Request, exc: Exception) -> Response:
         {"title": exc.title, "message": exc.message, "status": exc.status_code},
         status_code=exc.status_code,
     )
+
+
+def error_page(request: Request, exc: Exception) -> Response | None:
+    """The page for an error of the hierarchy, or None when it is not an expected one."""
+    page = page_for(exc) if isinstance(exc, SentinelIQError) else None
+    return None if page is None else _error_page(request, page)
 
 
 def install_handlers(app: FastAPI) -> None:

@@ -21,7 +21,7 @@ from sentineliq.services.identity import (
 from sentineliq.storage.audit import AuditRepository
 from sentineliq.storage.workspaces import WorkspaceRecord
 from sentineliq.web.admin.context import app_context, client_origin, identity
-from sentineliq.web.admin.errors import Forbidden, PageNotFound
+from sentineliq.web.admin.errors import NOT_VISIBLE, Forbidden, PageNotFound
 from sentineliq.web.admin.session import SignedIn, signed_in
 
 _SECTION_PATHS = {
@@ -32,7 +32,6 @@ _SECTION_PATHS = {
     "assignees": "/assignees",
     "audit": "/audit",
 }
-NOT_VISIBLE = "There is no such workspace, or you are not a member of it."
 
 
 @dataclass(frozen=True)

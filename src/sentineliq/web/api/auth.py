@@ -26,6 +26,7 @@ from sentineliq.services.identity import (
 )
 from sentineliq.storage.audit import AuditRepository
 from sentineliq.web.api.problems import ApiProblem
+from sentineliq.web.context import app_context
 
 SESSION_COOKIE = "siq_session"
 CSRF_HEADER = "X-CSRF-Token"
@@ -36,12 +37,6 @@ WorkspaceId = Annotated[
     str,
     Path(min_length=1, max_length=64, description="The workspace id.", pattern=r"^[A-Za-z0-9-]+$"),
 ]
-
-
-def app_context(request: Request) -> AppContext:
-    context = request.app.state.context
-    assert isinstance(context, AppContext)
-    return context
 
 
 def _unauthorized(detail: str) -> ApiProblem:

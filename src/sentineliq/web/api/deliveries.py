@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query
 
 from sentineliq.storage.deliveries import DeliveryRepository, DeliveryStatus
-from sentineliq.storage.errors import InvalidStateError, NotFoundError
+from sentineliq.storage.errors import NotFoundError
 from sentineliq.web.api.auth import Replayer, Viewer
 from sentineliq.web.api.models import (
     AttemptOut,
@@ -110,7 +110,6 @@ def replay_delivery(delivery_id: DeliveryId, caller: Replayer) -> ReplayResult:
         record = repository.requeue(delivery_id, actor=caller.actor)
     except NotFoundError:
         raise _not_found() from None
-    except InvalidStateError as exc:
-        raise ApiProblem(409, str(exc), kind="conflict") from None
+    # InvalidStateError (delivered, or waiting for its paused provider): 409, by PROBLEM_TYPES.
     caller.audit("api.delivery.replayed", target=f"delivery:{record.id}")
     return ReplayResult(replayed=[record.id])

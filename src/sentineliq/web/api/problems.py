@@ -19,7 +19,20 @@ from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import BaseRoute, Route
 
+from sentineliq.errors import (
+    ConfigurationError,
+    InputError,
+    SentinelIQError,
+    TicketSystemError,
+)
 from sentineliq.logs import scrub
+from sentineliq.services.identity import (
+    AccessDenied,
+    InvalidFieldError,
+    NotVisible,
+    TooManyAttempts,
+)
+from sentineliq.storage.errors import AlreadyExistsError, InvalidStateError, NotFoundError
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 TYPE_BASE = "https://sentineliq.dev/problems/"
@@ -40,7 +53,7 @@ class Problem(BaseModel):
     errors: list[FieldError] = Field(default_factory=list)
 
 
-class ApiProblem(Exception):
+class ApiProblem(SentinelIQError):
     """Raise to answer with a problem document; `detail` must be safe to show the caller."""
 
     def __init__(
@@ -104,6 +117,45 @@ async def _api_problem(_request: Request, exc: Exception) -> JSONResponse:
     return problem_response(
         exc.status, exc.detail, kind=exc.kind, errors=exc.errors, headers=exc.headers
     )
+
+
+# The error hierarchy -> (status, problem type) for an error a route lets through; the first
+# entry it descends from wins. Routes still raise ApiProblem where they can say more (which
+# provider, which alert). Anything not listed is a bug: `_unexpected`'s bare 500.
+PROBLEM_TYPES: tuple[tuple[type[SentinelIQError], int, str], ...] = (
+    (NotVisible, 404, "not-found"),  # never reveal that the workspace exists
+    (AccessDenied, 403, "forbidden"),
+    (TooManyAttempts, 429, "too-many-requests"),
+    (NotFoundError, 404, "not-found"),
+    (AlreadyExistsError, 409, "conflict"),
+    (InvalidStateError, 409, "conflict"),
+    (InputError, 422, "validation"),
+    (ConfigurationError, 422, "validation"),
+    (TicketSystemError, 502, "ticket-system"),
+)
+
+
+def problem_for(exc: SentinelIQError) -> ApiProblem | None:
+    """The problem an error of the hierarchy answers as, or None when it is not an expected one.
+
+    The messages of these classes are written to be shown (no secrets); they are scrubbed anyway.
+    """
+    for branch, status, kind in PROBLEM_TYPES:
+        if isinstance(exc, branch):
+            detail = "no such workspace" if isinstance(exc, NotVisible) else scrub(str(exc))
+            errors = []
+            if isinstance(exc, InvalidFieldError):
+                errors.append(FieldError(field=exc.field, message=exc.message))
+            return ApiProblem(status, detail, kind=kind, errors=errors)
+    return None
+
+
+async def error_problem(request: Request, exc: Exception) -> JSONResponse:
+    """The handler for the hierarchy's errors under the API (installed by `web.app`)."""
+    problem = problem_for(exc) if isinstance(exc, SentinelIQError) else None
+    if problem is None:
+        return await _unexpected(request, exc)
+    return await _api_problem(request, problem)
 
 
 async def _request_validation(_request: Request, exc: Exception) -> JSONResponse:

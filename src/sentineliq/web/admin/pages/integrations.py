@@ -8,8 +8,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 from starlette.datastructures import FormData
 
-from sentineliq.providers import registry
-from sentineliq.providers.base import ConnectionReport
+from sentineliq.providers import ConnectionReport, registry
 from sentineliq.providers.jira.mapping import FieldMeta
 from sentineliq.providers.jira.provider import JiraProvider
 from sentineliq.services.backfill import enable_provider
