@@ -17,6 +17,7 @@ import ijson
 from sentineliq.alerts.jsonread import Builder, ChunkFile, decode, json_problem
 from sentineliq.alerts.model import Alert
 from sentineliq.alerts.normalize import IngestWarning, normalize_alert
+from sentineliq.errors import InputError
 
 MAX_DEPTH = 32  # nesting within one record; no alert field nests beyond a few levels
 
@@ -59,7 +60,7 @@ class ParseResult:
         return len(self.accepted) + self.refused_records
 
 
-class TooManyRecords(Exception):
+class TooManyRecords(InputError):
     """The input holds more records than one request may carry; raised at the first extra one."""
 
     def __init__(self, limit: int) -> None:

@@ -16,7 +16,7 @@ import structlog
 
 from sentineliq.outbox import Event, Released
 from sentineliq.storage.deliveries import ConnectionLostError, DeliveryRecord, DeliveryRepository
-from sentineliq.storage.errors import LeaseLostError
+from sentineliq.storage.errors import LeaseLostError, StorageError
 
 log = structlog.get_logger("sentineliq.worker")
 
@@ -37,7 +37,7 @@ class WorkerStats:
     by_kind: dict[str, int] = field(default_factory=dict)
 
 
-class DatabaseGoneError(Exception):
+class DatabaseGoneError(StorageError):
     """The database stopped answering mid-batch; the worker holds what it could not record."""
 
 

@@ -29,6 +29,7 @@ from sentineliq import metrics
 from sentineliq.delivery.operations import Done, Job, operation_for
 from sentineliq.delivery.reports import DatabaseGoneError, Reporter, WorkerStats
 from sentineliq.delivery.retry import Action, RetryPolicy
+from sentineliq.errors import TicketSystemError
 from sentineliq.outbox import (
     Adopted,
     Created,
@@ -59,7 +60,7 @@ from sentineliq.storage.ratebudget import DatabaseRateLimiter
 log = structlog.get_logger("sentineliq.worker")
 
 
-class _SendFailed(Exception):
+class _SendFailed(TicketSystemError):
     """The operation's request failed. `refused`: the ticket system's answer proves nothing was
     done, and no earlier unanswered request of this delivery is outstanding."""
 

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
+from sentineliq.errors import SentinelIQError
+
 
 class DeliveryStatus(StrEnum):
     PENDING = "pending"
@@ -164,7 +166,7 @@ TRANSITIONS: dict[tuple[DeliveryStatus, EventKind], DeliveryStatus] = {
 MARKER_EVENTS = frozenset(r.event for r in RULES.values() if r.by_lease_holder and not r.ends_lease)
 
 
-class IllegalTransitionError(ValueError):
+class IllegalTransitionError(SentinelIQError, ValueError):
     """The event cannot happen to a delivery in that status (e.g. replaying a delivered one)."""
 
     def __init__(self, status: DeliveryStatus, event: EventKind) -> None:
