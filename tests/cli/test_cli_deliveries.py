@@ -11,8 +11,9 @@ from typing import Any
 import pytest
 from cli_runner import Cli
 
+from outbox_reports import ReportingRepository
 from sentineliq.sandbox.jira import JiraSandbox
-from sentineliq.storage import Database, DeliveryRepository
+from sentineliq.storage import Database
 from sentineliq.storage.types import utcnow
 
 TOKEN = "sandbox-token"
@@ -66,7 +67,7 @@ def test_show_explains_a_dead_letter_and_replay_requeues_it(
     ids = {title: d["delivery_id"] for title, d in _by_title(cli, workspace).items()}
 
     # Act as a worker: one ticket filed without priority, one dead after two attempts.
-    deliveries = DeliveryRepository(db)
+    deliveries = ReportingRepository(db)
     now = utcnow()
     deliveries.claim_due("w-1", limit=2, lease_seconds=60, now=now)
     deliveries.mark_delivered(
@@ -166,7 +167,7 @@ def test_replay_all_dead_is_scoped_to_a_workspace(
     for workspace in (first, second):
         _configure(cli, workspace, sandbox, email="sandbox@sentineliq.test", token=TOKEN)
         _ingest(cli, workspace, tmp_path, "One", "Two")
-    deliveries = DeliveryRepository(db)
+    deliveries = ReportingRepository(db)
     for claim in deliveries.claim_due("w-1", limit=10, lease_seconds=60):
         deliveries.mark_failed(
             claim.id, "w-1", error_kind="validation", message="400", retry_at=None

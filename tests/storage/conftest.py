@@ -7,11 +7,11 @@ from collections.abc import Callable
 import pytest
 from storage_samples import make_alert
 
+from outbox_reports import ReportingRepository
 from sentineliq.alerts.model import Alert
 from sentineliq.storage import (
     AlertRepository,
     Database,
-    DeliveryRepository,
     ProviderRepository,
     SecretBox,
     WorkspaceRecord,
@@ -45,5 +45,5 @@ def alerts(database: Database) -> AlertRepository:
 
 
 @pytest.fixture
-def deliveries(database: Database) -> DeliveryRepository:
-    return DeliveryRepository(database)
+def deliveries(database: Database) -> ReportingRepository:
+    return ReportingRepository(database)

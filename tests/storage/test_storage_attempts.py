@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 import pytest
 from storage_samples import TOKEN, jira_config, make_alert
 
+from outbox_reports import ReportingRepository
 from sentineliq.outbox import Deferred, Failure, RetryScheduled, Unanswered
 from sentineliq.storage import (
     AlertRepository,
@@ -16,7 +17,6 @@ from sentineliq.storage import (
     AuditRepository,
     Database,
     DeliveryRecord,
-    DeliveryRepository,
     DeliveryStatus,
     DroppedField,
     InvalidStateError,
@@ -42,7 +42,7 @@ def _queue(alerts: AlertRepository, workspace: WorkspaceRecord, count: int = 1) 
 
 
 def _claim(
-    deliveries: DeliveryRepository, worker: str, now: datetime | None = None
+    deliveries: ReportingRepository, worker: str, now: datetime | None = None
 ) -> DeliveryRecord:
     [claimed] = deliveries.claim_due(worker, limit=1, lease_seconds=60, now=now)
     return claimed
@@ -52,7 +52,7 @@ pytestmark = pytest.mark.usefixtures("jira")
 
 
 def test_mark_sending_records_the_send_only_under_a_live_lease(
-    deliveries: DeliveryRepository, alerts: AlertRepository, workspace: WorkspaceRecord
+    deliveries: ReportingRepository, alerts: AlertRepository, workspace: WorkspaceRecord
 ) -> None:
     _queue(alerts, workspace)
     t0 = utcnow()
@@ -85,7 +85,7 @@ def test_mark_sending_records_the_send_only_under_a_live_lease(
 
 
 def test_defer_returns_the_delivery_without_counting_the_attempt(
-    deliveries: DeliveryRepository, alerts: AlertRepository, workspace: WorkspaceRecord
+    deliveries: ReportingRepository, alerts: AlertRepository, workspace: WorkspaceRecord
 ) -> None:
     _queue(alerts, workspace)
     now = utcnow()
@@ -123,7 +123,7 @@ def test_defer_returns_the_delivery_without_counting_the_attempt(
 
 
 def test_mark_failed_sets_or_keeps_reconcile_until_and_records_http_details(
-    deliveries: DeliveryRepository, alerts: AlertRepository, workspace: WorkspaceRecord
+    deliveries: ReportingRepository, alerts: AlertRepository, workspace: WorkspaceRecord
 ) -> None:
     _queue(alerts, workspace)
     now = utcnow()
@@ -164,7 +164,7 @@ def test_mark_failed_sets_or_keeps_reconcile_until_and_records_http_details(
 
 def test_dead_letter_keeps_the_ticket_systems_field_messages_and_no_secrets(
     database: Database,
-    deliveries: DeliveryRepository,
+    deliveries: ReportingRepository,
     alerts: AlertRepository,
     workspace: WorkspaceRecord,
 ) -> None:
@@ -198,7 +198,7 @@ def test_dead_letter_keeps_the_ticket_systems_field_messages_and_no_secrets(
 
 def test_delivered_and_adopted_record_dropped_fields_and_clear_reconciliation(
     database: Database,
-    deliveries: DeliveryRepository,
+    deliveries: ReportingRepository,
     alerts: AlertRepository,
     workspace: WorkspaceRecord,
 ) -> None:
@@ -248,7 +248,7 @@ def test_delivered_and_adopted_record_dropped_fields_and_clear_reconciliation(
 def test_release_for_pause_waits_and_does_not_count(
     database: Database,
     providers: ProviderRepository,
-    deliveries: DeliveryRepository,
+    deliveries: ReportingRepository,
     alerts: AlertRepository,
     workspace: WorkspaceRecord,
 ) -> None:
@@ -289,7 +289,7 @@ def test_release_for_pause_waits_and_does_not_count(
 
 def test_release_for_pause_pauses_even_when_the_lease_was_lost(
     providers: ProviderRepository,
-    deliveries: DeliveryRepository,
+    deliveries: ReportingRepository,
     alerts: AlertRepository,
     workspace: WorkspaceRecord,
 ) -> None:
@@ -311,7 +311,7 @@ def test_release_for_pause_pauses_even_when_the_lease_was_lost(
 
 
 def test_release_is_in_the_history(
-    deliveries: DeliveryRepository, alerts: AlertRepository, workspace: WorkspaceRecord
+    deliveries: ReportingRepository, alerts: AlertRepository, workspace: WorkspaceRecord
 ) -> None:
     _queue(alerts, workspace)
     now = utcnow()
@@ -328,7 +328,7 @@ def test_release_is_in_the_history(
 
 def test_replay_keeps_the_key_and_refuses_delivered_ones(
     database: Database,
-    deliveries: DeliveryRepository,
+    deliveries: ReportingRepository,
     alerts: AlertRepository,
     workspace: WorkspaceRecord,
 ) -> None:
@@ -363,7 +363,7 @@ def test_replay_keeps_the_key_and_refuses_delivered_ones(
 def test_requeue_dead_replays_every_dead_letter_of_a_workspace(
     database: Database,
     providers: ProviderRepository,
-    deliveries: DeliveryRepository,
+    deliveries: ReportingRepository,
     alerts: AlertRepository,
     workspace: WorkspaceRecord,
 ) -> None:
@@ -388,7 +388,7 @@ def test_requeue_dead_replays_every_dead_letter_of_a_workspace(
 
 def test_detail_and_short_ids(
     providers: ProviderRepository,
-    deliveries: DeliveryRepository,
+    deliveries: ReportingRepository,
     alerts: AlertRepository,
     workspace: WorkspaceRecord,
 ) -> None:
@@ -415,7 +415,7 @@ def test_detail_and_short_ids(
 
 def test_history_keeps_every_outcome_oldest_first(
     providers: ProviderRepository,
-    deliveries: DeliveryRepository,
+    deliveries: ReportingRepository,
     alerts: AlertRepository,
     workspace: WorkspaceRecord,
 ) -> None:

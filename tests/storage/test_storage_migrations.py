@@ -20,10 +20,10 @@ from sqlalchemy.engine import Inspector
 from sqlalchemy.sql.expression import ColumnClause
 
 import sentineliq.storage.ratebudget  # noqa: F401  (registers its table for the drift check)
+from outbox_reports import ReportingRepository
 from sentineliq.settings import Settings
 from sentineliq.storage import (
     Database,
-    DeliveryRepository,
     ProviderRepository,
     SecretBox,
     upgrade_to_head,
@@ -198,7 +198,7 @@ def test_upgrade_from_0001_keeps_existing_rows_and_round_trips(database_url: str
     ids = _rows_at_0001(database_url)
     assert upgrade_to_head(database_url) == head_revision()
     with Database(database_url) as db:
-        deliveries = DeliveryRepository(db)
+        deliveries = ReportingRepository(db)
         record = deliveries.get(ids["delivery"])
         assert record is not None
         assert (record.status, record.attempts, record.last_error) == ("failed", 2, "503")

@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import select
 from storage_samples import jira_config, make_alert
 
+from outbox_reports import ReportingRepository
 from sentineliq.outbox import (
     Dead,
     Failure,
@@ -51,7 +52,7 @@ def _ingest(alerts: AlertRepository, workspace: WorkspaceRecord, count: int) -> 
 
 @pytest.mark.usefixtures("jira")
 def test_claim_leases_due_rows_once(
-    deliveries: DeliveryRepository, alerts: AlertRepository, workspace: WorkspaceRecord
+    deliveries: ReportingRepository, alerts: AlertRepository, workspace: WorkspaceRecord
 ) -> None:
     _ingest(alerts, workspace, 3)
     claimed = deliveries.claim_due("w1", limit=2, lease_seconds=60, now=T0)
@@ -70,7 +71,7 @@ def test_claim_leases_due_rows_once(
 
 @pytest.mark.usefixtures("jira")
 def test_nothing_is_claimed_before_it_is_due(
-    deliveries: DeliveryRepository, alerts: AlertRepository, workspace: WorkspaceRecord
+    deliveries: ReportingRepository, alerts: AlertRepository, workspace: WorkspaceRecord
 ) -> None:
     _ingest(alerts, workspace, 1)
     long_ago = datetime(2000, 1, 1, tzinfo=UTC)
@@ -80,7 +81,7 @@ def test_nothing_is_claimed_before_it_is_due(
 @pytest.mark.usefixtures("jira")
 def test_expired_lease_is_reclaimed_and_the_late_worker_is_refused(
     database: Database,
-    deliveries: DeliveryRepository,
+    deliveries: ReportingRepository,
     alerts: AlertRepository,
     workspace: WorkspaceRecord,
 ) -> None:
@@ -126,7 +127,7 @@ def test_expired_lease_is_reclaimed_and_the_late_worker_is_refused(
 @pytest.mark.usefixtures("jira")
 def test_failed_retry_and_dead_letter_then_requeue(
     database: Database,
-    deliveries: DeliveryRepository,
+    deliveries: ReportingRepository,
     alerts: AlertRepository,
     workspace: WorkspaceRecord,
 ) -> None:
@@ -175,7 +176,7 @@ def test_failed_retry_and_dead_letter_then_requeue(
 
 @pytest.mark.usefixtures("jira")
 def test_release_returns_the_row_without_counting_the_attempt(
-    deliveries: DeliveryRepository, alerts: AlertRepository, workspace: WorkspaceRecord
+    deliveries: ReportingRepository, alerts: AlertRepository, workspace: WorkspaceRecord
 ) -> None:
     _ingest(alerts, workspace, 1)
     [claim] = deliveries.claim_due("w1", limit=1, lease_seconds=30, now=T0)
@@ -189,7 +190,7 @@ def test_release_returns_the_row_without_counting_the_attempt(
 
 def test_disabled_provider_holds_its_deliveries(
     providers: ProviderRepository,
-    deliveries: DeliveryRepository,
+    deliveries: ReportingRepository,
     alerts: AlertRepository,
     workspace: WorkspaceRecord,
 ) -> None:
@@ -205,7 +206,7 @@ def test_disabled_provider_holds_its_deliveries(
 
 @pytest.mark.usefixtures("jira")
 def test_views_and_counts(
-    deliveries: DeliveryRepository, alerts: AlertRepository, workspace: WorkspaceRecord
+    deliveries: ReportingRepository, alerts: AlertRepository, workspace: WorkspaceRecord
 ) -> None:
     _ingest(alerts, workspace, 3)
     claims = deliveries.claim_due("w1", limit=2, lease_seconds=30, now=T0)
@@ -236,7 +237,7 @@ def _claim_all(
     barrier = threading.Barrier(workers)
 
     def work(worker_id: str) -> None:
-        repo = DeliveryRepository(database)
+        repo = ReportingRepository(database)
         try:
             barrier.wait(timeout=30)
             while got := repo.claim_due(worker_id, limit=batch, lease_seconds=300, now=now):
@@ -321,7 +322,7 @@ def test_rows_locked_by_another_claimer_are_skipped_not_waited_for(pg_database: 
 @pytest.mark.usefixtures("jira")
 def test_an_illegal_report_is_refused_before_anything_is_written(
     database: Database,
-    deliveries: DeliveryRepository,
+    deliveries: ReportingRepository,
     alerts: AlertRepository,
     workspace: WorkspaceRecord,
 ) -> None:
@@ -342,7 +343,7 @@ def test_an_illegal_report_is_refused_before_anything_is_written(
 
 @pytest.mark.usefixtures("jira")
 def test_a_refusal_clears_the_marker_and_a_lost_answer_sets_it(
-    deliveries: DeliveryRepository, alerts: AlertRepository, workspace: WorkspaceRecord
+    deliveries: ReportingRepository, alerts: AlertRepository, workspace: WorkspaceRecord
 ) -> None:
     _ingest(alerts, workspace, 1)
     [claim] = deliveries.claim_due("w1", limit=1, lease_seconds=30, now=T0)
@@ -364,7 +365,7 @@ def test_a_refusal_clears_the_marker_and_a_lost_answer_sets_it(
 
 @pytest.mark.usefixtures("jira")
 def test_leased_to_names_a_workers_leases_expired_or_not(
-    deliveries: DeliveryRepository, alerts: AlertRepository, workspace: WorkspaceRecord
+    deliveries: ReportingRepository, alerts: AlertRepository, workspace: WorkspaceRecord
 ) -> None:
     _ingest(alerts, workspace, 3)
     mine = deliveries.claim_due("w1", limit=2, lease_seconds=1, now=T0)

@@ -6,7 +6,7 @@ writes state, history row and audit entry together). Reports only take effect wh
 is still the worker's: once a lease expires the row may be claimed again, and the late worker's
 report is refused with LeaseLostError. `worker_id` must be unique per claimant.
 
-Exactly-once support: PossiblySent (`mark_sending`) is committed immediately before a request
+Exactly-once support: PossiblySent is committed immediately before a request
 goes out, so after any crash the next claimant knows the ticket may exist (`last_sent_at`, and
 `reconcile_until` while the ticket system's search may still hide it).
 
@@ -44,11 +44,10 @@ from sentineliq.storage.deliveries.records import (
     new_delivery,
 )
 from sentineliq.storage.deliveries.replay import ReplayMixin
-from sentineliq.storage.deliveries.shorthands import ShorthandMixin
 from sentineliq.storage.deliveries.transitions import ConnectionLostError, connection_lost
 
 
-class DeliveryRepository(ShorthandMixin, ReplayMixin, ClaimMixin, ReadMixin):
+class DeliveryRepository(ReplayMixin, ClaimMixin, ReadMixin):
     """The outbox's repository: claims, reports (events), replays and read models."""
 
     def __init__(self, db: Database) -> None:

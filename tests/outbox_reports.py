@@ -1,5 +1,6 @@
-"""Shorthands for the reports operators' tools and tests make most: each builds one event and
-hands it to `record` (see `transitions`), which is the only path that writes."""
+"""Test shorthands for the reports the outbox tests make most: each builds one event and hands
+it to `record`, the only path that writes. The worker reports events itself; these exist so the
+storage tests read as the scenarios they check (`ReportingRepository(db).mark_failed(...)`)."""
 
 from __future__ import annotations
 
@@ -22,7 +23,7 @@ from sentineliq.outbox import (
     TicketRef,
     failed,
 )
-from sentineliq.storage.deliveries.records import DeliveryRecord
+from sentineliq.storage.deliveries import DeliveryRecord, DeliveryRepository
 from sentineliq.storage.deliveries.transitions import TransitionMixin
 
 # What `defer` may record: waiting out the search lag, or for room in our own rate budget.
@@ -151,3 +152,7 @@ class ShorthandMixin(TransitionMixin):
         """
         failure = Failure(error_kind, reason, http_status, details)
         return self.record(delivery_id, worker_id, Paused(failure, config_version), now=now)
+
+
+class ReportingRepository(ShorthandMixin, DeliveryRepository):
+    """The outbox repository with the test shorthands."""
