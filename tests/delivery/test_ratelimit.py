@@ -597,3 +597,15 @@ def test_sandbox_limit_header_is_the_rate_in_requests_per_second(sandbox: JiraSa
         sandbox.set_rate_limit(2.5, burst=3)
         client.myself()
         assert client.rate_limit.limit == 2.5
+
+
+def test_database_limiter_never_loses_an_answer_to_a_database_outage() -> None:
+    # observe() runs after the site answered (maybe with a created issue): an unreachable
+    # database must not turn that answer into an exception the worker would mistake for failure.
+    unreachable = Database("postgresql+psycopg://nobody@127.0.0.1:9/none?connect_timeout=2")
+    try:
+        limiter = DatabaseRateLimiter(unreachable, 1.0, 4)
+        limiter.observe(SITE, RateSignal(201, None, None, None))
+        limiter.observe(SITE, RateSignal(429, 30.0, None, 0.0))
+    finally:
+        unreachable.dispose()

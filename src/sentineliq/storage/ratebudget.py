@@ -11,6 +11,7 @@ wall-clock epoch seconds, comparable across the processes of one machine.
 
 from __future__ import annotations
 
+import logging
 import random
 import time
 from collections.abc import Callable
@@ -18,6 +19,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy import Double, Integer, Text, select
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from sentineliq.ratelimit.budget import (
@@ -31,6 +33,7 @@ from sentineliq.storage.db import Database
 from sentineliq.storage.tables import Base
 
 T = TypeVar("T")
+log = logging.getLogger(__name__)
 
 
 class RateBudgetRow(Base):
@@ -162,7 +165,13 @@ class DatabaseRateLimiter:
             new = self.policy.observe(state, response, self._clock(), self._rng)
             return new, new
 
-        self._seen[site] = self._budgets.update(site, self._initial, change)
+        try:
+            self._seen[site] = self._budgets.update(site, self._initial, change)
+        except SQLAlchemyError:
+            # The answer is already in hand, perhaps a created issue: the worker must get it to
+            # hold and record it once the database is back. Losing one observation costs some
+            # pacing; nothing goes out unpaced, as the next acquire needs the database too.
+            log.warning("rate budget of %s not updated: the database did not answer", site)
 
     def _try_take(self, site: str) -> float:
         def change(state: BudgetState) -> tuple[BudgetState, tuple[BudgetState, float]]:
