@@ -20,8 +20,9 @@ from sentineliq.storage.types import utcnow
 MAX_REASON_LENGTH = 2000
 
 
-def locked_row(session: Session, workspace_id: str, provider: str) -> TicketProviderRow:
-    row = session.scalar(
+def find_locked_row(session: Session, workspace_id: str, provider: str) -> TicketProviderRow | None:
+    """The provider's row, locked for this transaction, or None when it is not configured."""
+    return session.scalar(
         select(TicketProviderRow)
         .where(
             TicketProviderRow.workspace_id == workspace_id,
@@ -29,6 +30,10 @@ def locked_row(session: Session, workspace_id: str, provider: str) -> TicketProv
         )
         .with_for_update()
     )
+
+
+def locked_row(session: Session, workspace_id: str, provider: str) -> TicketProviderRow:
+    row = find_locked_row(session, workspace_id, provider)
     if row is None:
         raise NotFoundError(f"provider {provider!r} is not configured in this workspace")
     return row

@@ -19,7 +19,12 @@ from sentineliq.storage.audit import add_audit
 from sentineliq.storage.crypto import MASK, SecretBox, SecretError
 from sentineliq.storage.db import Database
 from sentineliq.storage.errors import NotFoundError
-from sentineliq.storage.providers.pause import locked_row, pause_provider, resume_provider
+from sentineliq.storage.providers.pause import (
+    find_locked_row,
+    locked_row,
+    pause_provider,
+    resume_provider,
+)
 from sentineliq.storage.providers.records import (
     ENCRYPTED,
     ProviderRecord,
@@ -91,14 +96,7 @@ class ProviderRepository:
     ) -> ProviderRecord:
         if session.get(WorkspaceRow, workspace_id) is None:
             raise NotFoundError(f"workspace {workspace_id} not found")
-        row = session.scalar(
-            select(TicketProviderRow)
-            .where(
-                TicketProviderRow.workspace_id == workspace_id,
-                TicketProviderRow.provider == provider,
-            )
-            .with_for_update()
-        )
+        row = find_locked_row(session, workspace_id, provider)
         old_stored: dict[str, Any] = dict(row.config) if row is not None else {}
         new_stored: dict[str, Any] = {}
         for key, value in plain.items():
