@@ -44,7 +44,18 @@ def _unauthorized(detail: str) -> ApiProblem:
 
 
 def authenticate(request: Request) -> Principal:
-    """The caller, from `Authorization: Bearer siq_...` or the `siq_session` cookie."""
+    """The caller, from `Authorization: Bearer siq_...` or the `siq_session` cookie.
+
+    Checked once per request: the body-limit middleware authenticates a body-bearing call before
+    its body is read, and the route's dependency then finds the answer in the request state.
+    """
+    known: Principal | None = getattr(request.state, "principal", None)
+    if known is None:
+        known = request.state.principal = _credentials_principal(request)
+    return known
+
+
+def _credentials_principal(request: Request) -> Principal:
     identity = IdentityService(app_context(request))
     header = request.headers.get("authorization")
     if header is not None:
