@@ -61,4 +61,8 @@ def render(db: Database) -> bytes:
     """The exposition text for one database: process counters plus the outbox gauges."""
     outbox = CollectorRegistry(auto_describe=False)
     outbox.register(OutboxCollector(db))
-    return generate_latest(REGISTRY) + generate_latest(outbox)
+    # Gauges first: a request is counted before its outcome is stored, so counters read after
+    # the database always cover the deliveries it shows (read the other way round, a scrape
+    # could show a delivered issue whose create it had not counted yet).
+    gauges = generate_latest(outbox)
+    return generate_latest(REGISTRY) + gauges
