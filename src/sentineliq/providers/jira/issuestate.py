@@ -54,10 +54,9 @@ def parse_issue_state(raw: Mapping[str, Any]) -> IssueState:
     issue_id, key = raw.get("id"), raw.get("key")
     if not isinstance(issue_id, str | int) or not isinstance(key, str) or status_name is None:
         raise ValueError("the issue's id, key or status is missing")
-    try:
-        category = StatusCategory(category_key)
-    except ValueError:
-        raise ValueError(f"unknown status category {category_key!r}") from None
+    if category_key not in set(StatusCategory):
+        raise ValueError(f"unknown status category {category_key!r}")
+    category = StatusCategory(category_key)
     return IssueState(
         id=str(issue_id),
         key=key,
