@@ -93,6 +93,8 @@ class Pipeline:
         config = provider_config or {
             **sandbox_provider_config(sandbox.url),
             "timeout_s": REQUEST_TIMEOUT_S,
+            # The scenarios file hundreds of tickets at once on purpose: no storm guard.
+            "lifecycle": {"storm_threshold": 100_000},
         }
         configure(app, workspace.id, "jira", config, actor="test")
         return cls(app, sandbox, workspace.id)

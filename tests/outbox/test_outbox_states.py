@@ -39,6 +39,9 @@ LEGAL: dict[tuple[DeliveryStatus, EventKind], DeliveryStatus] = {
     (S.IN_FLIGHT, E.RELEASED): S.PENDING,
     (S.DEAD, E.REPLAYED): S.PENDING,
     (S.FAILED, E.REPLAYED): S.PENDING,
+    (S.IN_FLIGHT, E.WAITING): S.PENDING,  # a comment waits for its ticket's create
+    (S.HELD, E.UNHELD): S.PENDING,  # the storm guard's hold, released by an operator
+    (S.HELD, E.DISCARDED): S.DISCARDED,
 }
 
 PAIRS = list(itertools.product(DeliveryStatus, EventKind))
@@ -62,13 +65,18 @@ def test_illegal_transition(status: DeliveryStatus, event: EventKind) -> None:
     assert status.value in str(raised.value)
 
 
-def test_nothing_leaves_delivered() -> None:
+def test_nothing_leaves_delivered_or_discarded() -> None:
     assert [e for e in EventKind if (S.DELIVERED, e) in TRANSITIONS] == []
+    assert [e for e in EventKind if (S.DISCARDED, e) in TRANSITIONS] == []
+
+
+def test_a_held_delivery_is_never_claimed_nor_reported_on() -> None:
+    assert {e for e in EventKind if (S.HELD, e) in TRANSITIONS} == {E.UNHELD, E.DISCARDED}
 
 
 def test_only_claims_and_replays_come_from_outside_the_lease() -> None:
     outside = {r.event for r in RULES.values() if not r.by_lease_holder}
-    assert outside == {E.CLAIMED, E.REPLAYED}
+    assert outside == {E.CLAIMED, E.REPLAYED, E.UNHELD, E.DISCARDED}
     assert {r.event for r in RULES.values() if r.live_lease} == {E.POSSIBLY_SENT}
 
 
@@ -76,7 +84,8 @@ def test_every_outcome_that_ends_a_lease_writes_history_and_audit() -> None:
     for rule in RULES.values():
         writes = rule.outcome is not None
         assert writes == (rule.audit is not None)
-        assert writes == ((rule.ends_lease and rule.by_lease_holder) or rule.event is E.REPLAYED)
+        operator = rule.event in {E.REPLAYED, E.UNHELD, E.DISCARDED}
+        assert writes == ((rule.ends_lease and rule.by_lease_holder) or operator)
     assert {r.outcome for r in RULES.values() if r.outcome} == set(AttemptOutcome)
 
 

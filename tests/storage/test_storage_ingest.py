@@ -27,6 +27,7 @@ from sentineliq.storage import (
 from sentineliq.storage.tables import (
     AlertAttackRefRow,
     AlertObservableRow,
+    AlertOccurrenceRow,
     AlertRow,
     AuditRow,
     CustodyEntryRow,
@@ -234,9 +235,10 @@ def pg_database(pg_url: str) -> Iterator[Database]:
 
 
 @pytest.mark.postgres
-def test_race_lost_at_the_unique_constraint_reports_a_duplicate(pg_database: Database) -> None:
+def test_race_lost_at_the_unique_constraint_records_an_occurrence(pg_database: Database) -> None:
     """Force the interleaving the pre-check cannot see: another transaction has inserted the
-    same fingerprint but not committed. Our insert must wait, then report a duplicate."""
+    same fingerprint but not committed. Our insert must wait, then record its alert as a repeat
+    of the winner's (never lose it)."""
     workspace = WorkspaceRepository(pg_database).create("race")
     ProviderRepository(pg_database, _box()).save(workspace.id, "github", {"repo": "a/b"})
     alert = make_alert()
@@ -254,9 +256,10 @@ def test_race_lost_at_the_unique_constraint_reports_a_duplicate(pg_database: Dat
         _wait_for_lock_waiter(pg_database)
     # The rival committed on leaving the block; the worker's insert now fails and it recovers.
     worker.join(timeout=30)
-    assert [(o.status, o.alert_id) for o in outcome] == [("duplicate", rival_id)]
+    assert [(o.status, o.alert_id) for o in outcome] == [("occurrence", rival_id)]
     with pg_database.session() as session:
         assert session.scalar(select(func.count()).select_from(DeliveryRow)) == 0
+        assert session.scalar(select(func.count()).select_from(AlertOccurrenceRow)) == 1
 
 
 def _box() -> Any:

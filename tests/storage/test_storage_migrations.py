@@ -57,7 +57,9 @@ def test_migration_creates_tables_and_constraints(database: Database) -> None:
     assert set(inspector.get_table_names()) >= TABLES
     assert ("workspace_id", "provider") in _unique_sets(inspector, "ticket_providers")
     assert ("workspace_id", "fingerprint") in _unique_sets(inspector, "alerts")
-    assert ("alert_id", "provider") in _unique_sets(inspector, "deliveries")
+    assert ("alert_id", "provider", "operation", "sequence") in _unique_sets(
+        inspector, "deliveries"
+    )
     assert ("alert_id", "provider") in _unique_sets(inspector, "ticket_links")
     assert ("name",) in _unique_sets(inspector, "workspaces")
     indexes = {tuple(ix["column_names"]) for ix in inspector.get_indexes("deliveries")}

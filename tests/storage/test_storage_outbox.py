@@ -42,7 +42,9 @@ T0 = datetime(2030, 1, 1, 12, 0, tzinfo=UTC)  # in the future: rows created "now
 
 @pytest.fixture
 def jira(providers: ProviderRepository, workspace: WorkspaceRecord) -> None:
-    providers.save(workspace.id, "jira", jira_config(), secret_fields={"api_token"})
+    # Tests here queue more tickets than the storm guard lets through by default.
+    config = {**jira_config(), "lifecycle": {"storm_threshold": 10_000}}
+    providers.save(workspace.id, "jira", config, secret_fields={"api_token"})
 
 
 def _ingest(alerts: AlertRepository, workspace: WorkspaceRecord, count: int) -> list[str]:
@@ -218,6 +220,8 @@ def test_views_and_counts(
         DeliveryStatus.DELIVERED: 1,
         DeliveryStatus.FAILED: 0,
         DeliveryStatus.DEAD: 0,
+        DeliveryStatus.HELD: 0,
+        DeliveryStatus.DISCARDED: 0,
     }
     views = deliveries.list_for_workspace(workspace.id)
     assert len(views) == 3

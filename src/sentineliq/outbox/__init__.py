@@ -10,6 +10,7 @@ from sentineliq.outbox.events import (
     Created,
     Dead,
     Deferred,
+    Discarded,
     DroppedField,
     Event,
     Failure,
@@ -22,6 +23,8 @@ from sentineliq.outbox.events import (
     Throttled,
     TicketRef,
     Unanswered,
+    Unheld,
+    Waiting,
     failed,
 )
 from sentineliq.outbox.states import (
@@ -49,6 +52,7 @@ __all__ = [
     "Dead",
     "Deferred",
     "DeliveryStatus",
+    "Discarded",
     "DroppedField",
     "Event",
     "EventKind",
@@ -64,6 +68,8 @@ __all__ = [
     "Throttled",
     "TicketRef",
     "Unanswered",
+    "Unheld",
+    "Waiting",
     "failed",
     "next_status",
     "phase_of",

@@ -128,6 +128,27 @@ class Throttled(Deferred):
 
 
 @dataclass(frozen=True)
+class Waiting(Deferred):
+    """Another delivery must be done first (a comment waits for its ticket's create)."""
+
+    kind = EventKind.WAITING
+
+
+@dataclass(frozen=True)
+class Unheld(Event):
+    """An operator released a delivery the storm guard held."""
+
+    kind = EventKind.UNHELD
+
+
+@dataclass(frozen=True)
+class Discarded(Event):
+    """An operator discarded a delivery the storm guard held: its ticket is not filed."""
+
+    kind = EventKind.DISCARDED
+
+
+@dataclass(frozen=True)
 class Paused(Event):
     """The provider is paused (credentials, CAPTCHA lock, create screen); the delivery waits.
     `config_version`: the configuration that failed; a pause from a replaced one is ignored."""

@@ -1,6 +1,6 @@
 """The outbox's state machine as a table: statuses, events and the legal transitions. No I/O.
 
-A delivery is in one of five statuses. Events move it: a claim by a worker, the outcome of the
+A delivery is in one of seven statuses. Events move it: a claim by a worker, the outcome of the
 worker's attempt, or an operator's replay. Three events change nothing but the "possibly sent"
 marker (`reconcile_until`) while the delivery stays in flight; they go together with the
 attempt's outcome in one transaction. Storage persists every change through one path that
@@ -23,6 +23,9 @@ class DeliveryStatus(StrEnum):
     DELIVERED = "delivered"
     FAILED = "failed"  # a retry is scheduled at available_at
     DEAD = "dead"  # given up; replay with requeue()
+    # Created held by the storm guard: waits for an operator to release or discard it.
+    HELD = "held"
+    DISCARDED = "discarded"  # an operator decided a held ticket is not to be filed
 
 
 class AttemptOutcome(StrEnum):
@@ -34,6 +37,9 @@ class AttemptOutcome(StrEnum):
     RELEASED = "released"  # handed back untried, e.g. on shutdown
     RECONCILE = "reconcile"  # deferred while the ticket system's search may lag a create
     REPLAYED = "replayed"  # an operator requeued it; the attempt counter starts again
+    WAITING = "waiting"  # waiting for another delivery first (a comment for its ticket's create)
+    UNHELD = "unheld"  # an operator released it from the storm guard
+    DISCARDED = "discarded"  # an operator discarded it while held
 
 
 RECONCILE_PHASE = "reconcile"
@@ -60,6 +66,9 @@ class EventKind(StrEnum):
     PAUSED = "paused"  # the provider was paused (auth, CAPTCHA): wait for the resume
     RELEASED = "released"  # handed back untried (shutdown, lost database connection)
     REPLAYED = "replayed"  # an operator requeued it with a fresh attempt budget
+    WAITING = "waiting"  # needs another delivery done first (not counted)
+    UNHELD = "unheld"  # released from the storm guard by an operator
+    DISCARDED = "discarded"  # discarded from the storm guard by an operator
 
 
 class Marker(StrEnum):
@@ -81,12 +90,13 @@ class Count(StrEnum):
 
 
 _ = DeliveryStatus
-PENDING, IN_FLIGHT, DELIVERED, FAILED, DEAD = (
+PENDING, IN_FLIGHT, DELIVERED, FAILED, DEAD, HELD = (
     _.PENDING,
     _.IN_FLIGHT,
     _.DELIVERED,
     _.FAILED,
     _.DEAD,
+    _.HELD,
 )
 
 
@@ -154,6 +164,12 @@ RULES: dict[EventKind, Rule] = {
               Count.HANDED_BACK, Marker.KEEP),
         _rule(_E.REPLAYED, (DEAD, FAILED), PENDING, _O.REPLAYED, "delivery.requeued",
               Count.RESET, Marker.KEEP, by_lease_holder=False),
+        _rule(_E.WAITING, (IN_FLIGHT,), PENDING, _O.WAITING, "delivery.deferred",
+              Count.HANDED_BACK, Marker.KEEP),
+        _rule(_E.UNHELD, (HELD,), PENDING, _O.UNHELD, "delivery.unheld",
+              Count.STAYS, Marker.KEEP, by_lease_holder=False),
+        _rule(_E.DISCARDED, (HELD,), _.DISCARDED, _O.DISCARDED, "delivery.discarded",
+              Count.STAYS, Marker.KEEP, by_lease_holder=False),
     )
 }  # fmt: skip
 

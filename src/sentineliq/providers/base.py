@@ -4,12 +4,26 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
 from enum import StrEnum
 from typing import Protocol
 
 from sentineliq.errors import TicketSystemError
+from sentineliq.lifecycle.ticketstate import IssueState, StatusCategory
 from sentineliq.tickets.draft import TicketDraft
+
+__all__ = [
+    "PAUSING",
+    "RETRYABLE",
+    "AssigneeDirectory",
+    "CheckResult",
+    "ConnectionReport",
+    "CreatedTicket",
+    "ErrorKind",
+    "IssueState",
+    "ProviderError",
+    "StatusCategory",
+    "TicketProvider",
+]
 
 
 class ErrorKind(StrEnum):
@@ -81,33 +95,6 @@ class CreatedTicket:
     key: str
     url: str  # human-facing URL (for Jira: <base>/browse/KEY)
     dropped_fields: tuple[str, ...] = ()  # optional fields the ticket system could not take
-
-
-class StatusCategory(StrEnum):
-    """Jira's three status categories; workflows name statuses freely (and localize them), the
-    category is what tells open from done."""
-
-    NEW = "new"
-    IN_PROGRESS = "indeterminate"
-    DONE = "done"
-
-
-@dataclass(frozen=True)
-class IssueState:
-    """What the lifecycle needs to know about an existing ticket, read from the ticket system."""
-
-    id: str
-    key: str
-    status: str  # the status's name, as the site shows it (possibly localized)
-    status_category: StatusCategory
-    resolution: str | None  # e.g. "Done", "Won't Fix"; None while unresolved
-    resolved_at: datetime | None
-    priority: str | None  # the priority's name
-    updated_at: datetime | None
-
-    @property
-    def done(self) -> bool:
-        return self.status_category is StatusCategory.DONE
 
 
 @dataclass(frozen=True)

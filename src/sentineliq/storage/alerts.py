@@ -6,26 +6,31 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Literal
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from sentineliq.alerts.model import Alert
 from sentineliq.alerts.normalize import IngestWarning
+from sentineliq.lifecycle.fingerprint import DEFAULT_RECIPE, FingerprintRecipe, fingerprint_of
+from sentineliq.lifecycle.policy import LifecyclePolicy, policy_from_config
+from sentineliq.outbox import DeliveryStatus
 from sentineliq.storage.audit import add_audit
 from sentineliq.storage.custody import ChainVerification, build_chain, genesis_hash
 from sentineliq.storage.custody import verify_custody_chain as _verify
 from sentineliq.storage.db import Database
-from sentineliq.storage.deliveries import TicketLinkRecord, link_record, new_delivery
+from sentineliq.storage.deliveries import CREATE_ISSUE, TicketLinkRecord, link_record, new_delivery
 from sentineliq.storage.errors import NotFoundError
+from sentineliq.storage.occurrences import add_occurrence, is_resend, report_occurrence
 from sentineliq.storage.tables import (
     AlertAttackRefRow,
     AlertObservableRow,
     AlertRow,
     CustodyEntryRow,
+    DeliveryRow,
     EvidenceRow,
     TicketLinkRow,
     TicketProviderRow,
@@ -37,10 +42,16 @@ from sentineliq.storage.types import utcnow
 
 @dataclass(frozen=True)
 class IngestOutcome:
+    """`accepted`: a new alert; `occurrence`: a repeat of `alert_id`, recorded and reported to
+    its tickets; `duplicate`: the same record sent again (same detection time and source id),
+    nothing new to record."""
+
     alert_id: str
-    status: Literal["accepted", "duplicate"]
-    deliveries: int  # outbox rows created (0 for a duplicate)
+    status: Literal["accepted", "occurrence", "duplicate"]
+    deliveries: int  # new tickets queued (0 for a repeat)
     fingerprint: str
+    held: tuple[str, ...] = ()  # providers whose new ticket the storm guard held
+    occurrence: int | None = None  # the repeat's number
 
 
 @dataclass(frozen=True)
@@ -153,12 +164,112 @@ def _add_children(session: Session, alert_id: str, alert: Alert) -> None:
     session.add_all(custody)
 
 
-def _existing_alert_id(session: Session, workspace_id: str, fingerprint: str) -> str | None:
+def _existing_alert(session: Session, workspace_id: str, fingerprint: str) -> AlertRow | None:
+    # Locked: repeats of one alert are numbered and counted one at a time.
     return session.scalar(
-        select(AlertRow.id).where(
-            AlertRow.workspace_id == workspace_id, AlertRow.fingerprint == fingerprint
-        )
+        select(AlertRow)
+        .where(AlertRow.workspace_id == workspace_id, AlertRow.fingerprint == fingerprint)
+        .with_for_update()
     )
+
+
+@dataclass
+class _Provider:
+    """An enabled provider during one ingest call, with its storm guard's count so far."""
+
+    name: str
+    policy: LifecyclePolicy
+    recent_creates: int  # tickets queued (not held) within the storm window
+    held_before: int  # tickets already held within the window (the guard is engaged)
+
+    def holds_next(self) -> bool:
+        return self.recent_creates >= self.policy.storm_threshold
+
+
+def _enabled_providers(session: Session, workspace_id: str, now: datetime) -> list[_Provider]:
+    rows = session.execute(
+        select(TicketProviderRow.provider, TicketProviderRow.config)
+        .where(
+            TicketProviderRow.workspace_id == workspace_id,
+            TicketProviderRow.is_enabled.is_(True),
+        )
+        .order_by(TicketProviderRow.provider)
+    ).all()
+    providers = []
+    for name, config in rows:
+        policy = policy_from_config(config)
+        since = now - timedelta(seconds=policy.storm_window_s)
+        counts = dict(
+            session.execute(
+                select(DeliveryRow.status, func.count())
+                .where(
+                    DeliveryRow.workspace_id == workspace_id,
+                    DeliveryRow.provider == name,
+                    DeliveryRow.operation == CREATE_ISSUE,
+                    DeliveryRow.created_at >= since,
+                )
+                .group_by(DeliveryRow.status)
+            ).all()
+        )
+        held = counts.pop(DeliveryStatus.HELD.value, 0)
+        counts.pop(DeliveryStatus.DISCARDED.value, None)
+        providers.append(_Provider(name, policy, sum(counts.values()), held))
+    return providers
+
+
+def _recipe(session: Session, workspace_id: str) -> FingerprintRecipe:
+    raw = session.scalar(
+        select(WorkspaceRow.fingerprint_recipe).where(WorkspaceRow.id == workspace_id)
+    )
+    if not raw:
+        return DEFAULT_RECIPE
+    try:
+        return FingerprintRecipe.model_validate(raw)
+    except ValueError:  # validated when saved; never stop ingest over it
+        return DEFAULT_RECIPE
+
+
+def _repeat(
+    session: Session,
+    row: AlertRow,
+    alert: Alert,
+    providers: Sequence[_Provider],
+    now: datetime,
+) -> IngestOutcome:
+    if is_resend(session, row, alert):
+        return IngestOutcome(row.id, "duplicate", 0, row.fingerprint)
+    seq = add_occurrence(session, row, alert, now)
+    for provider in providers:
+        report_occurrence(session, row, provider.name, seq, provider.policy, now)
+    session.flush()
+    return IngestOutcome(row.id, "occurrence", 0, row.fingerprint, occurrence=seq)
+
+
+def _audit_storms(
+    session: Session,
+    workspace_id: str,
+    providers: Sequence[_Provider],
+    outcomes: Sequence[IngestOutcome],
+    actor: str,
+    now: datetime,
+) -> None:
+    """One audit entry when a provider's storm guard starts holding tickets in a window."""
+    for provider in providers:
+        held = sum(1 for o in outcomes if provider.name in o.held)
+        if held and not provider.held_before:
+            add_audit(
+                session,
+                "storm_guard.engaged",
+                actor=actor,
+                workspace_id=workspace_id,
+                target=f"provider:{provider.name}",
+                details={
+                    "held": held,
+                    "threshold": provider.policy.storm_threshold,
+                    "window_s": provider.policy.storm_window_s,
+                },
+                at=now,
+            )
 
 
 class AlertRepository:
@@ -194,19 +305,17 @@ class AlertRepository:
             )
             if found is None:
                 raise NotFoundError(f"workspace {workspace_id} not found")
-            providers = session.scalars(
-                select(TicketProviderRow.provider)
-                .where(
-                    TicketProviderRow.workspace_id == workspace_id,
-                    TicketProviderRow.is_enabled.is_(True),
-                )
-                .order_by(TicketProviderRow.provider)
-            ).all()
+            now = utcnow()
+            recipe = _recipe(session, workspace_id)
+            providers = _enabled_providers(session, workspace_id, now)
             for index, alert in enumerate(alerts):
                 repaired = warnings[index] if warnings is not None else ()
                 outcomes.append(
-                    self._ingest_one(session, workspace_id, alert, repaired, providers, actor)
+                    self._ingest_one(
+                        session, workspace_id, alert, recipe, repaired, providers, actor, now
+                    )
                 )
+            _audit_storms(session, workspace_id, providers, outcomes, actor, now)
         return outcomes
 
     def _ingest_one(
@@ -214,27 +323,37 @@ class AlertRepository:
         session: Session,
         workspace_id: str,
         alert: Alert,
+        recipe: FingerprintRecipe,
         warnings: Sequence[IngestWarning],
-        providers: Sequence[str],
+        providers: Sequence[_Provider],
         actor: str,
+        now: datetime,
     ) -> IngestOutcome:
-        fingerprint = alert.effective_fingerprint
-        existing = _existing_alert_id(session, workspace_id, fingerprint)
+        fingerprint = fingerprint_of(alert, recipe)
+        existing = _existing_alert(session, workspace_id, fingerprint)
         if existing is not None:
-            return IngestOutcome(existing, "duplicate", 0, fingerprint)
+            return _repeat(session, existing, alert, providers, now)
         alert_id = new_id()
-        now = utcnow()
         try:
             # Only the alert row can collide; the savepoint keeps the rest of the batch alive.
             with session.begin_nested():
                 session.add(_alert_rows(alert_id, workspace_id, fingerprint, alert, now, warnings))
         except IntegrityError:
-            existing = _existing_alert_id(session, workspace_id, fingerprint)
+            # Another ingest stored this problem a moment ago: this alert is its repeat.
+            existing = _existing_alert(session, workspace_id, fingerprint)
             if existing is None:
                 raise
-            return IngestOutcome(existing, "duplicate", 0, fingerprint)
+            return _repeat(session, existing, alert, providers, now)
         _add_children(session, alert_id, alert)
-        session.add_all(new_delivery(alert_id, workspace_id, name, now) for name in providers)
+        held: list[str] = []
+        for provider in providers:
+            delivery = new_delivery(alert_id, workspace_id, provider.name, now)
+            if provider.holds_next():
+                delivery.status = DeliveryStatus.HELD.value
+                held.append(provider.name)
+            else:
+                provider.recent_creates += 1
+            session.add(delivery)
         add_audit(
             session,
             "alert.ingested",
@@ -245,13 +364,14 @@ class AlertRepository:
                 "fingerprint": fingerprint,
                 "severity": alert.severity.value,
                 "source": alert.source,
-                "providers": list(providers),
+                "providers": [p.name for p in providers],
+                "held": held,
                 "warnings": len(warnings),
             },
             at=now,
         )
         session.flush()
-        return IngestOutcome(alert_id, "accepted", len(providers), fingerprint)
+        return IngestOutcome(alert_id, "accepted", len(providers), fingerprint, tuple(held))
 
     def get(self, alert_id: str) -> StoredAlert:
         """Raises NotFoundError if there is no such alert."""

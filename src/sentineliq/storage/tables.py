@@ -34,7 +34,7 @@ NAMING_CONVENTION = {
     "pk": "pk_%(table_name)s",
 }
 
-DELIVERY_STATUSES = ("pending", "in_flight", "delivered", "failed", "dead")
+DELIVERY_STATUSES = ("pending", "in_flight", "delivered", "failed", "dead", "held", "discarded")
 # What one claim of a delivery ended in (see DeliveryAttemptRow); "replayed" marks an operator's
 # requeue, so a history reads true although the attempt counter starts again.
 ATTEMPT_OUTCOMES = (
@@ -46,6 +46,9 @@ ATTEMPT_OUTCOMES = (
     "released",
     "reconcile",
     "replayed",
+    "waiting",
+    "unheld",
+    "discarded",
 )
 
 ID = String(36)
@@ -69,6 +72,9 @@ class WorkspaceRow(Base):
     id: Mapped[str] = mapped_column(ID, primary_key=True, default=new_id)
     name: Mapped[str] = mapped_column(String(100), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # How repeats are recognised when a source sends no fingerprint or id (see
+    # sentineliq.lifecycle.fingerprint); None: the default recipe.
+    fingerprint_recipe: Mapped[dict[str, Any] | None] = mapped_column(PortableJSON)
 
 
 class TicketProviderRow(Base):
@@ -122,6 +128,29 @@ class AlertRow(Base):
     ingest_warnings: Mapped[list[dict[str, str]]] = mapped_column(
         PortableJSON, server_default=text("'[]'")
     )
+    # Repeats of this alert (occurrences), the latest one's time and the highest severity seen.
+    occurrence_count: Mapped[int] = mapped_column(Integer, server_default=text("0"))
+    last_seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    peak_severity: Mapped[str | None] = mapped_column(String(16))
+
+
+class AlertOccurrenceRow(Base):
+    """A repeat of an alert: when, from which source record, and what it brought that is new."""
+
+    __tablename__ = "alert_occurrences"
+    __table_args__ = (UniqueConstraint("alert_id", "seq"),)
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True, default=new_id)
+    alert_id: Mapped[str] = mapped_column(ID, _fk("alerts.id"))
+    seq: Mapped[int] = mapped_column(Integer)  # 1, 2, ... per alert
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    detected_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    source_id: Mapped[str | None] = mapped_column(Text)  # the source's external id
+    severity: Mapped[str] = mapped_column(String(16))
+    # Severity rank before this occurrence, when it raised the alert's peak severity.
+    raised_from: Mapped[str | None] = mapped_column(String(16))
+    new_observables: Mapped[list[dict[str, str]]] = mapped_column(PortableJSON)
+    new_assets: Mapped[list[str]] = mapped_column(PortableJSON)
 
 
 class AlertObservableRow(Base):
@@ -188,7 +217,8 @@ class DeliveryRow(Base):
 
     __tablename__ = "deliveries"
     __table_args__ = (
-        UniqueConstraint("alert_id", "provider"),
+        # One create per ticket generation, one comment per window, ... (see `sequence`).
+        UniqueConstraint("alert_id", "provider", "operation", "sequence"),
         Index(None, "status", "available_at"),
         Index(None, "workspace_id", "status"),
         CheckConstraint(
@@ -229,6 +259,11 @@ class DeliveryRow(Base):
     # What the delivery does at the provider (an operation kind, e.g. "create_issue"); each kind
     # has its own idempotency rule, the outbox rules are shared.
     operation: Mapped[str] = mapped_column(String(32), server_default=text("'create_issue'"))
+    # Numbers the deliveries of one operation for one alert and provider: the 2nd ticket after a
+    # reopen window, the 5th comment. The unique key makes a double enqueue impossible.
+    sequence: Mapped[int] = mapped_column(Integer, server_default=text("0"))
+    # The operation's arguments, e.g. {"first_seq": 3, "last_seq": 9} for a comment.
+    payload: Mapped[dict[str, Any]] = mapped_column(PortableJSON, server_default=text("'{}'"))
 
 
 class DeliveryAttemptRow(Base):
@@ -269,6 +304,11 @@ class TicketLinkRow(Base):
     issue_key: Mapped[str] = mapped_column(String(64))
     url: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # The severity the ticket reflects (its priority); a rise above it raises the priority.
+    severity: Mapped[str | None] = mapped_column(String(16))
+    # Earlier tickets of this alert, oldest first: a repeat after the reopen window files a new
+    # ticket linked to the last one, and the link moves on to it.
+    previous_keys: Mapped[list[str]] = mapped_column(PortableJSON, server_default=text("'[]'"))
 
 
 class AuditRow(Base):

@@ -31,6 +31,7 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from sentineliq.addresses import EmailAddress
+from sentineliq.lifecycle.policy import LifecyclePolicy
 from sentineliq.providers.net import UnsafeTargetError, check_host
 
 NeutralPriority = Literal["low", "medium", "high", "critical", "urgent"]
@@ -239,6 +240,10 @@ class JiraConfig(BaseModel):
     )
     timeout_s: float = Field(
         default=15.0, gt=0, le=300, description="Seconds one request to Jira may take."
+    )
+    lifecycle: LifecyclePolicy = Field(
+        default_factory=LifecyclePolicy,
+        description="Repeats, reopening, the status map and the storm guard (docs/lifecycle.md).",
     )
 
     # How this instance was validated; the connect-time guard of the client follows it.

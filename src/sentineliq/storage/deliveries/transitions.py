@@ -25,6 +25,7 @@ from sentineliq.outbox import (
     Dead,
     Deferred,
     DeliveryStatus,
+    Discarded,
     Event,
     Marker,
     Paused,
@@ -33,6 +34,7 @@ from sentineliq.outbox import (
     Replayed,
     RetryScheduled,
     TicketRef,
+    Unheld,
     settle,
 )
 from sentineliq.outbox.states import Count, Rule
@@ -323,6 +325,10 @@ def _describe(
             return attempt, audit
         case Released():
             return {"message": event.reason, "retry_at": record.available_at}, {}
+        case Unheld():
+            return {"message": f"released from the storm guard by {actor}"}, {}
+        case Discarded():
+            return {"message": f"discarded from the storm guard by {actor}"}, {}
         case Replayed() if before is not None:
             attempt = {
                 "started_at": record.updated_at,

@@ -1,0 +1,223 @@
+"""Repeats of an alert (occurrences), and the comment deliveries that report them.
+
+A repeat is stored with its time, source id, severity and what it brought that is new; the alert
+keeps the count, the last-seen time and the peak severity. For each provider that has (or will
+have) a ticket for the alert, repeats are gathered into one "report occurrences" delivery per
+comment window: a repeat joins the waiting delivery if one has not been started yet, else it
+opens the next one, due at once when no comment went out within the window (the first repeat
+is reported immediately) or when the window after the last one ends.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from sentineliq.alerts.model import Alert, Severity
+from sentineliq.lifecycle.occurrences import (
+    ObservableKey,
+    OccurrenceFacts,
+    higher,
+    novelty,
+    rises,
+)
+from sentineliq.lifecycle.policy import LifecyclePolicy
+from sentineliq.outbox import DeliveryStatus
+from sentineliq.storage.deliveries.enqueue import REPORT_OCCURRENCES, enqueue
+from sentineliq.storage.deliveries.records import CREATE_ISSUE
+from sentineliq.storage.tables import (
+    AlertObservableRow,
+    AlertOccurrenceRow,
+    AlertRow,
+    DeliveryRow,
+    new_id,
+)
+
+
+@dataclass(frozen=True)
+class OccurrenceRecord:
+    seq: int
+    received_at: datetime
+    detected_at: datetime
+    source_id: str | None
+    severity: str
+    raised_from: str | None
+    new_observables: tuple[dict[str, str], ...]
+    new_assets: tuple[str, ...]
+
+    def facts(self) -> OccurrenceFacts:
+        return OccurrenceFacts(
+            seq=self.seq,
+            detected_at=self.detected_at,
+            severity=Severity(self.severity),
+            raised_from=Severity(self.raised_from) if self.raised_from else None,
+            new_observables=tuple(
+                ObservableKey(o["type"], o["value"]) for o in self.new_observables
+            ),
+            new_assets=self.new_assets,
+        )
+
+
+def occurrence_record(row: AlertOccurrenceRow) -> OccurrenceRecord:
+    return OccurrenceRecord(
+        seq=row.seq,
+        received_at=row.received_at,
+        detected_at=row.detected_at,
+        source_id=row.source_id,
+        severity=row.severity,
+        raised_from=row.raised_from,
+        new_observables=tuple(row.new_observables or ()),
+        new_assets=tuple(row.new_assets or ()),
+    )
+
+
+def is_resend(session: Session, row: AlertRow, alert: Alert) -> bool:
+    """The same record sent again (a source's retry): same detection time and source id as the
+    alert or one of its repeats. It is not a new occurrence."""
+    if row.detected_at == alert.detected_at and row.external_id == alert.external_id:
+        return True
+    found = session.scalar(
+        select(AlertOccurrenceRow.id)
+        .where(
+            AlertOccurrenceRow.alert_id == row.id,
+            AlertOccurrenceRow.detected_at == alert.detected_at,
+            AlertOccurrenceRow.source_id.is_(None)
+            if alert.external_id is None
+            else AlertOccurrenceRow.source_id == alert.external_id,
+        )
+        .limit(1)
+    )
+    return found is not None
+
+
+def add_occurrence(session: Session, row: AlertRow, alert: Alert, now: datetime) -> int:
+    """Store `alert` as the next repeat of the (locked) alert `row`; returns its number."""
+    known_observables = {
+        ObservableKey(t, v)
+        for t, v in session.execute(
+            select(AlertObservableRow.type, AlertObservableRow.value).where(
+                AlertObservableRow.alert_id == row.id
+            )
+        )
+    }
+    known_assets = set(row.affected_assets or ())
+    for observables, assets in session.execute(
+        select(AlertOccurrenceRow.new_observables, AlertOccurrenceRow.new_assets).where(
+            AlertOccurrenceRow.alert_id == row.id
+        )
+    ):
+        known_observables.update(ObservableKey(o["type"], o["value"]) for o in observables)
+        known_assets.update(assets)
+    new = novelty(alert, known_observables, known_assets)
+    peak = Severity(row.peak_severity or row.severity)
+    seq = row.occurrence_count + 1
+    session.add(
+        AlertOccurrenceRow(
+            id=new_id(),
+            alert_id=row.id,
+            seq=seq,
+            received_at=now,
+            detected_at=alert.detected_at,
+            source_id=alert.external_id,
+            severity=alert.severity.value,
+            raised_from=peak.value if rises(alert.severity, peak) else None,
+            new_observables=[o.to_json() for o in new.observables],
+            new_assets=list(new.assets),
+        )
+    )
+    row.occurrence_count = seq
+    row.last_seen_at = max(filter(None, (row.last_seen_at, alert.detected_at)))
+    row.peak_severity = higher(alert.severity, peak).value
+    return seq
+
+
+def report_occurrence(
+    session: Session,
+    row: AlertRow,
+    provider: str,
+    seq: int,
+    policy: LifecyclePolicy,
+    now: datetime,
+) -> bool:
+    """Make repeat `seq` part of the provider's next comment for the alert; False when the
+    alert has no ticket on its way for this provider (none was ever queued)."""
+    has_create = session.scalar(
+        select(DeliveryRow.id)
+        .where(
+            DeliveryRow.alert_id == row.id,
+            DeliveryRow.provider == provider,
+            DeliveryRow.operation == CREATE_ISSUE,
+        )
+        .limit(1)
+    )
+    if has_create is None:
+        return False
+    reports = (
+        DeliveryRow.alert_id == row.id,
+        DeliveryRow.provider == provider,
+        DeliveryRow.operation == REPORT_OCCURRENCES,
+    )
+    # Not started yet: nothing of it can have been sent, so it can still take more repeats.
+    waiting = session.scalar(
+        select(DeliveryRow)
+        .where(
+            *reports,
+            DeliveryRow.status == DeliveryStatus.PENDING.value,
+            DeliveryRow.last_sent_at.is_(None),
+        )
+        .order_by(DeliveryRow.sequence.desc())
+        .limit(1)
+        .with_for_update()
+    )
+    if waiting is not None:
+        payload = dict(waiting.payload or {})
+        payload["last_seq"] = seq
+        payload.setdefault("first_seq", seq)
+        waiting.payload = payload
+        return True
+    # Started ones count from when they went out (or were taken up, if still on their way).
+    last_sent = session.scalar(
+        select(func.max(func.coalesce(DeliveryRow.last_sent_at, DeliveryRow.claimed_at))).where(
+            *reports
+        )
+    )
+    window = timedelta(seconds=policy.comment_window_s)
+    due = now if last_sent is None or last_sent + window <= now else last_sent + window
+    enqueue(
+        session,
+        alert_id=row.id,
+        workspace_id=row.workspace_id,
+        provider=provider,
+        operation=REPORT_OCCURRENCES,
+        payload={"first_seq": seq, "last_seq": seq},
+        now=now,
+        available_at=due,
+    )
+    return True
+
+
+def occurrences_between(
+    session: Session, alert_id: str, first: int, last: int
+) -> list[OccurrenceRecord]:
+    rows = session.scalars(
+        select(AlertOccurrenceRow)
+        .where(
+            AlertOccurrenceRow.alert_id == alert_id,
+            AlertOccurrenceRow.seq >= first,
+            AlertOccurrenceRow.seq <= last,
+        )
+        .order_by(AlertOccurrenceRow.seq)
+    )
+    return [occurrence_record(r) for r in rows]
+
+
+def payload_range(payload: Mapping[str, Any]) -> tuple[int, int]:
+    first, last = payload.get("first_seq"), payload.get("last_seq")
+    if not isinstance(first, int) or not isinstance(last, int) or first > last:
+        raise ValueError(f"a report of occurrences needs first_seq <= last_seq, got {payload}")
+    return first, last
