@@ -96,8 +96,8 @@ Behaviour worth knowing
   resolution from `fields.resolution` ({"name"} or {"id"}; unknown: 400 under errors.resolution)
   or Done, and `resolutiondate`; leaving done clears both; `update.comment` adds comments in the
   same request. PUT issue edits `fields`/`update` (labels add/remove/set, others set) with the
-  create checks, 204; `notifyUsers=false` needs the project lead (403 otherwise), and each
-  notifying edit is listed by `notifications()`.
+  create checks, 204; `notifyUsers=false` silences an edit only for the project lead (Cloud
+  ignores it without admin rights), and each notifying edit is listed by `notifications()`.
 - `slow` processes the request at once and delays only the answer, so a client that times out
   still leaves the issue created (the ambiguous case).
 """

@@ -20,10 +20,6 @@ from sentineliq.sandbox.jira.views import transition_json
 from sentineliq.sandbox.jira.wire import Request, Response
 from sentineliq.sandbox.jira.workflow import RESOLUTIONS, Resolution, find_resolution, is_done
 
-NOTIFY_FORBIDDEN = (
-    "To discard the user notification either admin or project admin permissions are required."
-)
-
 
 def resolution_json(resolution: Resolution, base: str) -> dict[str, Any]:
     return {
@@ -96,9 +92,10 @@ class WorkflowApi(ApiBase):
         ref = req.params["issueIdOrKey"]
         snap = self.state.issue(ref)  # 404 before 403, as Jira does
         self._require_write(req.caller, "edit this issue")
-        notify = (req.arg("notifyUsers") or "true").lower() != "false"
-        if not notify and req.caller.account_id != snap.project.lead_account_id:
-            raise JiraError(403, [NOTIFY_FORBIDDEN])
+        # Turning notifications off needs admin rights; without them Cloud ignores the flag
+        # (the documented behaviour), here: anyone but the project lead.
+        quiet = (req.arg("notifyUsers") or "true").lower() == "false"
+        notify = not (quiet and req.caller.account_id == snap.project.lead_account_id)
 
         def edit(issue: Issue) -> None:
             # Checked under the state's lock against the live issue (labels add/remove).
