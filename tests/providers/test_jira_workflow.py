@@ -9,7 +9,14 @@ from typing import Any
 import httpx2
 import jsonschema
 import pytest
-from jira_samples import ADMIN_EMAIL, ADMIN_TOKEN, ANALYST_EMAIL, RecordingTransport
+from jira_samples import (
+    ADMIN_EMAIL,
+    ADMIN_TOKEN,
+    ANALYST_EMAIL,
+    READONLY_EMAIL,
+    READONLY_TOKEN,
+    RecordingTransport,
+)
 from openapi_schema_validator import OAS30Validator
 
 from sentineliq.document.schema import adf_schema
@@ -249,6 +256,21 @@ def test_errors_are_classified(make_provider: Make, jira: httpx2.Client, sandbox
     with pytest.raises(ProviderError) as caught:
         provider.transition(key, ["Done"])
     assert caught.value.kind is ErrorKind.UNAVAILABLE
+
+
+def test_permission_errors_name_what_the_call_needs(
+    make_provider: Make, jira: httpx2.Client
+) -> None:
+    key = new_issue(jira)
+    provider = make_provider(email=READONLY_EMAIL, api_token=READONLY_TOKEN)
+    with pytest.raises(ProviderError) as caught:
+        provider.transition(key, ["Done"])
+    assert caught.value.kind is ErrorKind.PERMISSION
+    assert "Transition issues" in caught.value.message
+    assert "Create issues" not in caught.value.message
+    with pytest.raises(ProviderError) as caught:
+        provider.set_priority(key, "High")
+    assert "Edit issues" in caught.value.message
 
 
 def test_request_bodies_match_the_openapi(

@@ -18,7 +18,8 @@ from __future__ import annotations
 import logging
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -240,7 +241,8 @@ class IssueWorkflow:
             body["fields"] = {"resolution": {"name": resolution}}
         if comment is not None:
             body["update"] = {"comment": [{"add": {"body": dict(comment)}}]}
-        self._client.do_transition(issue_key, body, before_send=before_send)
+        with _permission_hint("Transition issues, Resolve issues, Add comments"):
+            self._client.do_transition(issue_key, body, before_send=before_send)
 
     @staticmethod
     def _no_match(
@@ -261,6 +263,24 @@ class IssueWorkflow:
     ) -> None:
         body = {"fields": {"priority": {"name": priority}}}
         try:
-            self._client.edit_issue(issue_key, body, before_send=before_send)
+            with _permission_hint("Edit issues"):
+                self._client.edit_issue(issue_key, body, before_send=before_send)
         finally:
             self.forget(issue_key)
+
+
+@contextmanager
+def _permission_hint(needed: str) -> Iterator[None]:
+    """A 403 names the permissions this call needs (the client's hint is about creating)."""
+    try:
+        yield
+    except ProviderError as error:
+        if error.kind is not ErrorKind.PERMISSION:
+            raise
+        message = error.message.split("; check its project permissions")[0]
+        raise ProviderError(
+            ErrorKind.PERMISSION,
+            f"{message}; check its project permissions (Browse projects, {needed})",
+            status=error.status,
+            field_errors=error.field_errors,
+        ) from None
