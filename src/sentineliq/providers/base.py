@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Protocol
+from typing import Any, Protocol
 
 from sentineliq.errors import TicketSystemError
 from sentineliq.lifecycle.ticketstate import IssueState, StatusCategory
@@ -150,6 +150,33 @@ class TicketProvider(Protocol):
 
     def find_existing(self, idempotency_key: str) -> CreatedTicket | None:
         """The ticket an earlier create with this key made, if the ticket system shows it yet."""
+        ...
+
+    def issue_state(self, issue_key: str, *, max_age_s: float = 30.0) -> IssueState:
+        """The ticket's lifecycle state, read at most `max_age_s` seconds ago (0: now); our own
+        transitions and edits invalidate it. Raises ProviderError (NOT_FOUND when it is gone)."""
+        ...
+
+    def transition(
+        self,
+        issue_key: str,
+        names: Sequence[str],
+        *,
+        resolution: str | None = None,
+        comment: dict[str, Any] | None = None,
+        before_send: Callable[[], None] | None = None,
+    ) -> IssueState:
+        """Move the ticket by the first of the configured transition `names` (compared trimmed
+        and case-insensitively) it offers from its current status, setting `resolution` when
+        the target is done and adding `comment` (ADF) in the same request; returns the state
+        after it. No match: ProviderError(CONFIG) naming the configured and offered names. A
+        lost answer is AMBIGUOUS: re-read the state before moving it again."""
+        ...
+
+    def set_priority(
+        self, issue_key: str, priority: str, *, before_send: Callable[[], None] | None = None
+    ) -> None:
+        """Set the ticket's priority by name; the caller decides never to lower it."""
         ...
 
     def test_connection(self, *, assignee_email: str | None = None) -> ConnectionReport:

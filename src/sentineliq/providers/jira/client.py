@@ -211,6 +211,60 @@ class JiraClient:
             body["reconcileIssues"] = list(reconcile_issues)
         return self._object("POST", f"{API}/search/jql", json=body, action="search issues")
 
+    def get_issue(self, issue: str, fields: Sequence[str]) -> dict[str, Any]:
+        """GET /issue/{key} with only `fields` (comma list) in its `fields` object."""
+        return self._object(
+            "GET",
+            f"{API}/issue/{_segment(issue)}",
+            params={"fields": ",".join(fields)},
+            action=f"read issue {issue}",
+        )
+
+    def get_transitions(self, issue: str) -> list[dict[str, Any]]:
+        """The transitions the issue offers from its current status, to this account."""
+        action = f"list the transitions of issue {issue}"
+        body = self._object("GET", f"{API}/issue/{_segment(issue)}/transitions", action=action)
+        found = body.get("transitions")
+        if not isinstance(found, list):
+            raise ProviderError(
+                ErrorKind.UNAVAILABLE, f"Jira's answer to the request to {action} has no list"
+            )
+        return [item for item in found if isinstance(item, dict)]
+
+    def do_transition(
+        self,
+        issue: str,
+        body: Mapping[str, Any],
+        *,
+        before_send: Callable[[], None] | None = None,
+    ) -> None:
+        """POST /issue/{key}/transitions (204). A lost answer is AMBIGUOUS: the issue may
+        have moved, so the caller re-reads its state before trying again."""
+        self._request(
+            "POST",
+            f"{API}/issue/{_segment(issue)}/transitions",
+            json=body,
+            action=f"transition issue {issue}",
+            non_idempotent=True,
+            before_send=before_send,
+        )
+
+    def edit_issue(
+        self,
+        issue: str,
+        body: Mapping[str, Any],
+        *,
+        before_send: Callable[[], None] | None = None,
+    ) -> None:
+        """PUT /issue/{key} (204): `fields` to set and `update` operations."""
+        self._request(
+            "PUT",
+            f"{API}/issue/{_segment(issue)}",
+            json=body,
+            action=f"edit issue {issue}",
+            before_send=before_send,
+        )
+
     def get_issue_property(self, issue: str, key: str) -> dict[str, Any]:
         return self._object(
             "GET",

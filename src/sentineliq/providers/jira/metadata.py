@@ -7,8 +7,9 @@ version, token, project, ...) has a new fingerprint and so starts from an empty 
 old account could see never leaks into the new one. One process-wide cache (`shared_cache()`) lets
 every JiraProvider of a workspace share its scope.
 
-TTLs: project 15 min; createmeta issue types and fields 30 min; GET /field 30 min; user lookups
-1 h. A lookup that found nobody is kept only 5 min: the usual cause is an analyst not yet invited
+TTLs: project 15 min; createmeta issue types and fields 30 min; GET /field 30 min; the
+transitions offered from one (project, issue type, status) 30 min; user lookups 1 h. A lookup
+that found nobody is kept only 5 min: the usual cause is an analyst not yet invited
 to Jira, and their tickets should start being assigned soon after they are, while a 5 min floor
 still bounds repeated searches during an alert storm. Failures (exceptions) are never cached.
 
@@ -41,6 +42,7 @@ class Kind(StrEnum):
     FIELDS = "fields"  # GET /field
     USER = "user"  # email -> accountId (or None)
     SITE = "site"  # the site URL issue links use (serverInfo baseUrl behind the gateway)
+    TRANSITIONS = "transitions"  # transitions offered from (project, issue type, status)
 
 
 @dataclass(frozen=True)
@@ -52,6 +54,7 @@ class Ttls:
     user: float = 60 * 60
     user_not_found: float = 5 * 60
     site: float = 60 * 60
+    transitions: float = 30 * 60
 
     def of(self, kind: Kind, *, negative: bool) -> float:
         if kind is Kind.USER and negative:
@@ -141,6 +144,11 @@ class MetadataScope:
         with self._cache._lock:
             found = self._fresh((kind, key))
             return (found is not None, found.value if found is not None else None)
+
+    def drop(self, kind: Kind, key: Hashable) -> None:
+        """Forget one entry (Jira showed it stale)."""
+        with self._cache._lock:
+            self._entries.pop((kind, key), None)
 
     def invalidate(self, kind: Kind | None = None) -> None:
         with self._cache._lock:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,6 +20,7 @@ from sentineliq.providers.base import (
     ConnectionReport,
     CreatedTicket,
     ErrorKind,
+    IssueState,
     ProviderError,
 )
 from sentineliq.providers.jira.assignees import AssigneeResolver
@@ -52,6 +53,7 @@ from sentineliq.providers.jira.metadata import (
     config_fingerprint,
     shared_cache,
 )
+from sentineliq.providers.jira.workflow import IssueWorkflow
 from sentineliq.ratelimit import SiteRateLimiter
 from sentineliq.tickets.draft import TicketDraft
 
@@ -121,6 +123,7 @@ class JiraProvider:
         self._assignees = AssigneeResolver(
             self._client, config.project_key, lambda: self.metadata, assignees
         )
+        self._workflow = IssueWorkflow(self._client, lambda: self.metadata, self._cache.clock)
 
     def __repr__(self) -> str:
         return (
@@ -410,6 +413,34 @@ class JiraProvider:
             lambda: self._client.createmeta_fields(project, issue_type.id),
         )
         return CreateScreen.build(project, issue_type, raw)
+
+    # --- lifecycle of existing issues (workflow.py) -------------------------------------------
+
+    def issue_state(self, issue_key: str, *, max_age_s: float = 30.0) -> IssueState:
+        """The issue's status, category, resolution and priority, read at most `max_age_s`
+        ago (0: read now). Raises ProviderError (NOT_FOUND for a deleted issue)."""
+        return self._workflow.issue_state(issue_key, max_age_s=max_age_s)
+
+    def transition(
+        self,
+        issue_key: str,
+        names: Sequence[str],
+        *,
+        resolution: str | None = None,
+        comment: dict[str, Any] | None = None,
+        before_send: Callable[[], None] | None = None,
+    ) -> IssueState:
+        """Move the issue by the first of `names` it offers now (case-insensitive); returns
+        the state after it. `resolution` is sent only by a transition into a done status."""
+        return self._workflow.transition(
+            issue_key, names, resolution=resolution, comment=comment, before_send=before_send
+        )
+
+    def set_priority(
+        self, issue_key: str, priority: str, *, before_send: Callable[[], None] | None = None
+    ) -> None:
+        """Set the issue's priority by name (the caller decides never to lower it)."""
+        self._workflow.set_priority(issue_key, priority, before_send=before_send)
 
     # --- test connection (connection.py) --------------------------------------------------------
 

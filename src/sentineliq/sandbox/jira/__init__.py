@@ -15,7 +15,8 @@ email                      display name      API token       notes
 =========================  ================  ==============  ==============================
 sandbox@sentineliq.test    Sandbox Admin     sandbox-token   creates issues, browses users,
                                                              assignable, project lead
-analyst@sentineliq.test    Alex Analyst      (none)          assignable
+analyst@sentineliq.test    Alex Analyst      analyst-token   assignable; a person who
+                                                             transitions and comments
 private@sentineliq.test    Morgan Private    (none)          assignable; email hidden (no
                                                              `emailAddress` in answers)
 readonly@sentineliq.test   Riley Readonly    readonly-token  browses, but 403 on create /
@@ -38,7 +39,11 @@ readonly 712020:e30c9643-4c9a-5aee-8947-dadd30fadcea.
 
 Project SEC (id 10000, "Security Operations"); issue types Task 10001, Bug 10002, Incident 10003;
 priorities Highest 1, High 2, Medium 3 (default), Low 4, Lowest 5; statuses To Do (10000),
-In Progress (3), Done (10001) with transitions 11 / 21 / 31 between any of them. Every create
+In Progress (3), Done (10001) with transitions 11 / 21 / 31 between any of them (`set_workflow(
+"classic")`: Start Progress 4, Resolve Issue 5, Close Issue 2, Stop Progress 301, Reopen Issue 3,
+each from its own statuses; `localize("de")` renames statuses and transitions, ids and categories
+stay). Resolutions Done 10000 (the default of a done transition), Won't Do 10001, Won't Fix
+10002, Duplicate 10003, Declined 10004, Cannot Reproduce 10005. Every create
 screen holds summary, issuetype, project, description, priority, labels, assignee, reporter,
 duedate and the custom fields customfield_10050 "Threat score" (number, float),
 customfield_10051 "Alert source" (textfield, plain string <= 255) and customfield_10052
@@ -52,12 +57,13 @@ Endpoints
 ---------
 /rest/api/3: serverInfo (anonymous), myself, project/{idOrKey}, issue/createmeta/{project}/
 issuetypes[/{id}], field, user/search, user/assignable/search, issue (POST),
-issue/{idOrKey} (GET), .../properties[/{key}] (GET, PUT), .../comment (GET, POST),
-.../transitions (GET, POST), search/jql (GET, POST; JQL subset in `jql`); the removed
-search (GET, POST) answers 410. Every other /rest call needs Basic `email:token` (401 otherwise).
+issue/{idOrKey} (GET, PUT edit), resolution, .../properties[/{key}] (GET, PUT),
+.../comment (GET, POST), .../transitions (GET, POST), search/jql (GET, POST; JQL subset in
+`jql`); the removed search (GET, POST) answers 410. Every other /rest call needs Basic
+`email:token` (401 otherwise).
 Pages: / and /browse list issues, /browse/KEY shows one as HTML. Control (no auth): /_sandbox/
 fault, rate-limit, search-lag, captcha, description-rules, screen/remove, screen/require, gateway,
-users, emails-hidden (POST); issues, requests (GET); reset (POST).
+users, emails-hidden, workflow, localize (POST); issues, requests (GET); reset (POST).
 
 Behaviour worth knowing
 -----------------------
@@ -85,6 +91,13 @@ Behaviour worth knowing
   403 with `X-Authentication-Denied-Reason: CAPTCHA_CHALLENGE; login-url=...` and
   `X-Seraph-LoginReason: AUTHENTICATION_DENIED`, as on Cloud; optionally N failed logins lock it.
   `captcha_refusals()` counts the requests refused while locked.
+- Transitions (`workflow`): GET lists only those available from the issue's status; POSTing
+  another is 400 "Transition id 'N' is not valid for this issue.". A done transition sets the
+  resolution from `fields.resolution` ({"name"} or {"id"}; unknown: 400 under errors.resolution)
+  or Done, and `resolutiondate`; leaving done clears both; `update.comment` adds comments in the
+  same request. PUT issue edits `fields`/`update` (labels add/remove/set, others set) with the
+  create checks, 204; `notifyUsers=false` silences an edit only for the project lead (Cloud
+  ignores it without admin rights), and each notifying edit is listed by `notifications()`.
 - `slow` processes the request at once and delays only the answer, so a client that times out
   still leaves the issue created (the ambiguous case).
 """
@@ -97,6 +110,7 @@ from sentineliq.sandbox.jira.seed import (
     ADMIN_EMAIL,
     ADMIN_TOKEN,
     ANALYST_EMAIL,
+    ANALYST_TOKEN,
     PRIVATE_EMAIL,
     PROJECT_ID,
     PROJECT_KEY,
@@ -108,6 +122,7 @@ __all__ = [
     "ADMIN_EMAIL",
     "ADMIN_TOKEN",
     "ANALYST_EMAIL",
+    "ANALYST_TOKEN",
     "PRIVATE_EMAIL",
     "PROJECT_ID",
     "PROJECT_KEY",

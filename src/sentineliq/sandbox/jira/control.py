@@ -57,6 +57,16 @@ class Controls(Protocol):
 
     def set_gateway(self, cloud_id: str | None = ...) -> None: ...
 
+    def set_workflow(self, name: str = "simple") -> None: ...
+
+    def localize(
+        self,
+        locale: str = "en",
+        *,
+        status_names: dict[str, str] | None = None,
+        transition_names: dict[str, str] | None = None,
+    ) -> None: ...
+
     def issues(self) -> list[dict[str, Any]]: ...
 
     def requests(self) -> list[RecordedRequest]: ...
@@ -109,6 +119,8 @@ class ControlApi:
             Route("POST", f"{PREFIX}/screen/remove", self.screen_remove, auth=False),
             Route("POST", f"{PREFIX}/screen/require", self.screen_require, auth=False),
             Route("POST", f"{PREFIX}/gateway", self.gateway, auth=False),
+            Route("POST", f"{PREFIX}/workflow", self.workflow, auth=False),
+            Route("POST", f"{PREFIX}/localize", self.localize, auth=False),
             Route("POST", f"{PREFIX}/users", self.add_user, auth=False),
             Route("POST", f"{PREFIX}/emails-hidden", self.emails_hidden, auth=False),
             Route("GET", f"{PREFIX}/issues", self.issues, auth=False),
@@ -194,6 +206,27 @@ class ControlApi:
             self._apply(self._c.set_gateway, str(args["cloud_id"]))
         else:
             self._c.set_gateway()
+        return Response.json(_OK)
+
+    def workflow(self, req: Request) -> Response:
+        args = _args(req, {"name"}, {"name"})
+        self._apply(self._c.set_workflow, args["name"])
+        return Response.json(_OK)
+
+    def localize(self, req: Request) -> Response:
+        args = _args(req, {"locale", "status_names", "transition_names"})
+        for key in ("status_names", "transition_names"):
+            names = args.get(key)
+            if names is not None and not (
+                isinstance(names, dict) and all(isinstance(v, str) for v in names.values())
+            ):
+                raise JiraError(400, [f"'{key}' must map ids to names."])
+        self._apply(
+            self._c.localize,
+            args.get("locale", "en"),
+            status_names=args.get("status_names"),
+            transition_names=args.get("transition_names"),
+        )
         return Response.json(_OK)
 
     def add_user(self, req: Request) -> Response:

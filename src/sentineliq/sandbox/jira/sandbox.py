@@ -25,6 +25,7 @@ from sentineliq.sandbox.jira.server import Listener, ThreadRegistry
 from sentineliq.sandbox.jira.state import SandboxState
 from sentineliq.sandbox.jira.views import NAVIGABLE, comment_json, issue_fields_json
 from sentineliq.sandbox.jira.wire import Router
+from sentineliq.sandbox.jira.workflow import LOCALES, Workflow
 
 log = logging.getLogger("sentineliq.sandbox.jira")
 
@@ -291,6 +292,39 @@ class JiraSandbox:
 
         Most real accounts hide theirs; a hidden address still matches an exact user search."""
         self._state.set_emails_hidden(hidden, email)
+
+    def set_workflow(self, name: str = "simple") -> None:
+        """ "simple" (default: global transitions 11/21/31 named after their target) or
+        "classic" (transitions depend on the status; see `workflow`). Names stay localized."""
+        current = self._state.workflow
+        self._state.set_workflow(
+            Workflow(name, dict(current.status_names), dict(current.transition_names))
+        )
+
+    def localize(
+        self,
+        locale: str = "en",
+        *,
+        status_names: dict[str, str] | None = None,
+        transition_names: dict[str, str] | None = None,
+    ) -> None:
+        """Show statuses and transitions in another language ("de": Erledigt, Erneut öffnen,
+        ...; "en": English), or under the given names by status / transition id. Ids and status
+        categories never change, as on Cloud."""
+        if locale not in LOCALES:
+            raise ValueError(f"locale must be one of {', '.join(LOCALES)}, not {locale!r}")
+        statuses, transitions = LOCALES[locale]
+        self._state.set_workflow(
+            Workflow(
+                self._state.workflow.name,
+                {**statuses, **(status_names or {})},
+                {**transitions, **(transition_names or {})},
+            )
+        )
+
+    def notifications(self) -> list[tuple[str, str]]:
+        """(issue key, event) of each notification mail Jira would have sent for an edit."""
+        return self._state.notifications()
 
     def reset(self) -> None:
         """Back to the default seed: no issues, no recorded requests, no fault or rate limit."""

@@ -19,6 +19,8 @@ from sentineliq.sandbox.jira.model import (
 ADMIN_EMAIL = "sandbox@sentineliq.test"
 ADMIN_TOKEN = "sandbox-token"  # noqa: S105 - a published sandbox credential, not a secret
 ANALYST_EMAIL = "analyst@sentineliq.test"
+# A person to act as (transition, comment) when a test plays the analyst, not the integration.
+ANALYST_TOKEN = "analyst-token"  # noqa: S105 - a published sandbox credential, not a secret
 PRIVATE_EMAIL = "private@sentineliq.test"
 READONLY_EMAIL = "readonly@sentineliq.test"
 READONLY_TOKEN = "readonly-token"  # noqa: S105 - a published sandbox credential, not a secret
@@ -59,7 +61,7 @@ def seed_users() -> list[User]:
             "Sandbox Admin",
             api_token=ADMIN_TOKEN,
         ),
-        User(account_id_for(ANALYST_EMAIL), ANALYST_EMAIL, "Alex Analyst"),
+        User(account_id_for(ANALYST_EMAIL), ANALYST_EMAIL, "Alex Analyst", api_token=ANALYST_TOKEN),
         User(
             account_id_for(PRIVATE_EMAIL),
             PRIVATE_EMAIL,

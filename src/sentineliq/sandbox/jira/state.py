@@ -32,10 +32,15 @@ from sentineliq.sandbox.jira.seed import (
     seed_project,
     seed_users,
 )
+from sentineliq.sandbox.jira.workflow import DEFAULT_RESOLUTION, Resolution, Workflow
 
 FIRST_ISSUE_ID = 10001
 ISSUE_NOT_FOUND = "Issue does not exist or you do not have permission to see it."
 _T = TypeVar("_T")
+
+
+def invalid_transition(transition_id: object) -> str:
+    return f"Transition id '{transition_id}' is not valid for this issue."
 
 
 @dataclass(frozen=True)
@@ -65,6 +70,8 @@ class SandboxState:
         self._next_issue_id = FIRST_ISSUE_ID
         self._next_number: dict[str, int] = {}
         self._next_comment_id = 10000
+        self._workflow = Workflow()
+        self._notifications: list[tuple[str, str]] = []  # (issue key, event) mails Jira sent
         self.reset()
 
     # -- set-up ---------------------------------------------------------------------------
@@ -82,6 +89,8 @@ class SandboxState:
             self._next_comment_id = 10000
             self._search_lag = 0.0
             self._content = ContentRules()
+            self._workflow = Workflow()
+            self._notifications = []
 
     def add_user(self, user: User) -> str:
         with self._lock:
@@ -106,6 +115,26 @@ class SandboxState:
             raise ValueError("search lag cannot be negative")
         with self._lock:
             self._search_lag = seconds
+
+    @property
+    def workflow(self) -> Workflow:
+        with self._lock:
+            return self._workflow
+
+    def set_workflow(self, workflow: Workflow) -> None:
+        """Switch workflow or names; existing issues keep their status id, shown renamed."""
+        with self._lock:
+            self._workflow = workflow
+            for issue in self._issues.values():
+                issue.status = workflow.status(issue.status)
+
+    def notify(self, issue_key: str, event: str) -> None:
+        with self._lock:
+            self._notifications.append((issue_key, event))
+
+    def notifications(self) -> list[tuple[str, str]]:
+        with self._lock:
+            return list(self._notifications)
 
     def set_content_rules(self, rules: ContentRules) -> None:
         with self._lock:
@@ -210,7 +239,7 @@ class SandboxState:
                 project_id=new.project.id,
                 issue_type_id=new.issue_type.id,
                 values=new.values,
-                status=TO_DO,
+                status=self._workflow.status(TO_DO),
                 creator_id=caller.account_id,
                 created=now,
                 updated=now,
@@ -265,22 +294,57 @@ class SandboxState:
 
     def add_comment(self, ref: str, author: User, body: dict[str, Any]) -> Comment:
         def add(issue: Issue) -> Comment:
-            comment = Comment(str(self._next_comment_id), author.account_id, body, utc_now())
-            self._next_comment_id += 1
-            issue.comments.append(comment)
-            return copy.deepcopy(comment)
+            return copy.deepcopy(self._append_comment(issue, author, body))
 
         return self.update_issue(ref, add)
 
-    def transition(self, ref: str, status: Status) -> None:
-        self.update_issue(ref, lambda issue: self._set_status(issue, status, utc_now()))
+    def _append_comment(self, issue: Issue, author: User, body: dict[str, Any]) -> Comment:
+        comment = Comment(str(self._next_comment_id), author.account_id, body, utc_now())
+        self._next_comment_id += 1
+        issue.comments.append(comment)
+        return comment
 
-    @staticmethod
-    def _set_status(issue: Issue, status: Status, now: datetime) -> None:
-        issue.status = status
-        done = status.category == "done"
-        issue.resolution = "Done" if done else None
-        issue.resolution_date = now if done else None
+    def apply_transition(
+        self,
+        ref: str,
+        transition_id: str,
+        *,
+        author: User,
+        resolution: Resolution | None = None,
+        comments: Iterable[dict[str, Any]] = (),
+    ) -> None:
+        """Move the issue by a transition available from its current status (checked under the
+        lock, so a concurrent move cannot slip in) and add the comments, all in one update."""
+
+        def move(issue: Issue) -> None:
+            transition = self._workflow.find(issue.status, transition_id)
+            if transition is None:
+                raise JiraError(400, [invalid_transition(transition_id)])
+            self._set_status(issue, transition.to, utc_now(), resolution)
+            for body in comments:
+                self._append_comment(issue, author, body)
+
+        self.update_issue(ref, move)
+
+    def transition(self, ref: str, status: Status, resolution: Resolution | None = None) -> None:
+        self.update_issue(ref, lambda issue: self._set_status(issue, status, utc_now(), resolution))
+
+    def _set_status(
+        self,
+        issue: Issue,
+        status: Status,
+        now: datetime,
+        resolution: Resolution | None = None,
+    ) -> None:
+        """Entering a done status sets the resolution (Done by default) and its date; leaving
+        done clears both; moving between done statuses keeps them unless one is given."""
+        was_done = issue.status.category == "done"
+        issue.status = self._workflow.status(status)
+        if status.category != "done":
+            issue.resolution, issue.resolution_date = None, None
+        elif resolution is not None or not was_done:
+            issue.resolution = (resolution or DEFAULT_RESOLUTION).name
+            issue.resolution_date = now
 
     def _snapshot(self, issue: Issue) -> IssueSnapshot:
         return IssueSnapshot(copy.deepcopy(issue), self._projects[issue.project_id])

@@ -19,6 +19,7 @@ from sentineliq.sandbox.jira.model import (
     User,
 )
 from sentineliq.sandbox.jira.seed import FIELDS, FIELDS_BY_ID
+from sentineliq.sandbox.jira.workflow import resolution_by_name
 
 _ISSUE_EXPAND = "renderedFields,names,schema,operations,editmeta,changelog,versionedRepresentations"
 UserLookup = Callable[[str], User | None]
@@ -241,9 +242,15 @@ def _field_value(
         case "updated":
             return jira_timestamp(issue.updated)
         case "resolution":
-            if issue.resolution is None:
+            found = resolution_by_name(issue.resolution)
+            if found is None:
                 return None
-            return {"self": f"{base}/rest/api/3/resolution/10000", "id": "10000", "name": "Done"}
+            return {
+                "self": f"{base}/rest/api/3/resolution/{found.id}",
+                "id": found.id,
+                "description": found.description,
+                "name": found.name,
+            }
         case "resolutiondate":
             return jira_timestamp(issue.resolution_date) if issue.resolution_date else None
         case "comment":

@@ -2,7 +2,8 @@
 
 One module per area of the API, each a subclass of `base.ApiBase` over the same state:
 `metadata` (project, createmeta, field), `users` (user and assignable search), `issues` (create,
-read, properties, comments, transitions) and `search` (search/jql). `JiraApi` joins them and
+read, properties, comments), `workflow` (transitions, resolutions, edit) and `search`
+(search/jql). `JiraApi` joins them and
 wires them to paths; serverInfo and myself are here.
 """
 
@@ -13,6 +14,7 @@ from sentineliq.sandbox.jira.api.issues import IssueApi
 from sentineliq.sandbox.jira.api.metadata import MetadataApi
 from sentineliq.sandbox.jira.api.search import SearchApi
 from sentineliq.sandbox.jira.api.users import UserApi
+from sentineliq.sandbox.jira.api.workflow import WorkflowApi
 from sentineliq.sandbox.jira.clock import jira_timestamp, utc_now
 from sentineliq.sandbox.jira.views import user_json
 from sentineliq.sandbox.jira.wire import Request, Response, Route
@@ -20,7 +22,7 @@ from sentineliq.sandbox.jira.wire import Request, Response, Route
 __all__ = ["API", "ApiBase", "JiraApi"]
 
 
-class JiraApi(MetadataApi, UserApi, IssueApi, SearchApi):
+class JiraApi(MetadataApi, UserApi, IssueApi, WorkflowApi, SearchApi):
     """Request handlers over a SandboxState; `routes()` wires them to paths."""
 
     def routes(self) -> list[Route]:
@@ -40,6 +42,8 @@ class JiraApi(MetadataApi, UserApi, IssueApi, SearchApi):
             Route("GET", f"{API}/user/assignable/search", self.assignable_search),
             Route("POST", f"{API}/issue", self.create_issue, validate_body=True),
             Route("GET", issue, self.get_issue),
+            Route("PUT", issue, self.edit_issue, validate_body=True),
+            Route("GET", f"{API}/resolution", self.resolutions),
             Route("GET", f"{issue}/properties", self.list_properties),
             Route("GET", f"{issue}/properties/{{propertyKey}}", self.get_property),
             Route(

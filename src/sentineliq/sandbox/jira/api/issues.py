@@ -1,17 +1,13 @@
-"""One issue: create, read, properties, comments and transitions."""
+"""One issue: create, read, properties and comments (transitions and edits: `workflow`)."""
 
 from __future__ import annotations
-
-from typing import Any
 
 from sentineliq.sandbox.jira.adf import adf_problem
 from sentineliq.sandbox.jira.api.base import API, ApiBase, wanted_fields
 from sentineliq.sandbox.jira.errors import JiraError
-from sentineliq.sandbox.jira.fieldchecks import NOT_ON_SCREEN
 from sentineliq.sandbox.jira.model import Issue
-from sentineliq.sandbox.jira.rules import check_property, find_transition
-from sentineliq.sandbox.jira.seed import TRANSITIONS
-from sentineliq.sandbox.jira.views import NAVIGABLE, comment_json, transition_json
+from sentineliq.sandbox.jira.rules import check_property
+from sentineliq.sandbox.jira.views import NAVIGABLE, comment_json
 from sentineliq.sandbox.jira.wire import Request, Response
 
 
@@ -90,48 +86,3 @@ class IssueApi(ApiBase):
         comment = self.state.add_comment(req.params["issueIdOrKey"], req.caller, body)
         snap = self.state.issue(req.params["issueIdOrKey"])
         return Response.json(comment_json(comment, snap.issue, req.base_url, self._user), 201)
-
-    def get_transitions(self, req: Request) -> Response:
-        snap = self.state.issue(req.params["issueIdOrKey"])
-        only = req.arg("transitionId")
-        available = [
-            transition_json(t, req.base_url)
-            for t in TRANSITIONS
-            if t.to.id != snap.issue.status.id and (only is None or t.id == only)
-        ]
-        return Response.json({"expand": "transitions", "transitions": available})
-
-    def do_transition(self, req: Request) -> Response:
-        body = req.json_object()
-        ref = req.params["issueIdOrKey"]
-        self.state.issue(ref)
-        self._require_write(req.caller, "transition this issue")
-        raw = body.get("transition")
-        transition_id = raw.get("id") if isinstance(raw, dict) else None
-        if transition_id is None:
-            raise JiraError(400, ["Missing 'transition' identifier"])
-        transition = find_transition(transition_id)
-        if transition is None:
-            raise JiraError(400, [f"Transition id '{transition_id}' is not valid for this issue."])
-        errors = {
-            f: NOT_ON_SCREEN.format(field=f)
-            for f in (body.get("fields") or {})
-            if f != "resolution"
-        }
-        comments: list[Any] = []
-        for name, operations in (body.get("update") or {}).items():
-            if name != "comment":
-                errors[name] = NOT_ON_SCREEN.format(field=name)
-                continue
-            for op in operations:
-                doc = op.get("add", {}).get("body") if isinstance(op.get("add"), dict) else None
-                problem = adf_problem(doc)
-                if problem is not None:
-                    errors["comment"] = problem
-                comments.append(doc)
-        if errors:
-            raise JiraError(400, [], errors)
-        self.state.transition(ref, transition.to)
-        for doc in comments:
-            self.state.add_comment(ref, req.caller, doc)
-        return Response.empty(204)
