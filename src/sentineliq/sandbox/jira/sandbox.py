@@ -286,6 +286,13 @@ class JiraSandbox:
         )
         return self._state.add_user(user)
 
+    def remove_link_type(self, name: str) -> None:
+        """Delete an issue link type by name, as a Jira admin can (e.g. "Relates")."""
+        types = self._state.link_types()
+        if not any(t.name.lower() == name.lower() for t in types):
+            raise ValueError(f"no issue link type {name!r}")
+        self._state.set_link_types(t for t in types if t.name.lower() != name.lower())
+
     def set_emails_hidden(self, hidden: bool, *, email: str | None = None) -> None:
         """Hide or show email addresses in user answers: one user's, or everybody's (None).
 
@@ -314,10 +321,13 @@ class JiraSandbox:
                 {
                     "id": issue.id,
                     "key": issue.key,
-                    "fields": issue_fields_json(issue, snap.project, base, users, NAVIGABLE),
+                    "fields": issue_fields_json(
+                        issue, snap.project, base, users, NAVIGABLE, snap.linked
+                    ),
                     "properties": dict(issue.properties),
                     "comments": [comment_json(c, issue, base, users) for c in issue.comments],
                     "created_at": issue.created.isoformat(),
+                    "updated_at": issue.updated.isoformat(),
                     "status": issue.status.name,
                 }
             )

@@ -2,14 +2,17 @@
 
 One module per area of the API, each a subclass of `base.ApiBase` over the same state:
 `metadata` (project, createmeta, field), `users` (user and assignable search), `issues` (create,
-read, properties, comments, transitions) and `search` (search/jql). `JiraApi` joins them and
+read, properties, transitions), `comments`, `links` (link types, issue links) and `search`
+(search/jql). `JiraApi` joins them and
 wires them to paths; serverInfo and myself are here.
 """
 
 from __future__ import annotations
 
 from sentineliq.sandbox.jira.api.base import API, ApiBase
+from sentineliq.sandbox.jira.api.comments import CommentApi
 from sentineliq.sandbox.jira.api.issues import IssueApi
+from sentineliq.sandbox.jira.api.links import LinkApi
 from sentineliq.sandbox.jira.api.metadata import MetadataApi
 from sentineliq.sandbox.jira.api.search import SearchApi
 from sentineliq.sandbox.jira.api.users import UserApi
@@ -20,7 +23,7 @@ from sentineliq.sandbox.jira.wire import Request, Response, Route
 __all__ = ["API", "ApiBase", "JiraApi"]
 
 
-class JiraApi(MetadataApi, UserApi, IssueApi, SearchApi):
+class JiraApi(MetadataApi, UserApi, IssueApi, CommentApi, LinkApi, SearchApi):
     """Request handlers over a SandboxState; `routes()` wires them to paths."""
 
     def routes(self) -> list[Route]:
@@ -47,6 +50,9 @@ class JiraApi(MetadataApi, UserApi, IssueApi, SearchApi):
             ),
             Route("GET", f"{issue}/comment", self.get_comments),
             Route("POST", f"{issue}/comment", self.add_comment, validate_body=True),
+            Route("GET", f"{issue}/comment/{{id}}", self.get_comment),
+            Route("GET", f"{API}/issueLinkType", self.link_types),
+            Route("POST", f"{API}/issueLink", self.link_issues, validate_body=True),
             Route("GET", f"{issue}/transitions", self.get_transitions),
             Route("POST", f"{issue}/transitions", self.do_transition, validate_body=True),
             Route("GET", f"{API}/search/jql", self.search),
