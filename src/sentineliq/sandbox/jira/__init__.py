@@ -40,9 +40,11 @@ Project SEC (id 10000, "Security Operations"); issue types Task 10001, Bug 10002
 priorities Highest 1, High 2, Medium 3 (default), Low 4, Lowest 5; statuses To Do (10000),
 In Progress (3), Done (10001) with transitions 11 / 21 / 31 between any of them. Every create
 screen holds summary, issuetype, project, description, priority, labels, assignee, reporter,
-duedate and the custom fields customfield_10050 "Threat score" (number, float),
+duedate, the custom fields customfield_10050 "Threat score" (number, float),
 customfield_10051 "Alert source" (textfield, plain string <= 255) and customfield_10052
-"Analyst notes" (textarea, ADF). Issue keys are SEC-1, SEC-2, ...; issue ids start at 10001.
+"Analyst notes" (textarea, ADF), and issuelinks "Linked Issues" (only `update.issuelinks` add).
+Issue link types (`links`): Blocks 10000, Cloners 10001, Duplicate 10002, Relates 10003
+("relates to" both ways); `remove_link_type(name)` deletes one as a site admin can. Issue keys are SEC-1, SEC-2, ...; issue ids start at 10001.
 Defined but on no screen until `require_field` puts them there (required, no default):
 customfield_10060 "Team" (single select: Blue Team 10100, Red Team 10101), customfield_10061
 "Affected systems" (multi-select: Endpoints, Network, Cloud) and "components" (Detection 10200,
@@ -53,7 +55,7 @@ Endpoints
 /rest/api/3: serverInfo (anonymous), myself, project/{idOrKey}, issue/createmeta/{project}/
 issuetypes[/{id}], field, user/search, user/assignable/search, issue (POST),
 issue/{idOrKey} (GET), .../properties[/{key}] (GET, PUT), .../comment (GET, POST),
-.../transitions (GET, POST), search/jql (GET, POST; JQL subset in `jql`); the removed
+.../comment/{id} (GET), .../transitions (GET, POST), issueLinkType (GET), issueLink (POST), search/jql (GET, POST; JQL subset in `jql`); the removed
 search (GET, POST) answers 410. Every other /rest call needs Basic `email:token` (401 otherwise).
 Pages: / and /browse list issues, /browse/KEY shows one as HTML. Control (no auth): /_sandbox/
 fault, rate-limit, search-lag, captcha, description-rules, screen/remove, screen/require, gateway,
@@ -85,6 +87,11 @@ Behaviour worth knowing
   403 with `X-Authentication-Denied-Reason: CAPTCHA_CHALLENGE; login-url=...` and
   `X-Seraph-LoginReason: AUTHENTICATION_DENIED`, as on Cloud; optionally N failed logins lock it.
   `captcha_refusals()` counts the requests refused while locked.
+- Comments (`api.comments`): `properties` [{key, value}] on create, returned only with
+  `expand=properties`; pages by startAt/maxResults (larger than 5000 clamped), orderBy
+  created/-created. A comment moves the issue's `updated`; setting an issue property does not.
+- Links (`links`): `fields.issuelinks` shows each link from the issue's side (`outwardIssue` on
+  the source, `inwardIssue` on the target); a bad link refuses the whole create.
 - `slow` processes the request at once and delays only the answer, so a client that times out
   still leaves the issue created (the ambiguous case).
 """
