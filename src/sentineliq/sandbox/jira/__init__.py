@@ -44,7 +44,8 @@ duedate, the custom fields customfield_10050 "Threat score" (number, float),
 customfield_10051 "Alert source" (textfield, plain string <= 255) and customfield_10052
 "Analyst notes" (textarea, ADF), and issuelinks "Linked Issues" (only `update.issuelinks` add).
 Issue link types (`links`): Blocks 10000, Cloners 10001, Duplicate 10002, Relates 10003
-("relates to" both ways); `remove_link_type(name)` deletes one as a site admin can. Issue keys are SEC-1, SEC-2, ...; issue ids start at 10001.
+("relates to" both ways); `remove_link_type(name)` deletes one as a site admin can.
+Issue keys are SEC-1, SEC-2, ...; issue ids start at 10001.
 Defined but on no screen until `require_field` puts them there (required, no default):
 customfield_10060 "Team" (single select: Blue Team 10100, Red Team 10101), customfield_10061
 "Affected systems" (multi-select: Endpoints, Network, Cloud) and "components" (Detection 10200,
@@ -55,7 +56,8 @@ Endpoints
 /rest/api/3: serverInfo (anonymous), myself, project/{idOrKey}, issue/createmeta/{project}/
 issuetypes[/{id}], field, user/search, user/assignable/search, issue (POST),
 issue/{idOrKey} (GET), .../properties[/{key}] (GET, PUT), .../comment (GET, POST),
-.../comment/{id} (GET), .../transitions (GET, POST), issueLinkType (GET), issueLink (POST), search/jql (GET, POST; JQL subset in `jql`); the removed
+.../comment/{id} (GET), .../transitions (GET, POST), issueLinkType (GET), issueLink (POST),
+search/jql (GET, POST; JQL subset in `jql`); the removed
 search (GET, POST) answers 410. Every other /rest call needs Basic `email:token` (401 otherwise).
 Pages: / and /browse list issues, /browse/KEY shows one as HTML. Control (no auth): /_sandbox/
 fault, rate-limit, search-lag, captcha, description-rules, screen/remove, screen/require, gateway,

@@ -18,6 +18,7 @@ from sentineliq.sandbox.jira.content import ContentRules
 from sentineliq.sandbox.jira.control import ControlApi
 from sentineliq.sandbox.jira.dispatch import Dispatcher, Routers
 from sentineliq.sandbox.jira.faults import FaultController, FaultMode, parse_fault
+from sentineliq.sandbox.jira.links import LinkType
 from sentineliq.sandbox.jira.model import ACCOUNT_TYPES, User, account_id_for
 from sentineliq.sandbox.jira.ratelimit import RateLimiter
 from sentineliq.sandbox.jira.recording import RecordedRequest, RequestLog
@@ -285,6 +286,10 @@ class JiraSandbox:
             account_type=account_type,
         )
         return self._state.add_user(user)
+
+    def set_link_types(self, types: Iterable[LinkType]) -> None:
+        """Replace the site's issue link types (e.g. "Relates" renamed by an admin)."""
+        self._state.set_link_types(types)
 
     def remove_link_type(self, name: str) -> None:
         """Delete an issue link type by name, as a Jira admin can (e.g. "Relates")."""
