@@ -79,6 +79,8 @@ def test_comments_page_and_order(create: Create, client: httpx2.Client) -> None:
     ]
     bad = client.get(f"{API}/issue/{key}/comment", params={"orderBy": "updated"})
     assert bad.status_code == 400
+    huge = client.get(f"{API}/issue/{key}/comment", params={"maxResults": 9000})
+    assert huge.json()["maxResults"] == 5000
 
 
 def test_comment_bumps_issue_updated_but_a_property_does_not(

@@ -98,8 +98,9 @@ def find_comment(client: JiraClient, issue_key: str, marker: str) -> str | None:
                 "'comments' list",
             )
         for comment in comments:
-            if isinstance(comment, dict) and carries_marker(comment, marker):
-                return str(comment.get("id"))
+            found = comment.get("id") if isinstance(comment, dict) else None
+            if isinstance(found, str | int) and found != "" and carries_marker(comment, marker):
+                return str(found)
         start += len(comments)
         total = page.get("total")
         if not comments or (isinstance(total, int) and start >= total):

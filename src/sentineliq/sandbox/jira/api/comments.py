@@ -24,7 +24,7 @@ class CommentApi(ApiBase):
     def get_comments(self, req: Request) -> Response:
         snap = self.state.issue(req.params["issueIdOrKey"])
         start = req.int_arg("startAt", 0)
-        # Cloud clamps a larger page instead of refusing it.
+        # A larger page is cut to the limit, not refused; the answer's maxResults says so.
         size = min(req.int_arg("maxResults", COMMENTS_DEFAULT_PAGE), COMMENTS_MAX_PAGE)
         order = req.arg("orderBy") or "created"
         if order not in _ORDERS:
