@@ -121,7 +121,10 @@ def test_createmeta_fields_describe_the_create_screen(client: httpx2.Client) -> 
         "customfield_10050",
         "customfield_10051",
         "customfield_10052",
+        "issuelinks",  # "Linked Issues", on a default Cloud create screen; `update` only
     }
+    assert fields["issuelinks"]["operations"] == ["add"]
+    assert fields["issuelinks"]["schema"]["items"] == "issuelinks"
     assert fields["summary"]["required"] is True
     assert fields["priority"]["hasDefaultValue"] is True
     assert [p["name"] for p in fields["priority"]["allowedValues"]] == [

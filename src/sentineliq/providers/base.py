@@ -141,11 +141,36 @@ class TicketProvider(Protocol):
         *,
         idempotency_key: str,
         before_send: Callable[[], None] | None = None,
+        relates_to: str | None = None,
     ) -> CreatedTicket:
         """File one ticket. Raises ProviderError, classified, on any failure.
 
         `before_send` runs right before each create request leaves (after any rate-limit wait).
+        `relates_to`: the key of an earlier ticket the new one is linked to ("relates to") by the
+        same request; a site that cannot take the link gets the ticket without it, the link
+        listed in `dropped_fields`.
         """
+        ...
+
+    def add_comment(
+        self,
+        issue_key: str,
+        body: dict[str, Any],
+        *,
+        marker: str,
+        before_send: Callable[[], None] | None = None,
+    ) -> str:
+        """Post a comment (an ADF document) carrying the idempotency `marker`; its id.
+
+        A lost answer raises AMBIGUOUS: ask `find_comment` before posting again."""
+        ...
+
+    def find_comment(self, issue_key: str, marker: str) -> str | None:
+        """The id of a comment carrying `marker` (newest first, bounded), None if none."""
+        ...
+
+    def set_issue_property(self, issue_key: str, key: str, value: Mapping[str, Any]) -> None:
+        """Create or replace an issue property (JSON object, Jira's limit 32 KB)."""
         ...
 
     def find_existing(self, idempotency_key: str) -> CreatedTicket | None:

@@ -272,6 +272,60 @@ class JiraClient:
             action=f"read property {key} of issue {issue}",
         )
 
+    def set_issue_property(self, issue: str, key: str, value: Mapping[str, Any]) -> None:
+        """PUT .../properties/{key}: 201 created or 200 replaced, no body either way. Repeating
+        it with the same value changes nothing, so it is safe to retry."""
+        self._request(
+            "PUT",
+            f"{API}/issue/{_segment(issue)}/properties/{_segment(key)}",
+            json=value,
+            action=f"set property {key} of issue {issue}",
+        )
+
+    def add_comment(
+        self,
+        issue: str,
+        comment: Mapping[str, Any],
+        *,
+        before_send: Callable[[], None] | None = None,
+    ) -> dict[str, Any]:
+        """POST .../comment with a Comment body ({"body": ADF, "properties": [...]})."""
+        return self._object(
+            "POST",
+            f"{API}/issue/{_segment(issue)}/comment",
+            json=comment,
+            action=f"add a comment to issue {issue}",
+            non_idempotent=True,
+            before_send=before_send,
+        )
+
+    def comments_page(
+        self,
+        issue: str,
+        *,
+        start_at: int = 0,
+        max_results: int = 100,
+        order_by: str = "-created",
+        expand: str = "properties",
+    ) -> dict[str, Any]:
+        """One page of GET .../comment (read directly from the issue: no search lag)."""
+        return self._object(
+            "GET",
+            f"{API}/issue/{_segment(issue)}/comment",
+            params={
+                "startAt": start_at,
+                "maxResults": max_results,
+                "orderBy": order_by,
+                "expand": expand,
+            },
+            action=f"read the comments of issue {issue}",
+        )
+
+    def issue_link_types(self) -> list[dict[str, Any]]:
+        body = self._object("GET", f"{API}/issueLinkType", action="list the issue link types")
+        types = body.get("issueLinkTypes")
+        return [t for t in types if isinstance(t, dict)] if isinstance(types, list) else []
+
     # --- plumbing -------------------------------------------------------------------------------
 
     def _request(

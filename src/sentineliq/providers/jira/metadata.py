@@ -7,11 +7,11 @@ version, token, project, ...) has a new fingerprint and so starts from an empty 
 old account could see never leaks into the new one. One process-wide cache (`shared_cache()`) lets
 every JiraProvider of a workspace share its scope.
 
-TTLs: project 15 min; createmeta issue types and fields 30 min; GET /field 30 min; the
+TTLs: project 15 min; createmeta issue types and fields, GET /field and link types 30 min; the
 transitions offered from one (project, issue type, status) 30 min; user lookups 1 h. A lookup
-that found nobody is kept only 5 min: the usual cause is an analyst not yet invited
-to Jira, and their tickets should start being assigned soon after they are, while a 5 min floor
-still bounds repeated searches during an alert storm. Failures (exceptions) are never cached.
+that found nobody is kept only 5 min: the usual cause is an analyst not yet invited to Jira, and
+their tickets should start being assigned soon after they are, while a 5 min floor still bounds
+repeated searches during an alert storm. Failures (exceptions) are never cached.
 
 The clock is injectable so tests advance time instead of sleeping.
 """
@@ -43,6 +43,7 @@ class Kind(StrEnum):
     USER = "user"  # email -> accountId (or None)
     SITE = "site"  # the site URL issue links use (serverInfo baseUrl behind the gateway)
     TRANSITIONS = "transitions"  # transitions offered from (project, issue type, status)
+    LINK_TYPES = "link_types"  # GET /issueLinkType
 
 
 @dataclass(frozen=True)
@@ -55,6 +56,7 @@ class Ttls:
     user_not_found: float = 5 * 60
     site: float = 60 * 60
     transitions: float = 30 * 60
+    link_types: float = 30 * 60
 
     def of(self, kind: Kind, *, negative: bool) -> float:
         if kind is Kind.USER and negative:

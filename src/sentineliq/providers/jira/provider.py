@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,6 +23,7 @@ from sentineliq.providers.base import (
     IssueState,
     ProviderError,
 )
+from sentineliq.providers.jira import comments, links
 from sentineliq.providers.jira.assignees import AssigneeResolver
 from sentineliq.providers.jira.client import JiraClient
 from sentineliq.providers.jira.config import JiraConfig
@@ -156,7 +157,11 @@ class JiraProvider:
         *,
         idempotency_key: str,
         before_send: Callable[[], None] | None = None,
+        relates_to: str | None = None,
     ) -> CreatedTicket:
+        """`relates_to`: an issue key the new issue is linked to ("relates to") by the create
+        itself; if the site cannot take the link, the ticket is created without it and the link
+        is reported among the dropped fields."""
         screen = self._screen()
         static = self._static(screen)
         unusable = [p for p in static.problems if p.required]
@@ -184,6 +189,8 @@ class JiraProvider:
         for problem in static.problems:
             name = problem.meta.field_id if problem.meta is not None else problem.ref
             request.drop(name, f"field value: {problem.reason}", not_on_screen=problem.meta is None)
+        if relates_to is not None:
+            self._add_relates_link(request, screen, relates_to)
         # Before the POST: nothing may fail between a created issue and returning it.
         request.dropped = self._explain_unknown_fields(request.dropped)
         # A refused description steps down (fallback.py), never out; other optional fields
@@ -215,6 +222,63 @@ class JiraProvider:
                     ", ".join(sorted(error.field_errors)) or "optional fields",
                 )
         return self._ticket(created, request, site)
+
+    def _add_relates_link(self, request: CreateRequest, screen: CreateScreen, key: str) -> None:
+        wanted = key.strip().upper()
+        field = links.LINKS_FIELD
+        if not links.is_issue_key(wanted):
+            request.drop(field, f"relates_to {key!r} is not an issue key")
+        elif field not in screen.fields:
+            request.drop(
+                field,
+                f"Linked Issues is not on the create screen of {screen.where}; "
+                f"not linked to {wanted}",
+                not_on_screen=True,
+            )
+        else:
+            type_ref = links.relates_type(self._link_types())
+            if type_ref is None:
+                request.drop(
+                    field,
+                    f"the site has no '{links.RELATES_NAME}' issue link type (nor one reading "
+                    f"'{links.RELATES_VERB}'); not linked to {wanted}",
+                )
+            else:
+                request.update[field] = links.relates_update(type_ref, wanted)
+
+    def _link_types(self) -> list[dict[str, Any]]:
+        def load() -> list[dict[str, Any]]:
+            try:
+                return self._client.issue_link_types()
+            except ProviderError as error:
+                # 404: issue linking is off on this site; 403: not visible to this account.
+                if error.kind in (ErrorKind.NOT_FOUND, ErrorKind.PERMISSION):
+                    return []
+                raise
+
+        return self.metadata.get_or_load(Kind.LINK_TYPES, "all", load)
+
+    # --- comments and properties (comments.py) --------------------------------------------------
+
+    def add_comment(
+        self,
+        issue_key: str,
+        body: dict[str, Any],
+        *,
+        marker: str,
+        before_send: Callable[[], None] | None = None,
+    ) -> str:
+        """Post an ADF comment carrying the idempotency `marker`; the comment's id."""
+        return comments.post_comment(
+            self._client, issue_key, body, marker=marker, before_send=before_send
+        )
+
+    def find_comment(self, issue_key: str, marker: str) -> str | None:
+        """The id of a comment on `issue_key` carrying `marker`, or None (no search lag)."""
+        return comments.find_comment(self._client, issue_key, marker)
+
+    def set_issue_property(self, issue_key: str, key: str, value: Mapping[str, Any]) -> None:
+        self._client.set_issue_property(issue_key, key, value)
 
     def _ticket(
         self, created: dict[str, Any], request: CreateRequest, site: str
@@ -268,6 +332,7 @@ class JiraProvider:
         if error.kind is ErrorKind.PERMISSION:
             # A 403 names no field: try once with only what an issue cannot do without.
             optional = [name for name in request.fields if name not in _KEPT_ON_PERMISSION]
+            optional += list(request.update)
             if not optional or optional == ["labels"]:
                 return False
             for name in optional:
@@ -279,7 +344,7 @@ class JiraProvider:
         if error.kind is not ErrorKind.VALIDATION or not error.field_errors:
             return False
         refused = set(error.field_errors)
-        if refused & _ESSENTIAL or not refused <= set(request.fields):
+        if refused & _ESSENTIAL or not refused <= set(request.fields) | set(request.update):
             return False
         # Our cached view of the screen was wrong; the next create should fetch it again.
         self.metadata.invalidate(Kind.CREATE_FIELDS)

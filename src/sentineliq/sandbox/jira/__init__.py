@@ -45,9 +45,12 @@ each from its own statuses; `localize("de")` renames statuses and transitions, i
 stay). Resolutions Done 10000 (the default of a done transition), Won't Do 10001, Won't Fix
 10002, Duplicate 10003, Declined 10004, Cannot Reproduce 10005. Every create
 screen holds summary, issuetype, project, description, priority, labels, assignee, reporter,
-duedate and the custom fields customfield_10050 "Threat score" (number, float),
+duedate, the custom fields customfield_10050 "Threat score" (number, float),
 customfield_10051 "Alert source" (textfield, plain string <= 255) and customfield_10052
-"Analyst notes" (textarea, ADF). Issue keys are SEC-1, SEC-2, ...; issue ids start at 10001.
+"Analyst notes" (textarea, ADF), and issuelinks "Linked Issues" (only `update.issuelinks` add).
+Issue link types (`links`): Blocks 10000, Cloners 10001, Duplicate 10002, Relates 10003
+("relates to" both ways); `remove_link_type(name)` deletes one as a site admin can.
+Issue keys are SEC-1, SEC-2, ...; issue ids start at 10001.
 Defined but on no screen until `require_field` puts them there (required, no default):
 customfield_10060 "Team" (single select: Blue Team 10100, Red Team 10101), customfield_10061
 "Affected systems" (multi-select: Endpoints, Network, Cloud) and "components" (Detection 10200,
@@ -58,9 +61,9 @@ Endpoints
 /rest/api/3: serverInfo (anonymous), myself, project/{idOrKey}, issue/createmeta/{project}/
 issuetypes[/{id}], field, user/search, user/assignable/search, issue (POST),
 issue/{idOrKey} (GET, PUT edit), resolution, .../properties[/{key}] (GET, PUT),
-.../comment (GET, POST), .../transitions (GET, POST), search/jql (GET, POST; JQL subset in
-`jql`); the removed search (GET, POST) answers 410. Every other /rest call needs Basic
-`email:token` (401 otherwise).
+.../comment (GET, POST), .../comment/{id} (GET), .../transitions (GET, POST), issueLinkType
+(GET), issueLink (POST), search/jql (GET, POST; JQL subset in `jql`); the removed search (GET,
+POST) answers 410. Every other /rest call needs Basic `email:token` (401 otherwise).
 Pages: / and /browse list issues, /browse/KEY shows one as HTML. Control (no auth): /_sandbox/
 fault, rate-limit, search-lag, captcha, description-rules, screen/remove, screen/require, gateway,
 users, emails-hidden, workflow, localize (POST); issues, requests (GET); reset (POST).
@@ -98,6 +101,11 @@ Behaviour worth knowing
   same request. PUT issue edits `fields`/`update` (labels add/remove/set, others set) with the
   create checks, 204; `notifyUsers=false` silences an edit only for the project lead (Cloud
   ignores it without admin rights), and each notifying edit is listed by `notifications()`.
+- Comments (`api.comments`): `properties` [{key, value}] on create, returned only with
+  `expand=properties`; pages by startAt/maxResults (larger than 5000 clamped), orderBy
+  created/-created. A comment moves the issue's `updated`; setting an issue property does not.
+- Links (`links`): `fields.issuelinks` shows each link from the issue's side (`outwardIssue` on
+  the source, `inwardIssue` on the target); a bad link refuses the whole create.
 - `slow` processes the request at once and delays only the answer, so a client that times out
   still leaves the issue created (the ambiguous case).
 """

@@ -7,6 +7,7 @@ colours only when they are #rrggbb, so hostile issue text cannot inject markup o
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
@@ -134,6 +135,7 @@ def issue_page(snap: IssueSnapshot, users: UserLookup) -> str:
         ("Project", f"{escape(project.name)} ({escape(project.key)})"),
         ("Type", escape(_issue_type_name(issue, project))),
         ("Status", _status(issue)),
+        ("Resolution", escape(issue.resolution or "") or '<span class="empty">Unresolved</span>'),
         ("Priority", escape(_priority_name(issue, project))),
         ("Assignee", _user_name(values.get("assignee"), users)),
         ("Reporter", _user_name(values.get("reporter"), users)),
@@ -158,6 +160,10 @@ def issue_page(snap: IssueSnapshot, users: UserLookup) -> str:
         definition = FIELDS_BY_ID.get(field_id)
         if definition is not None and definition.custom and definition.kind == "adf":
             sections.append(_section(definition.name, value))
+    if issue.links:
+        sections.append(f"<section><h2>Issue links</h2>{_links(snap)}</section>")
+    if issue.properties:
+        sections.append(f"<section><h2>Issue properties</h2>{_properties(issue)}</section>")
     comments = "".join(
         f'<div class="comment"><div class="who">{_user_name(c.author_id, users)} - '
         f'{_when(c.created)}</div><div class="adf">{render_adf(c.body)}</div></div>'
@@ -170,6 +176,39 @@ def issue_page(snap: IssueSnapshot, users: UserLookup) -> str:
         f'<h1 class="summary">{summary}</h1><table class="meta">{meta}</table>{"".join(sections)}'
     )
     return _page(f"[{issue.key}] {values.get('summary', '')}", body)
+
+
+def _links(snap: IssueSnapshot) -> str:
+    """Each link from this issue's side, labelled with the type's verb as Jira shows it."""
+    rows = []
+    for link in snap.issue.links:
+        outward = link.source_id == snap.issue.id
+        other = snap.linked.get(link.target_id if outward else link.source_id)
+        if other is None:
+            continue
+        verb = link.type.outward if outward else link.type.inward
+        category = escape(other.status.category.value)
+        rows.append(
+            f"<tr><td>{escape(verb)}</td>"
+            f'<td><a href="/browse/{quote(other.key)}">{escape(other.key)}</a></td>'
+            f"<td>{escape(other.summary)}</td>"
+            f'<td><span class="status status-{category}">{escape(other.status.name)}</span></td>'
+            "</tr>"
+        )
+    return f'<table class="issues"><tbody>{"".join(rows)}</tbody></table>'
+
+
+def _properties(issue: Issue) -> str:
+    rows = "".join(
+        f"<tr><th>{escape(key)}</th><td><code>{escape(_compact(value))}</code></td></tr>"
+        for key, value in sorted(issue.properties.items())
+    )
+    return f'<table class="meta">{rows}</table>'
+
+
+def _compact(value: Any) -> str:
+    text = json.dumps(value, ensure_ascii=False, sort_keys=True)
+    return text if len(text) <= 300 else text[:297] + "..."
 
 
 def _section(title: str, doc: Any) -> str:

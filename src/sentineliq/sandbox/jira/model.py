@@ -10,7 +10,10 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from sentineliq.sandbox.jira.links import IssueLink
 
 
 def account_id_for(email: str) -> str:
@@ -138,6 +141,8 @@ class Comment:
     author_id: str
     body: dict[str, Any]
     created: datetime
+    updated: datetime | None = None  # None: never edited, `created` stands
+    properties: dict[str, Any] = field(default_factory=dict)  # comment entity properties
 
 
 @dataclass
@@ -158,3 +163,4 @@ class Issue:
     resolution_date: datetime | None = None
     properties: dict[str, Any] = field(default_factory=dict)
     comments: list[Comment] = field(default_factory=list)
+    links: list[IssueLink] = field(default_factory=list)  # on both of a link's issues

@@ -18,6 +18,7 @@ from sentineliq.sandbox.jira.content import ContentRules
 from sentineliq.sandbox.jira.control import ControlApi
 from sentineliq.sandbox.jira.dispatch import Dispatcher, Routers
 from sentineliq.sandbox.jira.faults import FaultController, FaultMode, parse_fault
+from sentineliq.sandbox.jira.links import LinkType
 from sentineliq.sandbox.jira.model import ACCOUNT_TYPES, User, account_id_for
 from sentineliq.sandbox.jira.ratelimit import RateLimiter
 from sentineliq.sandbox.jira.recording import RecordedRequest, RequestLog
@@ -287,6 +288,17 @@ class JiraSandbox:
         )
         return self._state.add_user(user)
 
+    def set_link_types(self, types: Iterable[LinkType]) -> None:
+        """Replace the site's issue link types (e.g. "Relates" renamed by an admin)."""
+        self._state.set_link_types(types)
+
+    def remove_link_type(self, name: str) -> None:
+        """Delete an issue link type by name, as a Jira admin can (e.g. "Relates")."""
+        types = self._state.link_types()
+        if not any(t.name.lower() == name.lower() for t in types):
+            raise ValueError(f"no issue link type {name!r}")
+        self._state.set_link_types(t for t in types if t.name.lower() != name.lower())
+
     def set_emails_hidden(self, hidden: bool, *, email: str | None = None) -> None:
         """Hide or show email addresses in user answers: one user's, or everybody's (None).
 
@@ -348,10 +360,13 @@ class JiraSandbox:
                 {
                     "id": issue.id,
                     "key": issue.key,
-                    "fields": issue_fields_json(issue, snap.project, base, users, NAVIGABLE),
+                    "fields": issue_fields_json(
+                        issue, snap.project, base, users, NAVIGABLE, snap.linked
+                    ),
                     "properties": dict(issue.properties),
                     "comments": [comment_json(c, issue, base, users) for c in issue.comments],
                     "created_at": issue.created.isoformat(),
+                    "updated_at": issue.updated.isoformat(),
                     "status": issue.status.name,
                 }
             )

@@ -264,6 +264,14 @@ FIELDS: tuple[FieldDef, ...] = (
         (),
     ),
     FieldDef("creator", "Creator", FieldKind.READONLY, _system("user", "creator"), ()),
+    # Set only through `update.issuelinks` (links.py); on the default create screen, as on Cloud.
+    FieldDef(
+        "issuelinks",
+        "Linked Issues",
+        FieldKind.READONLY,
+        _system("array", "issuelinks", items="issuelinks"),
+        ("add",),
+    ),
     FieldDef(
         "comment",
         "Comment",
@@ -289,6 +297,7 @@ CREATE_SCREEN: tuple[str, ...] = (
     THREAT_SCORE_FIELD,
     ALERT_SOURCE_FIELD,
     ANALYST_NOTES_FIELD,
+    "issuelinks",
 )
 
 # Removing these would make creating issues impossible, which Jira does not allow either.

@@ -6,13 +6,24 @@ import copy
 import hmac
 import threading
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, TypeVar
 
 from sentineliq.sandbox.jira.clock import Clock, utc_now
 from sentineliq.sandbox.jira.content import ContentRules
 from sentineliq.sandbox.jira.errors import JiraError
+from sentineliq.sandbox.jira.fieldchecks import NOT_ON_SCREEN
+from sentineliq.sandbox.jira.links import (
+    ISSUE_LINKS_FIELD,
+    IssueLink,
+    LinkedIssue,
+    LinkRequest,
+    LinkType,
+    resolve_link_updates,
+    seed_link_types,
+    split_link_updates,
+)
 from sentineliq.sandbox.jira.model import (
     Comment,
     Issue,
@@ -49,6 +60,7 @@ class IssueSnapshot:
 
     issue: Issue
     project: Project
+    linked: dict[str, LinkedIssue] = field(default_factory=dict)  # the other ends of its links
 
 
 class SandboxState:
@@ -72,6 +84,8 @@ class SandboxState:
         self._next_comment_id = 10000
         self._workflow = Workflow()
         self._notifications: list[tuple[str, str]] = []  # (issue key, event) mails Jira sent
+        self._link_types: tuple[LinkType, ...] = ()
+        self._next_link_id = 10000
         self.reset()
 
     # -- set-up ---------------------------------------------------------------------------
@@ -87,6 +101,8 @@ class SandboxState:
             self._next_issue_id = FIRST_ISSUE_ID
             self._next_number = {}
             self._next_comment_id = 10000
+            self._link_types = seed_link_types()
+            self._next_link_id = 10000
             self._search_lag = 0.0
             self._content = ContentRules()
             self._workflow = Workflow()
@@ -223,12 +239,26 @@ class SandboxState:
 
     def create_issue(self, body: dict[str, Any], caller: User) -> IssueSnapshot:
         with self._lock:
+            body, link_ops = split_link_updates(body)
+            links, link_problem = resolve_link_updates(
+                link_ops, self._link_types, self._issue_id_of
+            )
+            link_errors = {ISSUE_LINKS_FIELD: link_problem} if link_problem else {}
             try:
                 new: NewIssue = check_create(body, self, caller)
             except JiraError as refused:
                 if refused.status == 400:  # all field problems together, as Jira does
-                    refused.errors = {**self._content.field_errors(body), **refused.errors}
+                    refused.errors = {
+                        **self._content.field_errors(body),
+                        **link_errors,
+                        **refused.errors,
+                    }
                 raise
+            screen = self._screens[(new.project.id, new.issue_type.id)]
+            if link_ops and ISSUE_LINKS_FIELD not in screen:
+                link_errors = {ISSUE_LINKS_FIELD: NOT_ON_SCREEN.format(field=ISSUE_LINKS_FIELD)}
+            if link_errors:
+                raise JiraError(400, [], {**self._content.field_errors(body), **link_errors})
             self._content.check(body)
             number = self._next_number.get(new.project.id, 1)
             self._next_number[new.project.id] = number + 1
@@ -250,6 +280,8 @@ class SandboxState:
             if new.transition is not None:
                 self._set_status(issue, new.transition.to, now)
             self._issues[issue.id] = issue
+            for request in links:
+                self._link_new(issue, request)
             return self._snapshot(issue)
 
     def find_issue(self, ref: str) -> Issue | None:
@@ -282,26 +314,96 @@ class SandboxState:
                 if i.visible_at <= now or i.id in forced
             ]
 
-    def update_issue(self, ref: str, change: Callable[[Issue], _T]) -> _T:
-        """Apply `change` to the live issue under the lock and bump its `updated` time."""
+    def update_issue(self, ref: str, change: Callable[[Issue], _T], *, touch: bool = True) -> _T:
+        """Apply `change` to the live issue under the lock and, with `touch`, bump its `updated`
+        time (entity properties are not fields: setting one leaves `updated` alone)."""
         with self._lock:
             issue = self.find_issue(ref)
             if issue is None:
                 raise JiraError(404, [ISSUE_NOT_FOUND])
             result = change(issue)
-            issue.updated = utc_now()
+            if touch:
+                issue.updated = utc_now()
             return result
 
-    def add_comment(self, ref: str, author: User, body: dict[str, Any]) -> Comment:
+    def add_comment(
+        self,
+        ref: str,
+        author: User,
+        body: dict[str, Any],
+        properties: dict[str, Any] | None = None,
+    ) -> Comment:
         def add(issue: Issue) -> Comment:
-            return copy.deepcopy(self._append_comment(issue, author, body))
+            return copy.deepcopy(self._append_comment(issue, author, body, properties))
 
-        return self.update_issue(ref, add)
+        return self.update_issue(ref, add, touch=False)
 
-    def _append_comment(self, issue: Issue, author: User, body: dict[str, Any]) -> Comment:
-        comment = Comment(str(self._next_comment_id), author.account_id, body, utc_now())
+    # -- comments, links ------------------------------------------------------------------------
+
+    def comment(self, ref: str, comment_id: str) -> tuple[IssueSnapshot, Comment]:
+        with self._lock:
+            snap = self.issue(ref)
+            found = next((c for c in snap.issue.comments if c.id == comment_id), None)
+            if found is None:
+                raise JiraError(404, [f"Can not find a comment for key: {comment_id}."])
+            return snap, found
+
+    def link_types(self) -> tuple[LinkType, ...]:
+        with self._lock:
+            return self._link_types
+
+    def set_link_types(self, types: Iterable[LinkType]) -> None:
+        """Replace the site's link types (an admin deleting "Relates", say)."""
+        with self._lock:
+            self._link_types = tuple(types)
+
+    def link(self, link_type: LinkType, source_ref: str, target_ref: str) -> IssueLink:
+        """Link two existing issues; a link that already exists is not added twice, as Jira
+        answers 201 for a duplicate without making a second one."""
+        with self._lock:
+            source, target = self.find_issue(source_ref), self.find_issue(target_ref)
+            if source is None or target is None:
+                raise JiraError(404, [ISSUE_NOT_FOUND])
+            for existing in source.links:
+                same = (existing.source_id, existing.target_id) == (source.id, target.id)
+                if same and existing.type.id == link_type.id:
+                    return existing
+            link = IssueLink(str(self._next_link_id), link_type, source.id, target.id)
+            self._next_link_id += 1
+            now = utc_now()
+            for issue in (source, target):
+                issue.links.append(link)
+                issue.updated = now
+            return link
+
+    def _link_new(self, issue: Issue, request: LinkRequest) -> None:
+        other = self._issues[request.other_id]
+        source, target = (issue, other) if request.new_is_source else (other, issue)
+        self.link(request.type, source.id, target.id)
+
+    def _issue_id_of(self, ref: str) -> str | None:
+        found = self.find_issue(ref)
+        return found.id if found is not None else None
+
+    def _append_comment(
+        self,
+        issue: Issue,
+        author: User,
+        body: dict[str, Any],
+        properties: dict[str, Any] | None = None,
+    ) -> Comment:
+        now = utc_now()
+        comment = Comment(
+            str(self._next_comment_id),
+            author.account_id,
+            body,
+            now,
+            updated=now,
+            properties=dict(properties or {}),
+        )
         self._next_comment_id += 1
         issue.comments.append(comment)
+        issue.updated = now  # the issue's `updated` is the comment's time
         return comment
 
     def apply_transition(
@@ -347,4 +449,18 @@ class SandboxState:
             issue.resolution_date = now
 
     def _snapshot(self, issue: Issue) -> IssueSnapshot:
-        return IssueSnapshot(copy.deepcopy(issue), self._projects[issue.project_id])
+        linked: dict[str, LinkedIssue] = {}
+        for link in issue.links:
+            for end in (link.source_id, link.target_id):
+                other = self._issues.get(end)
+                if other is None or other.id == issue.id:
+                    continue
+                linked[other.id] = LinkedIssue(
+                    other.id,
+                    other.key,
+                    str(other.values.get("summary", "")),
+                    other.status,
+                    other.values.get("priority"),
+                    other.issue_type_id,
+                )
+        return IssueSnapshot(copy.deepcopy(issue), self._projects[issue.project_id], linked)

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 from urllib.parse import quote
 
 from sentineliq.sandbox.jira.clock import jira_timestamp
+from sentineliq.sandbox.jira.links import LinkedIssue, issue_links_json
 from sentineliq.sandbox.jira.model import (
     Comment,
     FieldDef,
@@ -183,29 +184,49 @@ def create_field_json(
     return out
 
 
-def comment_json(comment: Comment, issue: Issue, base: str, users: UserLookup) -> dict[str, Any]:
+def comment_json(
+    comment: Comment,
+    issue: Issue,
+    base: str,
+    users: UserLookup,
+    *,
+    with_properties: bool = False,
+) -> dict[str, Any]:
+    """`with_properties`: the caller asked for `expand=properties`; Cloud leaves them out
+    otherwise."""
     author = users(comment.author_id)
     author_json = user_json(author, base) if author else None
-    return {
+    out: dict[str, Any] = {
         "self": f"{base}/rest/api/3/issue/{issue.id}/comment/{comment.id}",
         "id": comment.id,
         "author": author_json,
         "body": comment.body,
         "updateAuthor": author_json,
         "created": jira_timestamp(comment.created),
-        "updated": jira_timestamp(comment.created),
+        "updated": jira_timestamp(comment.updated or comment.created),
         "jsdPublic": True,
     }
+    if with_properties:
+        out["properties"] = [{"key": k, "value": v} for k, v in comment.properties.items()]
+    return out
 
 
 def issue_fields_json(
-    issue: Issue, project: Project, base: str, users: UserLookup, wanted: Iterable[str]
+    issue: Issue,
+    project: Project,
+    base: str,
+    users: UserLookup,
+    wanted: Iterable[str],
+    linked: Mapping[str, LinkedIssue] | None = None,
 ) -> dict[str, Any]:
     """The `fields` object of an issue, restricted to `wanted` field ids. Unset fields are null,
-    as on Cloud."""
+    as on Cloud. `linked`: the issues at the other ends of its links (IssueSnapshot.linked)."""
     out: dict[str, Any] = {}
     for field_id in wanted:
         if field_id not in FIELDS_BY_ID:
+            continue
+        if field_id == "issuelinks":
+            out[field_id] = issue_links_json(issue.id, issue.links, linked or {}, base, status_json)
             continue
         out[field_id] = _field_value(field_id, issue, project, base, users)
     return out
@@ -273,13 +294,14 @@ def issue_json(
     users: UserLookup,
     wanted: Iterable[str] = NAVIGABLE,
     property_keys: Iterable[str] = (),
+    linked: Mapping[str, LinkedIssue] | None = None,
 ) -> dict[str, Any]:
     out: dict[str, Any] = {
         "expand": _ISSUE_EXPAND,
         "id": issue.id,
         "self": f"{base}/rest/api/3/issue/{issue.id}",
         "key": issue.key,
-        "fields": issue_fields_json(issue, project, base, users, wanted),
+        "fields": issue_fields_json(issue, project, base, users, wanted, linked),
     }
     keys = list(property_keys)
     if keys:

@@ -166,12 +166,18 @@ class CreateRequest:
     properties: list[dict[str, Any]]
     dropped: list[Dropped] = field(default_factory=list)
     idempotency_label: str = ""
+    # `update` operations, e.g. {"issuelinks": [{"add": ...}]}: fields only `update` can set.
+    update: dict[str, Any] = field(default_factory=dict)
 
     def body(self) -> dict[str, Any]:
-        return {"fields": self.fields, "properties": self.properties}
+        body: dict[str, Any] = {"fields": self.fields, "properties": self.properties}
+        if self.update:
+            body["update"] = self.update
+        return body
 
     def drop(self, name: str, reason: str, *, not_on_screen: bool = False) -> None:
         self.fields.pop(name, None)
+        self.update.pop(name, None)
         if all(d.field != name for d in self.dropped):
             self.dropped.append(Dropped(name, reason, not_on_screen))
 

@@ -2,7 +2,8 @@
 
 One module per area of the API, each a subclass of `base.ApiBase` over the same state:
 `metadata` (project, createmeta, field), `users` (user and assignable search), `issues` (create,
-read, properties, comments), `workflow` (transitions, resolutions, edit) and `search`
+read, properties), `workflow` (transitions, resolutions, edit), `comments`, `links` (link
+types, issue links) and `search`
 (search/jql). `JiraApi` joins them and
 wires them to paths; serverInfo and myself are here.
 """
@@ -10,7 +11,9 @@ wires them to paths; serverInfo and myself are here.
 from __future__ import annotations
 
 from sentineliq.sandbox.jira.api.base import API, ApiBase
+from sentineliq.sandbox.jira.api.comments import CommentApi
 from sentineliq.sandbox.jira.api.issues import IssueApi
+from sentineliq.sandbox.jira.api.links import LinkApi
 from sentineliq.sandbox.jira.api.metadata import MetadataApi
 from sentineliq.sandbox.jira.api.search import SearchApi
 from sentineliq.sandbox.jira.api.users import UserApi
@@ -22,7 +25,7 @@ from sentineliq.sandbox.jira.wire import Request, Response, Route
 __all__ = ["API", "ApiBase", "JiraApi"]
 
 
-class JiraApi(MetadataApi, UserApi, IssueApi, WorkflowApi, SearchApi):
+class JiraApi(MetadataApi, UserApi, IssueApi, WorkflowApi, CommentApi, LinkApi, SearchApi):
     """Request handlers over a SandboxState; `routes()` wires them to paths."""
 
     def routes(self) -> list[Route]:
@@ -51,6 +54,9 @@ class JiraApi(MetadataApi, UserApi, IssueApi, WorkflowApi, SearchApi):
             ),
             Route("GET", f"{issue}/comment", self.get_comments),
             Route("POST", f"{issue}/comment", self.add_comment, validate_body=True),
+            Route("GET", f"{issue}/comment/{{id}}", self.get_comment),
+            Route("GET", f"{API}/issueLinkType", self.link_types),
+            Route("POST", f"{API}/issueLink", self.link_issues, validate_body=True),
             Route("GET", f"{issue}/transitions", self.get_transitions),
             Route("POST", f"{issue}/transitions", self.do_transition, validate_body=True),
             Route("GET", f"{API}/search/jql", self.search),

@@ -37,7 +37,7 @@ class ApiBase:
         wanted: Sequence[str] = NAVIGABLE,
         props: Sequence[str] = (),
     ) -> dict[str, Any]:
-        return issue_json(snap.issue, snap.project, base, self._user, wanted, props)
+        return issue_json(snap.issue, snap.project, base, self._user, wanted, props, snap.linked)
 
     @staticmethod
     def _require_write(caller: User, action: str) -> None:

@@ -1,13 +1,13 @@
-"""One issue: create, read, properties and comments (transitions and edits: `workflow`)."""
+"""One issue: create, read and properties (transitions and edits: `workflow`; comments:
+`comments`)."""
 
 from __future__ import annotations
 
-from sentineliq.sandbox.jira.adf import adf_problem
 from sentineliq.sandbox.jira.api.base import API, ApiBase, wanted_fields
 from sentineliq.sandbox.jira.errors import JiraError
 from sentineliq.sandbox.jira.model import Issue
 from sentineliq.sandbox.jira.rules import check_property
-from sentineliq.sandbox.jira.views import NAVIGABLE, comment_json
+from sentineliq.sandbox.jira.views import NAVIGABLE
 from sentineliq.sandbox.jira.wire import Request, Response
 
 
@@ -52,37 +52,6 @@ class IssueApi(ApiBase):
             issue.properties[key] = value
             return created
 
-        created = self.state.update_issue(req.params["issueIdOrKey"], put)
+        # Entity properties are not fields: Cloud leaves the issue's `updated` alone.
+        created = self.state.update_issue(req.params["issueIdOrKey"], put, touch=False)
         return Response.empty(201 if created else 200)
-
-    def get_comments(self, req: Request) -> Response:
-        snap = self.state.issue(req.params["issueIdOrKey"])
-        start = req.int_arg("startAt", 0)
-        size = req.int_arg("maxResults", 100, maximum=5000)
-        order = req.arg("orderBy") or "created"
-        if order not in ("created", "+created", "-created"):
-            raise JiraError(400, ["'orderBy' must be one of created, +created, -created."])
-        comments = [
-            comment_json(c, snap.issue, req.base_url, self._user) for c in snap.issue.comments
-        ]
-        if order == "-created":
-            comments.reverse()
-        return Response.json(
-            {
-                "startAt": start,
-                "maxResults": size,
-                "total": len(comments),
-                "comments": comments[start : start + size],
-            }
-        )
-
-    def add_comment(self, req: Request) -> Response:
-        body = req.json_object().get("body")
-        self.state.issue(req.params["issueIdOrKey"])
-        self._require_write(req.caller, "add comments to this issue")
-        problem = adf_problem(body)
-        if problem is not None or not isinstance(body, dict):
-            raise JiraError(400, [], {"comment": problem or "A comment body is required."})
-        comment = self.state.add_comment(req.params["issueIdOrKey"], req.caller, body)
-        snap = self.state.issue(req.params["issueIdOrKey"])
-        return Response.json(comment_json(comment, snap.issue, req.base_url, self._user), 201)
