@@ -27,6 +27,7 @@ from sentineliq.outbox import (
 )
 from sentineliq.storage.db import Database
 from sentineliq.storage.deliveries.claims import ClaimMixin
+from sentineliq.storage.deliveries.holds import HoldMixin
 from sentineliq.storage.deliveries.reads import ReadMixin
 from sentineliq.storage.deliveries.records import (
     CREATE_ISSUE,
@@ -47,8 +48,9 @@ from sentineliq.storage.deliveries.replay import ReplayMixin
 from sentineliq.storage.deliveries.transitions import ConnectionLostError, connection_lost
 
 
-class DeliveryRepository(ReplayMixin, ClaimMixin, ReadMixin):
-    """The outbox's repository: claims, reports (events), replays and read models."""
+class DeliveryRepository(ReplayMixin, HoldMixin, ClaimMixin, ReadMixin):
+    """The outbox's repository: claims, reports (events), replays, storm-guard holds and read
+    models."""
 
     def __init__(self, db: Database) -> None:
         self._db = db
