@@ -31,6 +31,7 @@ class WorkerStats:
     paused: int = 0
     released: int = 0
     lost_leases: int = 0
+    waiting: int = 0  # not started: waiting for another delivery (a comment for its ticket)
     held: int = 0  # outcomes kept in memory while the database did not answer
     recorded_late: int = 0  # held outcomes recorded once it answered again
     handed_back: int = 0  # other leases released once it answered again

@@ -26,12 +26,13 @@ from datetime import UTC, datetime, timedelta
 import structlog
 
 from sentineliq import metrics
-from sentineliq.delivery.operations import Done, Job, operation_for
+from sentineliq.delivery.operations import Done, Job, Operation, WaitFor, operation_for
 from sentineliq.delivery.reports import DatabaseGoneError, Reporter, WorkerStats
 from sentineliq.delivery.retry import Action, RetryPolicy
 from sentineliq.errors import TicketSystemError
 from sentineliq.outbox import (
     Adopted,
+    AttemptInfo,
     Created,
     Deferred,
     Event,
@@ -41,6 +42,7 @@ from sentineliq.outbox import (
     Refused,
     Throttled,
     Unanswered,
+    Waiting,
     failed,
 )
 from sentineliq.providers.base import ErrorKind, ProviderError, TicketProvider
@@ -253,14 +255,31 @@ class Worker:
             raise ProviderError(ErrorKind.CONFIG, f"older than the maximum age ({hours:g} h)")
         operation = operation_for(delivery.operation)
         provider = self._provider(delivery)
-        job = Job(delivery, provider, self._alerts)
+        job = Job(delivery, provider, self._alerts, now)
+        try:
+            self._attempt(operation, job, provider, bound)
+        except WaitFor as wait:
+            # Not started: another delivery must be done first (no attempt is counted).
+            waiting = Waiting(now + timedelta(seconds=wait.seconds), wait.reason)
+            self._reports.report(delivery, waiting, now=now)
+            self.stats.waiting += 1
+
+    def _attempt(
+        self,
+        operation: Operation,
+        job: Job,
+        provider: TicketProvider,
+        bound: structlog.BoundLogger,
+    ) -> None:
+        delivery, now = job.delivery, job.now
         if delivery.reconcile_until is not None:
             # An earlier request may have taken effect: never repeat it blindly.
             existing = operation.find_done(job)
             if existing is not None:
                 self._record_done(delivery, existing, bound, adopted=True)
                 return
-            if now < delivery.reconcile_until:
+            # Kinds whose effects show at once (comments, an issue's status) go on right away.
+            if now < delivery.reconcile_until and operation.search_lag:
                 wait = reconcile_wait(
                     delivery.last_sent_at, now, base_s=self.settings.reconcile_interval_s
                 )
@@ -304,14 +323,23 @@ class Worker:
         adopted: bool,
     ) -> None:
         kind = Adopted if adopted else Created
-        self._reports.report(delivery, kind(done.ticket, done.dropped_fields), now=self.clock())
+        event = kind(
+            done.ticket,
+            done.dropped_fields,
+            AttemptInfo(message=done.message),
+            follow_ups=done.follow_ups,
+            ticket_severity=done.ticket_severity,
+        )
+        self._reports.report(delivery, event, now=self.clock())
         if adopted:
             self.stats.adopted += 1
         else:
             self.stats.delivered += 1
         bound.info(
             "delivery.adopted" if adopted else "delivery.delivered",
-            issue_key=done.ticket.key,
+            operation=delivery.operation,
+            issue_key=done.ticket.key if done.ticket is not None else None,
+            outcome=done.message,
             attempts=delivery.attempts,
             dropped=[d["field"] for d in done.dropped_fields],
         )

@@ -84,11 +84,26 @@ class Refused(Event):
 
 
 @dataclass(frozen=True)
+class FollowUp:
+    """A delivery that an operation's outcome calls for, queued in the same transaction as the
+    outcome (e.g. a new linked ticket once a repeat found its ticket done too long ago)."""
+
+    operation: str
+    payload: Mapping[str, Any]
+
+
+@dataclass(frozen=True)
 class Created(Event):
+    """The operation took effect. `ticket`: what it made or acted on (None when its ticket is
+    gone for good, e.g. discarded while held); `ticket_severity`: the severity the ticket's
+    priority now reflects."""
+
     kind = EventKind.CREATED
-    ticket: TicketRef
+    ticket: TicketRef | None
     dropped_fields: Sequence[Mapping[str, str] | DroppedField | str] = ()
     info: AttemptInfo = field(default_factory=AttemptInfo)
+    follow_ups: Sequence[FollowUp] = ()
+    ticket_severity: str | None = None
 
 
 @dataclass(frozen=True)

@@ -8,8 +8,9 @@ from enum import StrEnum
 from typing import Any, Protocol
 
 from sentineliq.errors import TicketSystemError
+from sentineliq.lifecycle.policy import LifecyclePolicy
 from sentineliq.lifecycle.ticketstate import IssueState, StatusCategory
-from sentineliq.tickets.draft import TicketDraft
+from sentineliq.tickets.draft import Priority, TicketDraft
 
 __all__ = [
     "PAUSING",
@@ -202,6 +203,15 @@ class TicketProvider(Protocol):
         self, issue_key: str, priority: str, *, before_send: Callable[[], None] | None = None
     ) -> None:
         """Set the ticket's priority by name; the caller decides never to lower it."""
+        ...
+
+    @property
+    def lifecycle(self) -> LifecyclePolicy:
+        """Repeats, reopening, the status map and the storm guard, as configured."""
+        ...
+
+    def priority_name(self, priority: Priority) -> str:
+        """The ticket system's name for a neutral priority (the configured priority map)."""
         ...
 
     def test_connection(self, *, assignee_email: str | None = None) -> ConnectionReport:

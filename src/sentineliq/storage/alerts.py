@@ -24,7 +24,15 @@ from sentineliq.storage.custody import verify_custody_chain as _verify
 from sentineliq.storage.db import Database
 from sentineliq.storage.deliveries import CREATE_ISSUE, TicketLinkRecord, link_record, new_delivery
 from sentineliq.storage.errors import NotFoundError
-from sentineliq.storage.occurrences import add_occurrence, is_resend, report_occurrence
+from sentineliq.storage.occurrences import (
+    OccurrenceRecord,
+    TicketContext,
+    add_occurrence,
+    is_resend,
+    occurrences_between,
+    report_occurrence,
+    ticket_context,
+)
 from sentineliq.storage.tables import (
     AlertAttackRefRow,
     AlertObservableRow,
@@ -429,6 +437,16 @@ class AlertRepository:
                 )
                 for row in session.scalars(query)
             ]
+
+    def ticket_context(self, alert_id: str, provider: str) -> TicketContext:
+        """The alert's ticket at `provider` and its repeat counters (NotFoundError if none)."""
+        with self._db.session() as session:
+            return ticket_context(session, alert_id, provider)
+
+    def occurrences(self, alert_id: str, first: int, last: int) -> list[OccurrenceRecord]:
+        """Repeats number `first` to `last` of the alert, in order."""
+        with self._db.session() as session:
+            return occurrences_between(session, alert_id, first, last)
 
     def verify_custody(self, evidence_id: str) -> ChainVerification:
         with self._db.session() as session:

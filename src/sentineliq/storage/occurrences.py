@@ -29,12 +29,14 @@ from sentineliq.lifecycle.occurrences import (
 from sentineliq.lifecycle.policy import LifecyclePolicy
 from sentineliq.outbox import DeliveryStatus
 from sentineliq.storage.deliveries.enqueue import REPORT_OCCURRENCES, enqueue
-from sentineliq.storage.deliveries.records import CREATE_ISSUE
+from sentineliq.storage.deliveries.records import CREATE_ISSUE, TicketLinkRecord, link_record
+from sentineliq.storage.errors import NotFoundError
 from sentineliq.storage.tables import (
     AlertObservableRow,
     AlertOccurrenceRow,
     AlertRow,
     DeliveryRow,
+    TicketLinkRow,
     new_id,
 )
 
@@ -221,3 +223,48 @@ def payload_range(payload: Mapping[str, Any]) -> tuple[int, int]:
     if not isinstance(first, int) or not isinstance(last, int) or first > last:
         raise ValueError(f"a report of occurrences needs first_seq <= last_seq, got {payload}")
     return first, last
+
+
+@dataclass(frozen=True)
+class TicketContext:
+    """What a delivery acting on an alert's ticket needs to know, read in one transaction."""
+
+    alert_id: str
+    severity: str  # as first reported
+    peak_severity: str
+    occurrence_count: int
+    detected_at: datetime
+    last_seen_at: datetime | None
+    link: TicketLinkRecord | None  # the alert's current ticket at this provider
+    create_status: DeliveryStatus | None  # of the latest create for this provider
+
+
+def ticket_context(session: Session, alert_id: str, provider: str) -> TicketContext:
+    row = session.get(AlertRow, alert_id)
+    if row is None:
+        raise NotFoundError(f"alert {alert_id} not found")
+    link = session.scalar(
+        select(TicketLinkRow).where(
+            TicketLinkRow.alert_id == alert_id, TicketLinkRow.provider == provider
+        )
+    )
+    create_status = session.scalar(
+        select(DeliveryRow.status)
+        .where(
+            DeliveryRow.alert_id == alert_id,
+            DeliveryRow.provider == provider,
+            DeliveryRow.operation == CREATE_ISSUE,
+        )
+        .order_by(DeliveryRow.sequence.desc())
+        .limit(1)
+    )
+    return TicketContext(
+        alert_id=row.id,
+        severity=row.severity,
+        peak_severity=row.peak_severity or row.severity,
+        occurrence_count=row.occurrence_count,
+        detected_at=row.detected_at,
+        last_seen_at=row.last_seen_at,
+        link=link_record(link) if link is not None else None,
+        create_status=DeliveryStatus(create_status) if create_status is not None else None,
+    )

@@ -10,7 +10,7 @@ from sentineliq.mitre.catalog import AttackCatalog
 from sentineliq.tickets.draft import AttributeValue, Priority, TicketDraft
 from sentineliq.tickets.layout import build_description, iso_utc
 
-_PRIORITIES = {
+PRIORITY_FOR_SEVERITY = {
     Severity.CRITICAL: Priority.CRITICAL,
     Severity.HIGH: Priority.HIGH,
     Severity.MEDIUM: Priority.MEDIUM,
@@ -33,7 +33,7 @@ def build_draft(
     return TicketDraft(
         summary=one_line(alert.title),
         document=document,
-        priority=_PRIORITIES[alert.severity],
+        priority=PRIORITY_FOR_SEVERITY[alert.severity],
         labels=_labels(alert),
         assignee_email=alert.assignee_email,
         due_date=alert.due_date,

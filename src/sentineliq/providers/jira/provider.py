@@ -15,6 +15,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from sentineliq.lifecycle.policy import LifecyclePolicy
 from sentineliq.providers.base import (
     AssigneeDirectory,
     ConnectionReport,
@@ -56,7 +57,7 @@ from sentineliq.providers.jira.metadata import (
 )
 from sentineliq.providers.jira.workflow import IssueWorkflow
 from sentineliq.ratelimit import SiteRateLimiter
-from sentineliq.tickets.draft import TicketDraft
+from sentineliq.tickets.draft import Priority, TicketDraft
 
 log = logging.getLogger(__name__)
 
@@ -140,6 +141,13 @@ class JiraProvider:
     @property
     def client(self) -> JiraClient:
         return self._client
+
+    @property
+    def lifecycle(self) -> LifecyclePolicy:
+        return self.config.lifecycle
+
+    def priority_name(self, priority: Priority) -> str:
+        return self.config.priority_map[priority.value]
 
     @property
     def metadata(self) -> MetadataScope:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -49,6 +49,8 @@ class DeliveryRecord:
     dropped_fields: tuple[DroppedField, ...] = ()
     paused_seconds: float = 0.0  # time spent waiting for a paused provider (lifted pauses)
     operation: str = CREATE_ISSUE  # what it does at the provider (sentineliq.delivery.operations)
+    sequence: int = 0  # numbers the deliveries of one operation for one alert and provider
+    payload: Mapping[str, Any] = field(default_factory=dict)  # the operation's arguments
 
     @property
     def phase(self) -> str:
@@ -148,6 +150,8 @@ class TicketLinkRecord:
     issue_key: str
     url: str
     created_at: datetime
+    severity: str | None = None  # the severity the ticket's priority reflects
+    previous_keys: tuple[str, ...] = ()  # earlier tickets of the alert, oldest first
 
 
 def idempotency_key_for(delivery_id: str) -> str:
@@ -194,6 +198,8 @@ def link_record(row: TicketLinkRow) -> TicketLinkRecord:
         issue_key=row.issue_key,
         url=row.url,
         created_at=row.created_at,
+        severity=row.severity,
+        previous_keys=tuple(row.previous_keys or ()),
     )
 
 
@@ -219,6 +225,8 @@ RECORD_COLUMNS = (
     DeliveryRow.dropped_fields,
     DeliveryRow.paused_seconds,
     DeliveryRow.operation,
+    DeliveryRow.sequence,
+    DeliveryRow.payload,
 )
 
 
@@ -231,6 +239,7 @@ def record_from_row(row: Row[*tuple[Any, ...]]) -> DeliveryRecord:
     values = {column.key: row._mapping[column.key] for column in RECORD_COLUMNS}
     values["status"] = DeliveryStatus(values["status"])
     values["dropped_fields"] = dropped_from(values["dropped_fields"])
+    values["payload"] = dict(values["payload"] or {})
     return DeliveryRecord(**values)
 
 
@@ -238,6 +247,7 @@ def record_of(row: DeliveryRow) -> DeliveryRecord:
     values = {column.key: getattr(row, column.key) for column in RECORD_COLUMNS}
     values["status"] = DeliveryStatus(values["status"])
     values["dropped_fields"] = dropped_from(values["dropped_fields"])
+    values["payload"] = dict(values["payload"] or {})
     return DeliveryRecord(**values)
 
 

@@ -40,7 +40,9 @@ from sentineliq.outbox import (
 from sentineliq.outbox.states import Count, Rule
 from sentineliq.storage.audit import add_audit
 from sentineliq.storage.db import Database
+from sentineliq.storage.deliveries.enqueue import enqueue
 from sentineliq.storage.deliveries.records import (
+    CREATE_ISSUE,
     MAX_ATTEMPT_MESSAGE_LENGTH,
     MAX_ERROR_LENGTH,
     RECORD_COLUMNS,
@@ -177,7 +179,7 @@ class TransitionMixin:
                 details={"alert_id": record.alert_id, "provider": record.provider, **audit},
             )
         if isinstance(final, Created):
-            _link_ticket(session, record, final.ticket, now)
+            _after_effect(session, record, final, now)
         return record
 
     @staticmethod
@@ -270,7 +272,7 @@ def _describe(
             message = info.message
             if message is None and dropped:
                 message = filed_message(dropped)
-            link = {"issue_key": ticket.key, "url": ticket.url}
+            link = {"issue_key": ticket.key, "url": ticket.url} if ticket is not None else {}
             attempt: dict[str, Any] = {
                 "started_at": info.started_at,
                 "message": message,
@@ -381,16 +383,41 @@ def _add_attempt(
     session.add(row)
 
 
+def _after_effect(session: Session, record: DeliveryRecord, event: Created, now: datetime) -> None:
+    """What an operation's success means beyond its own row: the alert's ticket link, and the
+    deliveries it calls for next."""
+    if event.ticket is not None:
+        _link_ticket(session, record, event.ticket, event.ticket_severity, now)
+    for follow_up in event.follow_ups:
+        enqueue(
+            session,
+            alert_id=record.alert_id,
+            workspace_id=record.workspace_id,
+            provider=record.provider,
+            operation=follow_up.operation,
+            payload=follow_up.payload,
+            now=now,
+        )
+
+
 def _link_ticket(
-    session: Session, record: DeliveryRecord, ticket: TicketRef, now: datetime
+    session: Session,
+    record: DeliveryRecord,
+    ticket: TicketRef,
+    severity: str | None,
+    now: datetime,
 ) -> None:
     link = session.scalar(
-        select(TicketLinkRow).where(
+        select(TicketLinkRow)
+        .where(
             TicketLinkRow.alert_id == record.alert_id,
             TicketLinkRow.provider == record.provider,
         )
+        .with_for_update()
     )
     if link is None:
+        if record.operation != CREATE_ISSUE:
+            return  # acting on a ticket this alert no longer links (nothing to remember)
         session.add(
             TicketLinkRow(
                 id=new_id(),
@@ -401,12 +428,22 @@ def _link_ticket(
                 issue_key=ticket.key,
                 url=ticket.url,
                 created_at=now,
+                severity=severity,
+                previous_keys=[],
             )
         )
-    else:  # a replayed delivery: the ticket it reached is the one to remember
+        return
+    if record.operation == CREATE_ISSUE and link.issue_key != ticket.key:
+        # A new ticket for the alert (after the reopen window), or a replayed create: the link
+        # moves on to it and remembers the earlier one.
+        link.previous_keys = [*(link.previous_keys or []), link.issue_key]
         link.delivery_id, link.issue_id, link.issue_key, link.url = (
             record.id,
             ticket.issue_id,
             ticket.key,
             ticket.url,
         )
+        link.created_at = now
+        link.severity = severity
+    elif severity is not None and link.issue_key == ticket.key:
+        link.severity = severity

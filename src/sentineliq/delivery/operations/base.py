@@ -1,4 +1,4 @@
-"""Operations: the kinds of work a delivery does at a ticket system.
+"""Operations: the kinds of work a delivery does at a ticket system (the contract and registry).
 
 A delivery carries an operation kind (`DeliveryRecord.operation`). Each kind knows how to do its
 work and its own idempotency rule: how to find the effect of an earlier attempt whose answer was
@@ -13,13 +13,14 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import ClassVar
 
-from sentineliq.outbox import TicketRef
-from sentineliq.providers.base import CreatedTicket, ErrorKind, ProviderError, TicketProvider
+from sentineliq.errors import SentinelIQError
+from sentineliq.outbox import FollowUp, TicketRef
+from sentineliq.providers.base import ErrorKind, ProviderError, TicketProvider
 from sentineliq.storage.alerts import AlertRepository
-from sentineliq.storage.deliveries import CREATE_ISSUE, DeliveryRecord
-from sentineliq.tickets.build import build_draft
+from sentineliq.storage.deliveries import DeliveryRecord
 
 
 @dataclass(frozen=True)
@@ -29,19 +30,38 @@ class Job:
     delivery: DeliveryRecord
     provider: TicketProvider
     alerts: AlertRepository
+    now: datetime
 
 
 @dataclass(frozen=True)
 class Done:
-    """What an operation achieved: the ticket it made or acted on, and the fields it left out
-    as [{"field": ..., "reason": ...}]."""
+    """What an operation achieved: the ticket it made or acted on (None when there is none any
+    more), the fields it left out as [{"field": ..., "reason": ...}], what it did in a few words,
+    the deliveries it calls for next, and the severity the ticket's priority now reflects."""
 
-    ticket: TicketRef
+    ticket: TicketRef | None
     dropped_fields: Sequence[Mapping[str, str]] = ()
+    message: str | None = None
+    follow_ups: Sequence[FollowUp] = ()
+    ticket_severity: str | None = None
+
+
+class WaitFor(SentinelIQError):
+    """The operation cannot start yet (e.g. a comment whose ticket is not filed): try again in
+    `seconds`, without counting an attempt."""
+
+    def __init__(self, seconds: float, reason: str) -> None:
+        super().__init__(reason)
+        self.seconds = seconds
+        self.reason = reason
 
 
 class Operation(ABC):
     kind: ClassVar[str]
+    # Whether the effect of a lost request may stay invisible for a while (Jira's search lags;
+    # comments and an issue's status are read directly): then the worker waits out the lag
+    # before it repeats the request, else it asks `find_done` and goes on at once.
+    search_lag: ClassVar[bool] = True
 
     @abstractmethod
     def find_done(self, job: Job) -> Done | None:
@@ -52,33 +72,6 @@ class Operation(ABC):
     def perform(self, job: Job, before_send: Callable[[], None]) -> Done:
         """Do the work; call `before_send` right before a request that may take effect leaves
         (it records "possibly sent" and raises if the lease is gone). Raises ProviderError."""
-
-
-def _done(ticket: CreatedTicket) -> Done:
-    reasons = getattr(ticket, "drop_reasons", ())
-    dropped = [{"field": d.field, "reason": d.reason} for d in reasons] or [
-        {"field": name, "reason": ""} for name in ticket.dropped_fields
-    ]
-    return Done(TicketRef(ticket.id, ticket.key, ticket.url), dropped)
-
-
-class CreateIssue(Operation):
-    """File the alert's ticket. Idempotency: the delivery's key, stamped on the ticket (a label
-    or property) and searched for."""
-
-    kind = CREATE_ISSUE
-
-    def find_done(self, job: Job) -> Done | None:
-        existing = job.provider.find_existing(job.delivery.idempotency_key)
-        return None if existing is None else _done(existing)
-
-    def perform(self, job: Job, before_send: Callable[[], None]) -> Done:
-        stored = job.alerts.get(job.delivery.alert_id)
-        draft = build_draft(stored.alert, workspace_name=stored.workspace_name)
-        ticket = job.provider.create_ticket(
-            draft, idempotency_key=job.delivery.idempotency_key, before_send=before_send
-        )
-        return _done(ticket)
 
 
 _REGISTRY: dict[str, Operation] = {}
@@ -102,6 +95,3 @@ def operation_for(kind: str) -> Operation:
         return _REGISTRY[kind]
     except KeyError:
         raise ProviderError(ErrorKind.CONFIG, f"unknown delivery operation {kind!r}") from None
-
-
-register(CreateIssue())
