@@ -5,7 +5,8 @@ from __future__ import annotations
 import copy
 import hmac
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
@@ -46,6 +47,20 @@ class IssueSnapshot:
     project: Project
 
 
+@dataclass(frozen=True)
+class IssueChange:
+    """What a listener (the webhook sender) hears after a change: copies, safe to keep."""
+
+    event: str  # "created" | "updated" | "commented"
+    before: Issue | None  # None for "created"
+    after: IssueSnapshot
+    actor: User | None  # the authenticated caller who made the change, if any
+    comment: Comment | None = None  # for "commented"
+
+
+ChangeListener = Callable[[IssueChange], None]
+
+
 class SandboxState:
     """All mutable Jira data. Every public method takes the lock, so handlers on many server
     threads see consistent data; validation of a create runs under the same lock as the insert,
@@ -65,7 +80,31 @@ class SandboxState:
         self._next_issue_id = FIRST_ISSUE_ID
         self._next_number: dict[str, int] = {}
         self._next_comment_id = 10000
+        self._listeners: list[ChangeListener] = []  # kept across reset(): wiring, not data
+        self._acting = threading.local()
         self.reset()
+
+    # -- change listeners ---------------------------------------------------------------------
+
+    def listen(self, listener: ChangeListener) -> None:
+        """Call `listener` after every change of an issue, under the lock (so in change order);
+        it must only queue work, never block or call back into the state."""
+        with self._lock:
+            self._listeners.append(listener)
+
+    @contextmanager
+    def acting_as(self, user: User | None) -> Iterator[None]:
+        """Changes made on this thread inside the block are attributed to `user`."""
+        previous = getattr(self._acting, "user", None)
+        self._acting.user = user
+        try:
+            yield
+        finally:
+            self._acting.user = previous
+
+    def _notify(self, change: IssueChange) -> None:
+        for listener in self._listeners:
+            listener(change)
 
     # -- set-up ---------------------------------------------------------------------------
 
@@ -221,7 +260,9 @@ class SandboxState:
             if new.transition is not None:
                 self._set_status(issue, new.transition.to, now)
             self._issues[issue.id] = issue
-            return self._snapshot(issue)
+            snapshot = self._snapshot(issue)
+            self._notify(IssueChange("created", None, snapshot, copy.copy(caller)))
+            return snapshot
 
     def find_issue(self, ref: str) -> Issue | None:
         """By id or key (keys match case-insensitively, as Jira's issue look-up does)."""
@@ -255,12 +296,23 @@ class SandboxState:
 
     def update_issue(self, ref: str, change: Callable[[Issue], _T]) -> _T:
         """Apply `change` to the live issue under the lock and bump its `updated` time."""
+        return self._update(ref, change, commented=False)
+
+    def _update(self, ref: str, change: Callable[[Issue], _T], *, commented: bool) -> _T:
         with self._lock:
             issue = self.find_issue(ref)
             if issue is None:
                 raise JiraError(404, [ISSUE_NOT_FOUND])
+            before = copy.deepcopy(issue) if self._listeners else None
             result = change(issue)
             issue.updated = utc_now()
+            if before is not None:
+                actor = getattr(self._acting, "user", None)
+                comment = result if commented and isinstance(result, Comment) else None
+                event = "commented" if comment is not None else "updated"
+                self._notify(
+                    IssueChange(event, before, self._snapshot(issue), copy.copy(actor), comment)
+                )
             return result
 
     def add_comment(self, ref: str, author: User, body: dict[str, Any]) -> Comment:
@@ -270,7 +322,8 @@ class SandboxState:
             issue.comments.append(comment)
             return copy.deepcopy(comment)
 
-        return self.update_issue(ref, add)
+        with self.acting_as(author):
+            return self._update(ref, add, commented=True)
 
     def transition(self, ref: str, status: Status) -> None:
         self.update_issue(ref, lambda issue: self._set_status(issue, status, utc_now()))
