@@ -240,6 +240,11 @@ class JiraConfig(BaseModel):
     timeout_s: float = Field(
         default=15.0, gt=0, le=300, description="Seconds one request to Jira may take."
     )
+    mirror_comments: bool = Field(
+        default=False,
+        description="Copy comments people write on a ticket into its alert's notes (never "
+        "SentinelIQ's own comments).",
+    )
 
     # How this instance was validated; the connect-time guard of the client follows it.
     _allow_private_targets: bool = PrivateAttr(default=False)

@@ -4,9 +4,10 @@ Supported: clauses on project, key/issuekey/issue/id, labels, status, issuetype/
 with `=`, `!=`, `in (...)` and `not in (...)`; on created/updated with `>=`, `>`, `<=`, `<` (and
 `=`, `!=`) against "yyyy/MM/dd HH:mm", "yyyy-MM-dd HH:mm", "yyyy/MM/dd", "yyyy-MM-dd" (in the
 user's time zone: every sandbox user's is UTC) or a relative "-15m", "-2h", "-1d", "-1w" (from
-now); all joined by AND, then an optional `ORDER BY key|id|created|updated [ASC|DESC], ...`. Anything else (OR, NOT, parentheses, other
-fields or operators) is a 400 that says so, never a silent mis-match. As on Cloud, a query with no
-restriction is refused, and naming an issue key or project that does not exist is an error.
+now); all joined by AND, then an optional `ORDER BY key|id|created|updated [ASC|DESC], ...`.
+Anything else (OR, NOT, parentheses, other fields or operators) is a 400 that says so, never a
+silent mis-match. As on Cloud, a query with no restriction is refused, and naming an issue key
+or project that does not exist is an error.
 """
 
 from __future__ import annotations

@@ -22,9 +22,7 @@ depends_on: str | Sequence[str] | None = None
 def upgrade() -> None:
     with op.batch_alter_table("alerts") as batch:
         batch.add_column(sa.Column("resolution", sa.Text(), nullable=True))
-        batch.add_column(
-            sa.Column("status_changed_at", sa.DateTime(timezone=True), nullable=True)
-        )
+        batch.add_column(sa.Column("status_changed_at", sa.DateTime(timezone=True), nullable=True))
         batch.add_column(sa.Column("status_changed_by", sa.String(200), nullable=True))
     op.create_table(
         "alert_notes",
@@ -77,9 +75,7 @@ def upgrade() -> None:
             "provider_id", "identifier", name=op.f("uq_webhook_receipts_provider_id_identifier")
         ),
     )
-    op.create_index(
-        op.f("ix_webhook_receipts_received_at"), "webhook_receipts", ["received_at"]
-    )
+    op.create_index(op.f("ix_webhook_receipts_received_at"), "webhook_receipts", ["received_at"])
 
 
 def downgrade() -> None:
