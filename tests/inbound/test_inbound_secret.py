@@ -11,6 +11,7 @@ from sqlalchemy import MetaData, select
 
 from sentineliq.services.identity import IdentityService, Role
 from sentineliq.storage.audit import AuditRepository
+from sentineliq.storage.inbound import InboundRepository
 
 PASSWORD = "correct horse battery staple"
 
@@ -65,3 +66,30 @@ def test_the_secret_is_shown_once_and_never_again(inbound: Inbound, json_logs: i
     assert secret not in logs
     assert secret not in _database_text(inbound)
     assert inbound.state(alert_id).status == "resolved"  # the secret did sign the webhook
+
+
+def test_the_panel_shows_the_webhook_setup_and_the_new_secret_once(inbound: Inbound) -> None:
+    identity = IdentityService(inbound.app)
+    admin = identity.create_user("owner@soc.test", PASSWORD, actor="test")
+    identity.add_member(inbound.workspace_id, admin.id, Role.OWNER, actor="test")
+    session = identity.start_session(admin.id, ip="127.0.0.1", user_agent="pytest")
+    page_url = f"{inbound.url}/w/{inbound.workspace_id}/settings/integrations"
+    cookies = {"Cookie": f"siq_session={session.token}"}
+    with httpx2.Client(timeout=10, headers=cookies) as client:
+        before = client.get(page_url)
+        made = client.post(
+            f"{page_url}/jira/webhook-secret", data={"csrf_token": session.csrf_token}
+        )
+        after = client.get(page_url)
+    assert before.status_code == 200
+    assert inbound.webhook_url in before.text
+    assert "Generate secret" in before.text
+    assert made.status_code == 200
+    assert made.headers["cache-control"] == "no-store"
+    secret = InboundRepository(inbound.app.db, inbound.app.secrets).webhook_secret(
+        inbound.provider.id
+    )
+    assert secret is not None
+    assert secret in made.text
+    assert secret not in after.text
+    assert "Replace secret" in after.text
