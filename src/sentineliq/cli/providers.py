@@ -99,6 +99,13 @@ def configure(
         ),
     ] = None,
     timeout: Annotated[float, typer.Option(help="HTTP timeout in seconds.")] = 15.0,
+    mirror_comments: Annotated[
+        bool,
+        typer.Option(
+            "--mirror-comments",
+            help="Copy comments people write on tickets into the alerts' notes.",
+        ),
+    ] = False,
     disabled: Annotated[bool, typer.Option("--disabled", help="Store it switched off.")] = False,
     as_json: JsonOption = False,
 ) -> None:
@@ -128,6 +135,8 @@ def configure(
             "issue_type": issue_type,
             "timeout_s": timeout,
         }
+        if mirror_comments:
+            raw["mirror_comments"] = True
         if priority:
             raw["priority_map"] = _pairs(priority, "--priority")
         if custom_field:
