@@ -74,6 +74,43 @@ _DELIVERY_VARIABLES = {
 }
 
 
+@dataclass(frozen=True)
+class SyncSettings:
+    """What comes back from the ticket system: the reconcile poll and webhook receipts."""
+
+    # Seconds between reconcile runs of the worker; 0 turns the schedule off.
+    reconcile_interval_s: float = 300.0
+    # How far back the first run of a provider looks (no cursor yet).
+    reconcile_lookback_s: float = 24 * 3600.0
+    # Added to "since the last run": Cloud's search lags minutes behind an update.
+    reconcile_overlap_s: float = 600.0
+    # Webhook identifiers are kept this long to recognise replays and retries.
+    webhook_receipt_days: float = 7.0
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> SyncSettings:
+        values = _positive_numbers(cls(), _SYNC_VARIABLES, env)
+        raw = (env.get("SENTINELIQ_RECONCILE_INTERVAL_S") or "").strip()
+        if raw:
+            try:
+                interval = float(raw)
+            except ValueError:
+                raise SettingsError(
+                    f"SENTINELIQ_RECONCILE_INTERVAL_S: {raw!r} is not a number"
+                ) from None
+            if interval < 0 or interval != interval:
+                raise SettingsError("SENTINELIQ_RECONCILE_INTERVAL_S: must be 0 (off) or more")
+            values["reconcile_interval_s"] = interval
+        return cls(**values)
+
+
+_SYNC_VARIABLES = {
+    "reconcile_lookback_s": "SENTINELIQ_RECONCILE_LOOKBACK_S",
+    "reconcile_overlap_s": "SENTINELIQ_RECONCILE_OVERLAP_S",
+    "webhook_receipt_days": "SENTINELIQ_WEBHOOK_RECEIPT_DAYS",
+}
+
+
 ProxyNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
@@ -188,6 +225,7 @@ class Settings:
     metrics_token: str | None = field(default=None, repr=False)
     login: LoginThrottleSettings = field(default_factory=LoginThrottleSettings)
     limits: LimitSettings = field(default_factory=LimitSettings)
+    sync: SyncSettings = field(default_factory=SyncSettings)
 
     def __repr__(self) -> str:
         return (
@@ -229,4 +267,5 @@ class Settings:
             metrics_token=_metrics_token(env),
             login=LoginThrottleSettings.from_env(env),
             limits=LimitSettings.from_env(env),
+            sync=SyncSettings.from_env(env),
         )

@@ -10,12 +10,14 @@ from rich.markup import escape
 
 from sentineliq.cli import (
     alerts,
+    alertview,
     apikeys,
     assignees,
     deliveries,
     providers,
     sandbox,
     serve,
+    sync,
     users,
     worker,
     workspaces,
@@ -40,7 +42,10 @@ app = typer.Typer(
 )
 app.add_typer(workspaces.app, name="workspace")
 app.add_typer(providers.app, name="provider")
+app.add_typer(providers.app, name="providers", hidden=True)  # the plural reads naturally too
+app.add_typer(sync.app, name="sync")
 app.add_typer(alerts.app, name="alerts")
+alerts.app.command("show")(alertview.show)
 app.add_typer(deliveries.app, name="deliveries")
 app.add_typer(sandbox.app, name="sandbox")
 app.add_typer(users.app, name="user")

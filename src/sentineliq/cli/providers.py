@@ -12,10 +12,13 @@ from rich.table import Table
 from sentineliq.cli.common import CLI_ACTOR, JsonOption, WorkspaceOption, open_app
 from sentineliq.cli.output import ExitCode, console, fail, print_json
 from sentineliq.providers import registry
+from sentineliq.providers.jira.webhook import HANDLED_EVENTS
 from sentineliq.services import providers as provider_service
 from sentineliq.services.backfill import enable_provider
+from sentineliq.services.webhooks import WEBHOOK_PATH, generate_webhook_secret
 from sentineliq.storage.backfill import DEFAULT_BACKFILL_HOURS
 from sentineliq.storage.crypto import MASK
+from sentineliq.storage.inbound import InboundRepository
 from sentineliq.storage.providers import ProviderRepository
 
 app = typer.Typer(help="Ticket providers of a workspace (Jira Cloud).")
@@ -96,6 +99,13 @@ def configure(
         ),
     ] = None,
     timeout: Annotated[float, typer.Option(help="HTTP timeout in seconds.")] = 15.0,
+    mirror_comments: Annotated[
+        bool,
+        typer.Option(
+            "--mirror-comments",
+            help="Copy comments people write on tickets into the alerts' notes.",
+        ),
+    ] = False,
     disabled: Annotated[bool, typer.Option("--disabled", help="Store it switched off.")] = False,
     as_json: JsonOption = False,
 ) -> None:
@@ -125,6 +135,8 @@ def configure(
             "issue_type": issue_type,
             "timeout_s": timeout,
         }
+        if mirror_comments:
+            raw["mirror_comments"] = True
         if priority:
             raw["priority_map"] = _pairs(priority, "--priority")
         if custom_field:
@@ -304,3 +316,32 @@ def resume(
         f"Resumed {provider} for {escape(ws.name)!r} (paused since {since}: "
         f"{escape(before.paused_reason or '')}). Its waiting deliveries are due now."
     )
+
+
+@app.command("webhook-secret")
+def webhook_secret(
+    workspace: WorkspaceOption,
+    public_url: Annotated[
+        str | None,
+        typer.Option(
+            "--public-url",
+            help="The address Jira reaches this service at, e.g. https://siq.example.com; "
+            "prints the full webhook URL.",
+        ),
+    ] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Generate (or replace) the Jira webhook secret. It is shown ONCE: paste it into Jira."""
+    with open_app() as context:
+        ws = context.workspace(workspace)
+        provider = InboundRepository(context.db, context.secrets).provider_of(ws.id, "jira")
+        secret = generate_webhook_secret(context, provider, actor=CLI_ACTOR)
+    path = WEBHOOK_PATH.format(provider_id=provider.id)
+    url = public_url.rstrip("/") + path if public_url else path
+    view = {"url": url, "secret": secret, "events": list(HANDLED_EVENTS)}
+    if as_json:
+        print_json(view)
+        return
+    console.print(f"Webhook URL: {escape(url)}")
+    console.print(f"Secret (shown once, store it in Jira now): {escape(secret)}")
+    console.print(f"Events: {', '.join(HANDLED_EVENTS)}")

@@ -27,6 +27,7 @@ import structlog
 
 from sentineliq import metrics
 from sentineliq.delivery.operations import Done, Job, Operation, WaitFor, operation_for
+from sentineliq.delivery.reconcile_schedule import ReconcileSchedule
 from sentineliq.delivery.reports import DatabaseGoneError, Reporter, WorkerStats
 from sentineliq.delivery.retry import Action, RetryPolicy
 from sentineliq.errors import TicketSystemError
@@ -182,6 +183,7 @@ class Worker:
         only when they are due within `poll_interval * 30`; later ones are left for a later run.
         """
         stop = stop or threading.Event()
+        reconcile = ReconcileSchedule(self.app)  # inbound sync, between batches
         try:
             while not stop.is_set():
                 try:
@@ -202,6 +204,8 @@ class Worker:
                     continue
                 if until_idle and not self._due_soon(poll_interval * 30):
                     break
+                if not until_idle:
+                    reconcile.tick()
                 stop.wait(poll_interval)
         finally:
             self.close()

@@ -132,6 +132,11 @@ class AlertRow(Base):
     occurrence_count: Mapped[int] = mapped_column(Integer, server_default=text("0"))
     last_seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     peak_severity: Mapped[str | None] = mapped_column(String(16))
+    # The last status change from outside ingest (a person, or the ticket: "jira:<name>"), and
+    # the ticket system's resolution name while resolved there.
+    resolution: Mapped[str | None] = mapped_column(Text)
+    status_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    status_changed_by: Mapped[str | None] = mapped_column(String(200))
 
 
 class AlertOccurrenceRow(Base):
@@ -151,6 +156,51 @@ class AlertOccurrenceRow(Base):
     raised_from: Mapped[str | None] = mapped_column(String(16))
     new_observables: Mapped[list[dict[str, str]]] = mapped_column(PortableJSON)
     new_assets: Mapped[list[str]] = mapped_column(PortableJSON)
+
+
+class AlertNoteRow(Base):
+    """A note on an alert, e.g. a person's comment mirrored from its ticket."""
+
+    __tablename__ = "alert_notes"
+    # `source` names where it came from ("jira:<comment id>"), so a replayed webhook or a
+    # reconcile that sees the same comment again never adds it twice.
+    __table_args__ = (UniqueConstraint("alert_id", "source"), Index(None, "alert_id", "at"))
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True, default=new_id)
+    alert_id: Mapped[str] = mapped_column(ID, _fk("alerts.id"))
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+    author: Mapped[str] = mapped_column(String(200))
+    body: Mapped[str] = mapped_column(Text)  # plain text (ADF flattened)
+    source: Mapped[str] = mapped_column(String(200))
+
+
+class InboundSyncRow(Base):
+    """Per provider: what comes back from the ticket system (webhook secret, reconcile cursor)."""
+
+    __tablename__ = "inbound_sync"
+
+    provider_id: Mapped[str] = mapped_column(ID, _fk("ticket_providers.id"), primary_key=True)
+    # A Fernet token (storage.crypto), never plaintext; shown once when generated.
+    webhook_secret: Mapped[str | None] = mapped_column(Text)
+    secret_created_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Start of the last successful reconcile run: the next one looks back to here (+ overlap).
+    reconcile_cursor: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # The integration's own account (GET /myself), cached per configuration version: comments
+    # it wrote are never mirrored back.
+    own_account_id: Mapped[str | None] = mapped_column(String(128))
+    own_account_version: Mapped[int | None] = mapped_column(Integer)
+
+
+class WebhookReceiptRow(Base):
+    """A webhook delivery already applied (X-Atlassian-Webhook-Identifier): replays are no-ops."""
+
+    __tablename__ = "webhook_receipts"
+    __table_args__ = (UniqueConstraint("provider_id", "identifier"), Index(None, "received_at"))
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True, default=new_id)
+    provider_id: Mapped[str] = mapped_column(ID, _fk("ticket_providers.id"))
+    identifier: Mapped[str] = mapped_column(String(200))
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
 class AlertObservableRow(Base):

@@ -39,6 +39,10 @@ from sentineliq.web.api.problems import ApiProblem, problem_response
 BODY_SETTING = "SENTINELIQ_MAX_BODY_BYTES"
 INGEST_SETTING = "SENTINELIQ_MAX_INGEST_BODY_BYTES"
 _INGEST_PATH = re.compile(r"^/api/v1/workspaces/[^/]+/alerts/?$")
+# Jira's webhook payloads carry the whole issue (description included): more than 64 KiB at
+# times, and the sender cannot be asked to send less. Signed, so refused unread if forged.
+_WEBHOOK_PATH = re.compile(r"^/api/v1/webhooks/[^/]+/[^/]+/?$")
+WEBHOOK_BODY_MAX_BYTES = 1024 * 1024
 _API_WORKSPACES = "/api/v1/workspaces/"
 _SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 # What the JSON API and /docs add to every answer (web.app): a refusal made here carries it too.
@@ -80,6 +84,8 @@ class BodyLimit:
         path = scope["path"]
         if method == "POST" and _INGEST_PATH.match(path):
             limit, setting = limits.ingest_body_max_bytes, INGEST_SETTING
+        elif method == "POST" and _WEBHOOK_PATH.match(path):
+            limit, setting = WEBHOOK_BODY_MAX_BYTES, "the webhook receiver (fixed)"
         else:
             limit, setting = limits.body_max_bytes, BODY_SETTING
         headers = Headers(scope=scope)

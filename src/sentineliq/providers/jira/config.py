@@ -245,6 +245,11 @@ class JiraConfig(BaseModel):
         default_factory=LifecyclePolicy,
         description="Repeats, reopening, the status map and the storm guard (docs/lifecycle.md).",
     )
+    mirror_comments: bool = Field(
+        default=False,
+        description="Copy comments people write on a ticket into its alert's notes (never "
+        "SentinelIQ's own comments).",
+    )
 
     # How this instance was validated; the connect-time guard of the client follows it.
     _allow_private_targets: bool = PrivateAttr(default=False)

@@ -66,7 +66,8 @@ issue/{idOrKey} (GET, PUT edit), resolution, .../properties[/{key}] (GET, PUT),
 POST) answers 410. Every other /rest call needs Basic `email:token` (401 otherwise).
 Pages: / and /browse list issues, /browse/KEY shows one as HTML. Control (no auth): /_sandbox/
 fault, rate-limit, search-lag, captcha, description-rules, screen/remove, screen/require, gateway,
-users, emails-hidden, workflow, localize (POST); issues, requests (GET); reset (POST).
+users, emails-hidden, workflow, localize, webhooks, webhooks/enabled, webhooks/wait,
+webhooks/replay (POST); issues, requests, webhooks/deliveries (GET); reset (POST).
 
 Behaviour worth knowing
 -----------------------
@@ -106,6 +107,13 @@ Behaviour worth knowing
   created/-created. A comment moves the issue's `updated`; setting an issue property does not.
 - Links (`links`): `fields.issuelinks` shows each link from the issue's side (`outwardIssue` on
   the source, `inwardIssue` on the target); a bad link refuses the whole create.
+- Webhooks (`webhooks`): `add_webhook(url, secret, events)` registers one as a Jira admin does;
+  every issue change (created, updated with a changelog, commented) is POSTed afterwards by a
+  background sender, signed `X-Hub-Signature: sha256=...`, with `X-Atlassian-Webhook-Identifier`
+  and, on retries after a 5xx or no answer, `X-Atlassian-Webhook-Retry`. `wait_for_webhooks()`,
+  `webhook_deliveries()`, `replay_webhook(identifier)`, `set_webhooks_enabled(False)`.
+- JQL compares `created`/`updated` with absolute ("yyyy/MM/dd HH:mm", UTC) or relative ("-15m")
+  dates (see `jql`).
 - `slow` processes the request at once and delays only the answer, so a client that times out
   still leaves the issue created (the ambiguous case).
 """

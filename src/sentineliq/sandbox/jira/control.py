@@ -3,13 +3,14 @@ worker processes talk to). No authentication; each endpoint mirrors a JiraSandbo
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from collections.abc import Set as AbstractSet
 from typing import Any, Protocol
 
 from sentineliq.sandbox.jira.errors import JiraError
 from sentineliq.sandbox.jira.faults import parse_fault
 from sentineliq.sandbox.jira.recording import RecordedRequest
+from sentineliq.sandbox.jira.webhooks import EVENTS, WebhookDelivery
 from sentineliq.sandbox.jira.wire import Request, Response, Route
 
 PREFIX = "/_sandbox"
@@ -88,6 +89,23 @@ class Controls(Protocol):
 
     def set_emails_hidden(self, hidden: bool, *, email: str | None = None) -> None: ...
 
+    def add_webhook(
+        self,
+        url: str,
+        secret: str | None,
+        events: Iterable[str] = ...,
+        *,
+        retry_delays: Iterable[float] | None = None,
+    ) -> str: ...
+
+    def set_webhooks_enabled(self, enabled: bool) -> None: ...
+
+    def wait_for_webhooks(self, timeout: float = 10.0) -> None: ...
+
+    def webhook_deliveries(self) -> Sequence[WebhookDelivery]: ...
+
+    def replay_webhook(self, identifier: str) -> None: ...
+
 
 _OK = {"ok": True}
 
@@ -123,6 +141,11 @@ class ControlApi:
             Route("POST", f"{PREFIX}/localize", self.localize, auth=False),
             Route("POST", f"{PREFIX}/users", self.add_user, auth=False),
             Route("POST", f"{PREFIX}/emails-hidden", self.emails_hidden, auth=False),
+            Route("POST", f"{PREFIX}/webhooks", self.add_webhook, auth=False),
+            Route("POST", f"{PREFIX}/webhooks/enabled", self.webhooks_enabled, auth=False),
+            Route("POST", f"{PREFIX}/webhooks/wait", self.wait_webhooks, auth=False),
+            Route("POST", f"{PREFIX}/webhooks/replay", self.replay_webhook, auth=False),
+            Route("GET", f"{PREFIX}/webhooks/deliveries", self.webhook_deliveries, auth=False),
             Route("GET", f"{PREFIX}/issues", self.issues, auth=False),
             Route("GET", f"{PREFIX}/requests", self.requests, auth=False),
             Route("POST", f"{PREFIX}/reset", self.reset, auth=False),
@@ -249,6 +272,51 @@ class ControlApi:
             raise JiraError(400, ["'hidden' must be true or false."])
         self._apply(self._c.set_emails_hidden, args["hidden"], email=args.get("email"))
         return Response.json(_OK)
+
+    def add_webhook(self, req: Request) -> Response:
+        args = _args(req, {"url", "secret", "events", "retry_delays"}, {"url"})
+        events = args.get("events") or list(EVENTS)
+        if not isinstance(events, list) or not all(isinstance(e, str) for e in events):
+            raise JiraError(400, ["'events' must be a list of event names."])
+        secret = args.get("secret")
+        if secret is not None and not isinstance(secret, str):
+            raise JiraError(400, ["'secret' must be a string."])
+        delays = args.get("retry_delays")
+        if delays is not None and (
+            not isinstance(delays, list)
+            or not all(isinstance(d, int | float) and d >= 0 for d in delays)
+        ):
+            raise JiraError(400, ["'retry_delays' must be a list of seconds."])
+        webhook_id = self._apply(
+            self._c.add_webhook, str(args["url"]), secret, events, retry_delays=delays
+        )
+        return Response.json({"id": webhook_id}, 201)
+
+    def webhooks_enabled(self, req: Request) -> Response:
+        args = _args(req, {"enabled"}, {"enabled"})
+        if not isinstance(args["enabled"], bool):
+            raise JiraError(400, ["'enabled' must be true or false."])
+        self._c.set_webhooks_enabled(args["enabled"])
+        return Response.json(_OK)
+
+    def wait_webhooks(self, req: Request) -> Response:
+        args = _args(req, {"timeout"})
+        timeout = args.get("timeout", 10.0)
+        if isinstance(timeout, bool) or not isinstance(timeout, int | float) or timeout < 0:
+            raise JiraError(400, ["'timeout' must be a number of seconds."])
+        try:
+            self._c.wait_for_webhooks(min(float(timeout), 60.0))
+        except TimeoutError as exc:
+            raise JiraError(504, [str(exc)]) from None
+        return Response.json(_OK)
+
+    def replay_webhook(self, req: Request) -> Response:
+        args = _args(req, {"identifier"}, {"identifier"})
+        self._apply(self._c.replay_webhook, str(args["identifier"]))
+        return Response.json(_OK)
+
+    def webhook_deliveries(self, req: Request) -> Response:
+        return Response.json([d.to_json() for d in self._c.webhook_deliveries()])
 
     def issues(self, req: Request) -> Response:
         return Response.json(self._c.issues())

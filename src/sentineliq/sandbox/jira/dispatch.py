@@ -189,7 +189,8 @@ class Dispatcher:
             )
         if route.validate_body:
             self._check_body(request, route.template)
-        return route.handler(request)
+        with self._state.acting_as(user):  # who changed an issue, for its webhooks
+            return route.handler(request)
 
     def _authenticate(self, header: str | None) -> User | None:
         if not header:

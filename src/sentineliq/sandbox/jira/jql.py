@@ -1,10 +1,13 @@
 """The subset of JQL the product uses, parsed strictly.
 
 Supported: clauses on project, key/issuekey/issue/id, labels, status, issuetype/type and priority
-with `=`, `!=`, `in (...)` and `not in (...)`, joined by AND, then an optional
-`ORDER BY key|id|created|updated [ASC|DESC], ...`. Anything else (OR, NOT, parentheses, other
-fields or operators) is a 400 that says so, never a silent mis-match. As on Cloud, a query with no
-restriction is refused, and naming an issue key or project that does not exist is an error.
+with `=`, `!=`, `in (...)` and `not in (...)`; on created/updated with `>=`, `>`, `<=`, `<` (and
+`=`, `!=`) against "yyyy/MM/dd HH:mm", "yyyy-MM-dd HH:mm", "yyyy/MM/dd", "yyyy-MM-dd" (in the
+user's time zone: every sandbox user's is UTC) or a relative "-15m", "-2h", "-1d", "-1w" (from
+now); all joined by AND, then an optional `ORDER BY key|id|created|updated [ASC|DESC], ...`.
+Anything else (OR, NOT, parentheses, other fields or operators) is a 400 that says so, never a
+silent mis-match. As on Cloud, a query with no restriction is refused, and naming an issue key
+or project that does not exist is an error.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
 from sentineliq.sandbox.jira.errors import JiraError
@@ -22,8 +26,8 @@ UNBOUNDED = (
 )
 SUPPORTED = (
     "the sandbox supports clauses on project, key (issuekey, issue, id), labels, status, "
-    "issuetype and priority with =, !=, in and not in, joined by AND, and ORDER BY key, id, "
-    "created or updated"
+    "issuetype and priority with =, !=, in and not in, on created and updated with >=, >, <=, "
+    "<, = and !=, joined by AND, and ORDER BY key, id, created or updated"
 )
 _FIELDS = {
     "project": "project",
@@ -36,7 +40,15 @@ _FIELDS = {
     "issuetype": "issuetype",
     "type": "issuetype",
     "priority": "priority",
+    "created": "created",
+    "createddate": "created",
+    "updated": "updated",
+    "updateddate": "updated",
 }
+_DATE_FIELDS = ("created", "updated")
+_COMPARISONS = ("=", "!=", ">=", ">", "<=", "<")
+_RELATIVE = re.compile(r"^([+-]?)(\d+)([wdhm])$")
+_UNIT_SECONDS = {"w": 604800, "d": 86400, "h": 3600, "m": 60}
 _SORT_FIELDS = ("key", "id", "created", "updated")
 _TOKEN = re.compile(
     r"""\s*(?:
@@ -58,9 +70,10 @@ class _Token:
 
 @dataclass(frozen=True)
 class Clause:
-    field: str  # canonical: project, key, labels, status, issuetype, priority
+    field: str  # canonical: project, key, labels, status, issuetype, priority, created, updated
     negate: bool
     values: tuple[str, ...]
+    op: str = "="  # for created/updated: one of _COMPARISONS
 
 
 @dataclass(frozen=True)
@@ -157,6 +170,10 @@ class _Parser:
             raise _unsupported(f"field '{token.text}'")
         field = _FIELDS[name]
         op = self.take()
+        if field in _DATE_FIELDS:
+            if op.kind != "op" or op.text not in _COMPARISONS:
+                raise _unsupported(f"operator '{op.text}' on {field}")
+            return Clause(field, False, (self.value(),), op.text)
         if op.kind == "op" and op.text in ("=", "!="):
             return Clause(field, op.text == "!=", (self.value(),))
         if op.kind == "word" and op.text.lower() == "in":
@@ -242,6 +259,8 @@ def _compile_clause(clause: Clause, catalog: Catalog) -> Predicate:
         project_ids = {_resolve_project(v, catalog) for v in values}
     if clause.field == "key":
         issue_ids = {_resolve_issue(v, catalog) for v in values}
+    if clause.field in _DATE_FIELDS:
+        return _compile_date(clause)
 
     def test(issue: Issue, project: Project) -> bool:
         match clause.field:
@@ -264,6 +283,42 @@ def _compile_clause(clause: Clause, catalog: Catalog) -> Predicate:
     if clause.negate:
         return lambda issue, project: not test(issue, project)
     return test
+
+
+def _parse_moment(value: str, field: str, now: datetime) -> datetime:
+    """A JQL date: relative to `now` ("-15m"), or absolute in the user's (UTC) time zone."""
+    relative = _RELATIVE.match(value.strip())
+    if relative:
+        sign, amount, unit = relative.groups()
+        seconds = int(amount) * _UNIT_SECONDS[unit]
+        return now + timedelta(seconds=seconds if sign == "+" else -seconds)
+    for pattern in ("%Y/%m/%d %H:%M", "%Y-%m-%d %H:%M", "%Y/%m/%d", "%Y-%m-%d"):
+        try:
+            return datetime.strptime(value.strip(), pattern).replace(tzinfo=UTC)
+        except ValueError:
+            continue
+    raise _error(
+        f"Date value '{value}' for field '{field}' is invalid. Valid formats include: "
+        "'yyyy/MM/dd HH:mm', 'yyyy-MM-dd HH:mm', 'yyyy/MM/dd', 'yyyy-MM-dd', or a period "
+        "format e.g. '-5d', '4w 2d'."
+    )
+
+
+def _compile_date(clause: Clause) -> Predicate:
+    # Resolved once, when the search runs: relative dates count back from the search's "now".
+    moment = _parse_moment(clause.values[0], clause.field, datetime.now(UTC))
+    compare: dict[str, Callable[[datetime], bool]] = {
+        "=": lambda t: t == moment,
+        "!=": lambda t: t != moment,
+        ">=": lambda t: t >= moment,
+        ">": lambda t: t > moment,
+        "<=": lambda t: t <= moment,
+        "<": lambda t: t < moment,
+    }
+    test = compare[clause.op]
+    if clause.field == "created":
+        return lambda issue, project: test(issue.created)
+    return lambda issue, project: test(issue.updated)
 
 
 def _resolve_project(value: str, catalog: Catalog) -> str:

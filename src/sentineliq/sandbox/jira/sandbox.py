@@ -25,6 +25,7 @@ from sentineliq.sandbox.jira.recording import RecordedRequest, RequestLog
 from sentineliq.sandbox.jira.server import Listener, ThreadRegistry
 from sentineliq.sandbox.jira.state import SandboxState
 from sentineliq.sandbox.jira.views import NAVIGABLE, comment_json, issue_fields_json
+from sentineliq.sandbox.jira.webhooks import DEFAULT_EVENTS, WebhookDelivery, WebhookSender
 from sentineliq.sandbox.jira.wire import Router
 from sentineliq.sandbox.jira.workflow import LOCALES, Workflow
 
@@ -58,6 +59,7 @@ class JiraSandbox:
         self._timers: list[threading.Timer] = []
         self._gateway_cloud_id: str | None = None
         self._captcha = CaptchaLock(lambda: self.url)
+        self._webhooks = WebhookSender(self._state, lambda: self.url)
         routers = Routers(
             api=Router(JiraApi(self._state).routes()),
             pages=Router(BrowsePages(self._state).routes()),
@@ -93,6 +95,7 @@ class JiraSandbox:
             if self._running:
                 raise RuntimeError("the sandbox is already running")
             self._running = True
+            self._webhooks.open()
             self._bring_up()
         return self
 
@@ -103,6 +106,7 @@ class JiraSandbox:
             self._running = False
             self._down_generation += 1
             self._cancel_timers()
+            self._webhooks.close()
             if self._listener is not None:
                 self._listener.close()
                 self._listener = None
@@ -345,7 +349,42 @@ class JiraSandbox:
         self._log.clear()
         self._gateway_cloud_id = None
         self._captcha.reset()
+        self._webhooks.remove_all()
+        self._webhooks.set_enabled(True)
         self.set_fault("none")
+
+    # -- webhooks (see `webhooks`) -------------------------------------------------------------
+
+    def add_webhook(
+        self,
+        url: str,
+        secret: str | None,
+        events: Iterable[str] = DEFAULT_EVENTS,
+        *,
+        retry_delays: Iterable[float] | None = None,
+    ) -> str:
+        """Register a webhook as a Jira admin does (System > WebHooks), signed with `secret`;
+        returns its id. `retry_delays` (seconds, for every webhook) shortens retries in tests."""
+        if retry_delays is not None:
+            self._webhooks.retry_delays = tuple(retry_delays)
+        return self._webhooks.add(url, secret, events)
+
+    def set_webhooks_enabled(self, enabled: bool) -> None:
+        """Off: changes send no webhook (a site that cannot reach its receiver)."""
+        self._webhooks.set_enabled(enabled)
+
+    def wait_for_webhooks(self, timeout: float = 10.0) -> None:
+        """Block until every queued webhook (retries included) was sent; TimeoutError if not."""
+        if not self._webhooks.wait_idle(timeout):
+            raise TimeoutError(f"webhooks still queued after {timeout} s")
+
+    def webhook_deliveries(self) -> list[WebhookDelivery]:
+        """Every POST attempt made so far, in order, with the status code answered."""
+        return self._webhooks.deliveries()
+
+    def replay_webhook(self, identifier: str) -> None:
+        """Send a delivery again with the same bytes and headers (as a replaying attacker)."""
+        self._webhooks.replay(identifier)
 
     # -- inspection -------------------------------------------------------------------------------
 

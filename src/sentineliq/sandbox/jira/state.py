@@ -5,7 +5,8 @@ from __future__ import annotations
 import copy
 import hmac
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, TypeVar
@@ -63,6 +64,20 @@ class IssueSnapshot:
     linked: dict[str, LinkedIssue] = field(default_factory=dict)  # the other ends of its links
 
 
+@dataclass(frozen=True)
+class IssueChange:
+    """What a listener (the webhook sender) hears after a change: copies, safe to keep."""
+
+    event: str  # "created" | "updated" | "commented"
+    before: Issue | None  # None for "created"
+    after: IssueSnapshot
+    actor: User | None  # the authenticated caller who made the change, if any
+    comment: Comment | None = None  # for "commented"
+
+
+ChangeListener = Callable[[IssueChange], None]
+
+
 class SandboxState:
     """All mutable Jira data. Every public method takes the lock, so handlers on many server
     threads see consistent data; validation of a create runs under the same lock as the insert,
@@ -86,7 +101,31 @@ class SandboxState:
         self._notifications: list[tuple[str, str]] = []  # (issue key, event) mails Jira sent
         self._link_types: tuple[LinkType, ...] = ()
         self._next_link_id = 10000
+        self._listeners: list[ChangeListener] = []  # kept across reset(): wiring, not data
+        self._acting = threading.local()
         self.reset()
+
+    # -- change listeners ---------------------------------------------------------------------
+
+    def listen(self, listener: ChangeListener) -> None:
+        """Call `listener` after every change of an issue, under the lock (so in change order);
+        it must only queue work, never block or call back into the state."""
+        with self._lock:
+            self._listeners.append(listener)
+
+    @contextmanager
+    def acting_as(self, user: User | None) -> Iterator[None]:
+        """Changes made on this thread inside the block are attributed to `user`."""
+        previous = getattr(self._acting, "user", None)
+        self._acting.user = user
+        try:
+            yield
+        finally:
+            self._acting.user = previous
+
+    def _notify(self, change: IssueChange) -> None:
+        for listener in self._listeners:
+            listener(change)
 
     # -- set-up ---------------------------------------------------------------------------
 
@@ -282,7 +321,9 @@ class SandboxState:
             self._issues[issue.id] = issue
             for request in links:
                 self._link_new(issue, request)
-            return self._snapshot(issue)
+            snapshot = self._snapshot(issue)
+            self._notify(IssueChange("created", None, snapshot, copy.copy(caller)))
+            return snapshot
 
     def find_issue(self, ref: str) -> Issue | None:
         """By id or key (keys match case-insensitively, as Jira's issue look-up does)."""
@@ -316,14 +357,28 @@ class SandboxState:
 
     def update_issue(self, ref: str, change: Callable[[Issue], _T], *, touch: bool = True) -> _T:
         """Apply `change` to the live issue under the lock and, with `touch`, bump its `updated`
-        time (entity properties are not fields: setting one leaves `updated` alone)."""
+        time (entity properties are not fields: setting one leaves `updated` alone, and fires no
+        webhook)."""
+        return self._update(ref, change, commented=False, touch=touch)
+
+    def _update(
+        self, ref: str, change: Callable[[Issue], _T], *, commented: bool, touch: bool = True
+    ) -> _T:
         with self._lock:
             issue = self.find_issue(ref)
             if issue is None:
                 raise JiraError(404, [ISSUE_NOT_FOUND])
+            before = copy.deepcopy(issue) if self._listeners else None
             result = change(issue)
             if touch:
                 issue.updated = utc_now()
+            if before is not None and (touch or commented):
+                actor = getattr(self._acting, "user", None)
+                comment = result if commented and isinstance(result, Comment) else None
+                event = "commented" if comment is not None else "updated"
+                self._notify(
+                    IssueChange(event, before, self._snapshot(issue), copy.copy(actor), comment)
+                )
             return result
 
     def add_comment(
@@ -336,7 +391,8 @@ class SandboxState:
         def add(issue: Issue) -> Comment:
             return copy.deepcopy(self._append_comment(issue, author, body, properties))
 
-        return self.update_issue(ref, add, touch=False)
+        with self.acting_as(author):
+            return self._update(ref, add, commented=True, touch=False)
 
     # -- comments, links ------------------------------------------------------------------------
 

@@ -61,7 +61,8 @@ class JiraForm:
     custom_fields: list[tuple[str, str]] = field(default_factory=list)
     field_values: list[tuple[str, str]] = field(default_factory=list)
     site_url: str = ""
-    # Settings the form does not edit (e.g. timeout_s) are carried over from the stored config.
+    # Settings the form does not edit (timeout_s, mirror_comments) are carried over from the
+    # stored config.
     kept: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
@@ -152,7 +153,7 @@ class JiraForm:
 
 
 def _kept(config: Mapping[str, Any]) -> dict[str, Any]:
-    return {key: config[key] for key in ("timeout_s",) if key in config}
+    return {key: config[key] for key in ("timeout_s", "mirror_comments") if key in config}
 
 
 def token_to_submit(typed: object, *, stored: bool) -> str:

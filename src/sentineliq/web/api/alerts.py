@@ -15,6 +15,7 @@ from sentineliq.alerts.parse import TooManyRecords, parse_chunks
 from sentineliq.services.ingest import no_delivery_warning
 from sentineliq.settings import LimitSettings
 from sentineliq.storage.alerts import AlertRepository
+from sentineliq.storage.alertstate import AlertStateRepository
 from sentineliq.storage.deliveries import DeliveryRepository
 from sentineliq.storage.errors import NotFoundError
 from sentineliq.web.api.auth import Ingester, Viewer
@@ -24,6 +25,7 @@ from sentineliq.web.api.models import (
     FieldWarning,
     IngestResult,
     IngestTotals,
+    NoteOut,
     RecordResult,
     TicketLinkOut,
 )
@@ -215,6 +217,8 @@ def get_alert(alert_id: AlertId, caller: Viewer) -> AlertOut:
         stored = None
     if stored is None or stored.workspace_id != caller.workspace_id:
         raise ApiProblem(404, "no such alert in this workspace", kind="not-found")
+    lifecycle = AlertStateRepository(caller.app.db)
+    state = lifecycle.state(stored.id)
     return AlertOut(
         id=stored.id,
         workspace_id=stored.workspace_id,
@@ -229,4 +233,12 @@ def get_alert(alert_id: AlertId, caller: Viewer) -> AlertOut:
             for t in stored.tickets
         ],
         deliveries=_deliveries_of(caller, stored.id),
+        status=state.status,
+        resolution=state.resolution,
+        status_changed_at=state.status_changed_at,
+        status_changed_by=state.status_changed_by,
+        notes=[
+            NoteOut(at=n.at, author=n.author, body=n.body, source=n.source)
+            for n in lifecycle.notes(stored.id)
+        ],
     )

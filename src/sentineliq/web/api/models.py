@@ -120,6 +120,13 @@ class DeliveryOut(BaseModel):
         )
 
 
+class NoteOut(BaseModel):
+    at: datetime
+    author: str
+    body: str = Field(description="Plain text.")
+    source: str = Field(description='Where it came from, e.g. "jira:10042" (a comment id).')
+
+
 class AlertOut(BaseModel):
     id: str
     workspace_id: str
@@ -131,6 +138,17 @@ class AlertOut(BaseModel):
     )
     tickets: list[TicketLinkOut]
     deliveries: list[DeliveryOut]
+    status: str = Field(
+        default="new", description="The alert's current status (the ingested one is in alert)."
+    )
+    resolution: str | None = Field(
+        default=None, description="The ticket's resolution while resolved from the ticket."
+    )
+    status_changed_at: datetime | None = None
+    status_changed_by: str | None = Field(
+        default=None, description='Who last changed the status, e.g. "jira:Alex Analyst".'
+    )
+    notes: list[NoteOut] = Field(default_factory=list)
 
 
 # --- providers ------------------------------------------------------------------------------------

@@ -20,8 +20,10 @@ from sentineliq.services.providers import (
     stored_config,
     validate_config,
 )
+from sentineliq.services.webhooks import WEBHOOK_PATH, generate_webhook_secret
 from sentineliq.storage.crypto import MASK
 from sentineliq.storage.errors import NotFoundError
+from sentineliq.storage.inbound import InboundRepository
 from sentineliq.storage.providers import ProviderRecord, ProviderRepository
 from sentineliq.web.admin.csrf import VerifiedForm
 from sentineliq.web.admin.errors import PageNotFound
@@ -68,6 +70,7 @@ def _page(
     report: ConnectionReport | None = None,
     token_was_typed: bool = False,
     required: tuple[FieldMeta, ...] = (),
+    new_secret: str | None = None,
     status_code: int = 200,
 ) -> Response:
     record = _stored(page)
@@ -95,7 +98,34 @@ def _page(
             JiraForm.from_stored(record.config) if record is not None else JiraForm()
         )
         context["summary"] = dict(record.config) if record is not None else None
+        context["webhook"] = _webhook(request, page) if record is not None else None
+        context["new_secret"] = new_secret
     return render(request, "integrations.html", context, status_code=status_code)
+
+
+def _webhook(request: Request, page: WorkspacePage) -> dict[str, Any]:
+    """What a Jira admin needs to register the webhook (never the secret itself)."""
+    inbound = InboundRepository(page.app.db, page.app.secrets)
+    provider = inbound.provider_of(page.workspace.id, PROVIDER)
+    return {
+        "url": str(request.base_url).rstrip("/") + WEBHOOK_PATH.format(provider_id=provider.id),
+        "events": ["Issue: updated", "Comment: created"],
+        "secret_created_at": inbound.secret_created_at(provider.id),
+    }
+
+
+@router.post("/w/{workspace_id}/settings/integrations/jira/webhook-secret")
+def webhook_secret(request: Request, page: Page, _posted: VerifiedForm) -> Response:
+    """Generate the webhook secret and show it on this answer only (no redirect, no flash)."""
+    page.require(Permission.MANAGE_PROVIDERS)
+    _require_configured(page)
+    provider = InboundRepository(page.app.db, page.app.secrets).provider_of(
+        page.workspace.id, PROVIDER
+    )
+    secret = generate_webhook_secret(page.app, provider, actor=page.actor)
+    response = _page(request, page, new_secret=secret)
+    response.headers["cache-control"] = "no-store"
+    return response
 
 
 @router.get("/w/{workspace_id}/settings/integrations")

@@ -1,0 +1,43 @@
+"""The one way an alert's status changes after ingest.
+
+Every change goes through `change_status`, with its origin: "ticket" when the ticket system said
+so (a webhook, the reconcile poll), "user" when a person did it in SentinelIQ. Only a "user"
+change may ever be sent on to the ticket (that outbound side is added separately): a change that
+came from the ticket must never go back to it, or the two would echo each other forever.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from sentineliq.services.context import AppContext
+from sentineliq.storage.alertstate import AlertStateRepository, StatusChange
+
+
+class StatusOrigin(StrEnum):
+    TICKET = "ticket"  # from the ticket system: never sent back
+    USER = "user"  # from a person in SentinelIQ
+
+
+def change_status(
+    app: AppContext,
+    alert_id: str,
+    status: str,
+    *,
+    actor: str,
+    reason: str,
+    origin: StatusOrigin,
+    resolution: str | None = None,
+    at: datetime | None = None,
+) -> StatusChange | None:
+    """Set the alert's status (and resolution), audited; None when nothing changed."""
+    return AlertStateRepository(app.db).change_status(
+        alert_id,
+        status,
+        resolution=resolution,
+        actor=actor,
+        reason=reason,
+        origin=origin.value,
+        at=at,
+    )
