@@ -4,6 +4,9 @@ Every change goes through `change_status`, with its origin: "ticket" when the ti
 so (a webhook, the reconcile poll), "user" when a person did it in SentinelIQ. Only a "user"
 change may ever be sent on to the ticket (that outbound side is added separately): a change that
 came from the ticket must never go back to it, or the two would echo each other forever.
+
+A person resolving or dismissing an alert moves its tickets too: a transition delivery per
+provider, queued with the change (see delivery/operations/transition.py).
 """
 
 from __future__ import annotations
@@ -11,8 +14,12 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
+from sentineliq.alerts.model import AlertStatus
 from sentineliq.services.context import AppContext
 from sentineliq.storage.alertstate import AlertStateRepository, StatusChange
+
+# The statuses a person's change sends on to the alert's tickets.
+OUTBOUND_STATUSES = frozenset({AlertStatus.RESOLVED.value, AlertStatus.DISMISSED.value})
 
 
 class StatusOrigin(StrEnum):
@@ -40,4 +47,5 @@ def change_status(
         reason=reason,
         origin=origin.value,
         at=at,
+        outbound=origin is StatusOrigin.USER and status in OUTBOUND_STATUSES,
     )

@@ -35,6 +35,11 @@ class IngestReport:
         return sum(1 for o in self.outcomes if o.outcome.status == "accepted")
 
     @property
+    def occurrences(self) -> int:
+        """Repeats of alerts the workspace has: recorded and reported to their tickets."""
+        return sum(1 for o in self.outcomes if o.outcome.status == "occurrence")
+
+    @property
     def duplicates(self) -> int:
         return sum(1 for o in self.outcomes if o.outcome.status == "duplicate")
 

@@ -9,11 +9,15 @@ from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
+from sentineliq.outbox import DeliveryStatus
 from sentineliq.storage.audit import add_audit
 from sentineliq.storage.db import Database
+from sentineliq.storage.deliveries.enqueue import TRANSITION_ISSUE, enqueue
+from sentineliq.storage.deliveries.records import CREATE_ISSUE
 from sentineliq.storage.errors import NotFoundError
-from sentineliq.storage.tables import AlertNoteRow, AlertRow, new_id
+from sentineliq.storage.tables import AlertNoteRow, AlertRow, DeliveryRow, new_id
 from sentineliq.storage.types import utcnow
 
 NOTE_AUTHOR_MAX = 200
@@ -68,9 +72,12 @@ class AlertStateRepository:
         reason: str,
         origin: str,
         at: datetime | None = None,
+        outbound: bool = False,
     ) -> StatusChange | None:
         """Set the status (row locked); None, and nothing written, when already there with the
-        same resolution."""
+        same resolution. With `outbound`, the alert's tickets are to follow: a transition
+        delivery per provider that files (or filed) one is queued in the same transaction, so
+        the change reaches each ticket exactly once."""
         with self._db.session() as session:
             row = session.scalar(select(AlertRow).where(AlertRow.id == alert_id).with_for_update())
             if row is None:
@@ -96,6 +103,8 @@ class AlertStateRepository:
                     "origin": origin,
                 },
             )
+            if outbound:
+                _queue_transitions(session, row, status, actor=actor, reason=reason)
             return StatusChange(alert_id, before, status, resolution)
 
     def add_note(
@@ -159,3 +168,28 @@ def _state(row: AlertRow) -> AlertState:
 
 def _note(row: AlertNoteRow) -> AlertNote:
     return AlertNote(row.id, row.alert_id, row.at, row.author, row.body, row.source)
+
+
+def _queue_transitions(
+    session: Session, row: AlertRow, status: str, *, actor: str, reason: str
+) -> None:
+    providers = session.scalars(
+        select(DeliveryRow.provider)
+        .where(
+            DeliveryRow.alert_id == row.id,
+            DeliveryRow.operation == CREATE_ISSUE,
+            DeliveryRow.status != DeliveryStatus.DISCARDED.value,
+        )
+        .distinct()
+    ).all()
+    now = utcnow()
+    for provider in sorted(providers):
+        enqueue(
+            session,
+            alert_id=row.id,
+            workspace_id=row.workspace_id,
+            provider=provider,
+            operation=TRANSITION_ISSUE,
+            payload={"to": status, "actor": actor[:NOTE_AUTHOR_MAX], "reason": reason},
+            now=now,
+        )

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from sentineliq.errors import InputError
 from sentineliq.providers.base import IssueState
 from sentineliq.providers.jira.issuestate import jira_datetime, parse_issue_state
 
@@ -60,7 +61,7 @@ class WebhookEvent:
     user_name: str | None  # who made the change (the payload's `user`)
 
 
-class WebhookPayloadError(ValueError):
+class WebhookPayloadError(InputError, ValueError):
     """The body is not a Jira webhook payload we can read; the message names the part."""
 
 

@@ -388,6 +388,22 @@ def _after_effect(session: Session, record: DeliveryRecord, event: Created, now:
     deliveries it calls for next."""
     if event.ticket is not None:
         _link_ticket(session, record, event.ticket, event.ticket_severity, now)
+    if record.operation == CREATE_ISSUE:
+        # Comments and transitions that waited for this ticket are due now, not at their next
+        # look (see delivery/operations/tickets.py).
+        session.execute(
+            update(DeliveryRow)
+            .where(
+                DeliveryRow.alert_id == record.alert_id,
+                DeliveryRow.provider == record.provider,
+                DeliveryRow.operation != CREATE_ISSUE,
+                DeliveryRow.status == DeliveryStatus.PENDING.value,
+                DeliveryRow.available_at > now,
+                DeliveryRow.last_sent_at.is_(None),
+            )
+            .values(available_at=now)
+            .execution_options(synchronize_session=False)
+        )
     for follow_up in event.follow_ups:
         enqueue(
             session,
