@@ -342,21 +342,6 @@ def test_tlp_white_is_read_as_clear() -> None:
     assert parsed.alert.observables[0].tlp is Tlp.CLEAR
 
 
-def test_fingerprint_prefers_source_values() -> None:
-    given = Alert.model_validate_json(json.dumps(minimal(fingerprint="abc")))
-    assert given.effective_fingerprint == "abc"
-    by_id = Alert.model_validate_json(json.dumps(minimal(external_id="E-1")))
-    retitled = Alert.model_validate_json(json.dumps(minimal(external_id="E-1", title="other")))
-    assert by_id.effective_fingerprint == retitled.effective_fingerprint
-    plain = Alert.model_validate_json(json.dumps(minimal()))
-    assert plain.effective_fingerprint != by_id.effective_fingerprint
-    # Without ids, only an identical re-send is the same alert.
-    same = Alert.model_validate_json(json.dumps(minimal()))
-    other_host = Alert.model_validate_json(json.dumps(minimal(affected_assets=["host-b"])))
-    assert plain.effective_fingerprint == same.effective_fingerprint
-    assert plain.effective_fingerprint != other_host.effective_fingerprint
-
-
 def test_shipped_samples_are_valid_and_cover_both_modules() -> None:
     text = files("sentineliq.demo").joinpath("samples.json").read_text("utf-8")
     result = parse_alerts(text)

@@ -13,6 +13,7 @@ from sqlalchemy import event, func, select, text
 from sqlalchemy.exc import OperationalError
 from storage_samples import jira_config, make_alert
 
+from sentineliq.lifecycle.fingerprint import fingerprint_of
 from sentineliq.storage import (
     AlertRepository,
     AuditRepository,
@@ -69,7 +70,7 @@ def test_ingest_writes_alert_children_and_one_delivery_per_enabled_provider(
     [outcome] = alerts.ingest(workspace.id, [alert], actor="cli")
     assert outcome.status == "accepted"
     assert outcome.deliveries == 2
-    assert outcome.fingerprint == alert.effective_fingerprint
+    assert outcome.fingerprint == fingerprint_of(alert)
     counts = _counts(database)
     assert counts["alerts"] == 1
     assert counts["alert_observables"] == 3
@@ -245,7 +246,7 @@ def test_race_lost_at_the_unique_constraint_records_an_occurrence(pg_database: D
     rival_id = new_id()
     outcome: list[Any] = []
     with pg_database.session() as rival:
-        rival.add(_bare_alert_row(rival_id, workspace.id, alert.effective_fingerprint))
+        rival.add(_bare_alert_row(rival_id, workspace.id, fingerprint_of(alert)))
         rival.flush()  # holds the unique-index entry until commit
         worker = threading.Thread(
             target=lambda: outcome.extend(

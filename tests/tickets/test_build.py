@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from sentineliq.alerts.model import Alert
+from sentineliq.lifecycle.fingerprint import fingerprint_of
 from sentineliq.mitre import AttackCatalog
 from sentineliq.tickets.build import build_draft, one_line
 from sentineliq.tickets.draft import Priority
@@ -116,7 +117,7 @@ def test_minimal_draft() -> None:
     assert draft.due_date is None
     assert draft.link is None
     fingerprint = draft.attributes["fingerprint"]
-    assert fingerprint == source.effective_fingerprint
+    assert fingerprint == fingerprint_of(source)
     assert isinstance(fingerprint, str)
     assert fingerprint.startswith("sha256:")
     assert draft.attributes["category"] is None

@@ -25,6 +25,7 @@ from sentineliq.document.model import (
     Text,
 )
 from sentineliq.document.schema import adf_schema
+from sentineliq.lifecycle.fingerprint import fingerprint_of
 from sentineliq.mitre import AttackCatalog, Tactic, Technique, attack_url
 from sentineliq.tickets.layout import build_description, human_size, iso_utc, tlp_label
 
@@ -179,13 +180,13 @@ def test_facts_table() -> None:
         "Workspace": "Acme SOC",
         "Module": "Aegis — security alert",
         "External id": "EDR-42",
-        "Fingerprint": alert(**FULL).effective_fingerprint,
+        "Fingerprint": fingerprint_of(alert(**FULL)),
         "Alert link": "https://aegis.example/alerts/42",
     }
     table = next(b for b in doc.blocks if isinstance(b, Table))
     fingerprint = table.rows[9].cells[1].blocks[0]
     assert isinstance(fingerprint, Paragraph)
-    assert fingerprint.content == (Text(alert(**FULL).effective_fingerprint, code=True),)
+    assert fingerprint.content == (Text(fingerprint_of(alert(**FULL)), code=True),)
     link = table.rows[10].cells[1].blocks[0]
     assert isinstance(link, Paragraph)
     assert link.content[0] == Text(
@@ -202,7 +203,7 @@ def test_minimal_alert_omits_absent_facts_and_empty_sections() -> None:
         "Source": "EDR",
         "Detected at": "2026-11-27T08:30:00Z",
         "Module": "Eclipse — brand-protection detection",
-        "Fingerprint": minimal.effective_fingerprint,
+        "Fingerprint": fingerprint_of(minimal),
     }
     assert headings(doc) == [(2, "Alert"), (2, "Link to alert")]
     assert section(doc, "Alert")[1] == Paragraph((Text("No description provided.", em=True),))

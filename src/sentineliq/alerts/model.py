@@ -5,7 +5,6 @@ What senders emit is first made to fit by alerts.normalize, which says what it c
 
 from __future__ import annotations
 
-import hashlib
 import re
 from datetime import date, datetime
 from enum import StrEnum
@@ -207,19 +206,3 @@ class Alert(_Strict):
     observables: list[Observable] = Field(default_factory=list, max_length=1000)
     mitre: list[AttackId] = Field(default_factory=list, max_length=100)
     evidence: list[Evidence] = Field(default_factory=list, max_length=100)
-
-    @property
-    def effective_fingerprint(self) -> str:
-        """The identity of the problem this alert reports, used to never ticket it twice.
-
-        A source-given fingerprint wins; otherwise the source's own id identifies it. Without
-        either, only an identical re-send counts as the same alert: the whole content is hashed,
-        so two different alerts that share a title and second are never merged.
-        """
-        if self.fingerprint:
-            return self.fingerprint
-        if self.external_id:
-            basis = "\x1f".join([self.module.value, self.source, "id", self.external_id])
-        else:
-            basis = self.model_dump_json()
-        return "sha256:" + hashlib.sha256(basis.encode()).hexdigest()

@@ -6,6 +6,7 @@ import re
 
 from sentineliq.alerts.model import Alert, Severity
 from sentineliq.document.model import Document
+from sentineliq.lifecycle.fingerprint import fingerprint_of
 from sentineliq.mitre.catalog import AttackCatalog
 from sentineliq.tickets.draft import AttributeValue, Priority, TicketDraft
 from sentineliq.tickets.layout import build_description, iso_utc
@@ -27,9 +28,18 @@ def one_line(text: str) -> str:
 
 
 def build_draft(
-    alert: Alert, *, workspace_name: str, catalog: AttackCatalog | None = None
+    alert: Alert,
+    *,
+    workspace_name: str,
+    catalog: AttackCatalog | None = None,
+    fingerprint: str | None = None,
 ) -> TicketDraft:
-    document: Document = build_description(alert, workspace_name=workspace_name, catalog=catalog)
+    """`fingerprint`: the one the alert is stored under (a workspace's recipe may derive it);
+    by default the alert's own."""
+    fingerprint = fingerprint or fingerprint_of(alert)
+    document: Document = build_description(
+        alert, workspace_name=workspace_name, catalog=catalog, fingerprint=fingerprint
+    )
     return TicketDraft(
         summary=one_line(alert.title),
         document=document,
@@ -38,7 +48,7 @@ def build_draft(
         assignee_email=alert.assignee_email,
         due_date=alert.due_date,
         link=str(alert.link) if alert.link is not None else None,
-        attributes=_attributes(alert),
+        attributes=_attributes(alert, fingerprint),
     )
 
 
@@ -53,7 +63,7 @@ def _labels(alert: Alert) -> tuple[str, ...]:
     return tuple(dict.fromkeys(labels))  # first occurrence wins, order kept
 
 
-def _attributes(alert: Alert) -> dict[str, AttributeValue]:
+def _attributes(alert: Alert, fingerprint: str) -> dict[str, AttributeValue]:
     return {
         "severity": alert.severity.value,
         "status": alert.status.value,
@@ -62,7 +72,7 @@ def _attributes(alert: Alert) -> dict[str, AttributeValue]:
         "threat_score": alert.threat_score,
         "detected_at": iso_utc(alert.detected_at),
         "external_id": alert.external_id,
-        "fingerprint": alert.effective_fingerprint,
+        "fingerprint": fingerprint,
         "module": alert.module.value,
         "mitre": list(alert.mitre),
         "link": str(alert.link) if alert.link is not None else None,

@@ -38,6 +38,7 @@ from sentineliq.document.model import (
     TableRow,
     Text,
 )
+from sentineliq.lifecycle.fingerprint import fingerprint_of
 from sentineliq.mitre.catalog import AttackCatalog, Resolved, attack_url, default_catalog
 
 _MODULES = {
@@ -76,7 +77,11 @@ _SIZE_UNITS = ("KiB", "MiB", "GiB", "TiB", "PiB", "EiB")
 
 
 def build_description(
-    alert: Alert, *, workspace_name: str, catalog: AttackCatalog | None = None
+    alert: Alert,
+    *,
+    workspace_name: str,
+    catalog: AttackCatalog | None = None,
+    fingerprint: str | None = None,
 ) -> Document:
     catalog = catalog or default_catalog()
     blocks: list[Block] = []
@@ -84,7 +89,7 @@ def build_description(
     if panel is not None:
         kind, headline, rest = panel
         blocks.append(Panel(kind, (Paragraph((Text(headline, strong=True), Text(rest))),)))
-    blocks.append(_facts(alert, workspace_name))
+    blocks.append(_facts(alert, workspace_name, fingerprint or fingerprint_of(alert)))
     blocks += _alert_text(alert)
     blocks += _mitre(alert.mitre, catalog)
     blocks += _observables(alert.observables)
@@ -158,7 +163,7 @@ def tlp_label(tlp: Tlp) -> str:
 # --- sections -------------------------------------------------------------------------------------
 
 
-def _facts(alert: Alert, workspace_name: str) -> Table:
+def _facts(alert: Alert, workspace_name: str, fingerprint: str) -> Table:
     link = str(alert.link) if alert.link else None
     score = f"{alert.threat_score} / 100" if alert.threat_score is not None else None
     table = _fact_table(
@@ -172,7 +177,7 @@ def _facts(alert: Alert, workspace_name: str) -> Table:
             ("Workspace", _plain(workspace_name.strip() or None)),
             ("Module", _plain(_MODULES[alert.module])),
             ("External id", _plain(alert.external_id)),
-            ("Fingerprint", _code(alert.effective_fingerprint)),
+            ("Fingerprint", _code(fingerprint)),
             ("Alert link", Text(link, href=link) if link else None),
         ]
     )

@@ -31,7 +31,9 @@ class CreateIssue(Operation):
 
     def perform(self, job: Job, before_send: Callable[[], None]) -> Done:
         stored = job.alerts.get(job.delivery.alert_id)
-        draft = build_draft(stored.alert, workspace_name=stored.workspace_name)
+        draft = build_draft(
+            stored.alert, workspace_name=stored.workspace_name, fingerprint=stored.fingerprint
+        )
         relates_to = job.delivery.payload.get("relates_to")
         ticket = job.provider.create_ticket(
             draft,
