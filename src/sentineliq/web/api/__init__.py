@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from sentineliq.web.api import alerts, assignees, deliveries, providers
+from sentineliq.web.api import alerts, assignees, deliveries, providers, workspace_settings
 
 PREFIX = "/api/v1"
 OPENAPI_PATH = f"{PREFIX}/openapi.json"
@@ -14,3 +14,4 @@ router.include_router(alerts.router)
 router.include_router(providers.router)
 router.include_router(deliveries.router)
 router.include_router(assignees.router)
+router.include_router(workspace_settings.router)
