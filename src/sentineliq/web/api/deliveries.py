@@ -55,9 +55,11 @@ def list_deliveries(
 
 def _selection(body: HeldSelectionIn) -> list[str] | None:
     """The ids chosen, or None for all of them; exactly one of the two must be given."""
-    if body.all and body.ids is not None:
-        raise _selection_problem("body.all", "give either ids or all: true, not both")
-    if not body.all and body.ids is None:
+    if body.all:
+        if "ids" in body.model_fields_set:
+            raise _selection_problem("body.all", "give either ids or all: true, not both")
+        return None
+    if not body.ids:
         raise _selection_problem("body.ids", "give the held deliveries' ids, or all: true")
     return body.ids
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from pydantic import BaseModel, ConfigDict, Field, Strict, StringConstraints, field_validator
 
 from sentineliq.alerts.model import ObservableType
 from sentineliq.lifecycle.fingerprint import (
@@ -301,8 +301,25 @@ HeldId = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r
 class HeldSelectionIn(StrictInput):
     """Which held deliveries: their ids, or all of the workspace's (one of the two)."""
 
-    ids: list[HeldId] | None = Field(
-        default=None, min_length=1, max_length=1000, description="Ids of held deliveries."
+    # Checked by the route (naming the field); declared here so the document says it too.
+    model_config = ConfigDict(
+        json_schema_extra={
+            "oneOf": [
+                {"required": ["ids"], "properties": {"all": {"const": False}}},
+                {
+                    "required": ["all"],
+                    "properties": {"all": {"const": True}},
+                    "not": {"required": ["ids"]},
+                },
+            ]
+        }
+    )
+
+    ids: list[HeldId] = Field(
+        default_factory=list,
+        max_length=1000,
+        description="Ids of held deliveries (at least one).",
+        json_schema_extra={"minItems": 1},
     )
     all: bool = Field(default=False, description="Every held delivery of the workspace.")
 
@@ -326,7 +343,8 @@ class FingerprintRecipeIn(StrictInput):
         description="Alert attributes the fingerprint of an alert without its own fingerprint "
         "or external_id is made of (the title with digits, ids and times masked).",
     )
-    observable_types: list[ObservableType] = Field(
+    # Lax for the items only: JSON carries an enum as its value, which strict mode refuses.
+    observable_types: list[Annotated[ObservableType, Strict(False)]] = Field(
         default_factory=lambda: list(DEFAULT_KEY_OBSERVABLES),
         max_length=len(ObservableType),
         description="With 'observables' among the parts: the observable types that count.",
