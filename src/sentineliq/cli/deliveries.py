@@ -419,7 +419,7 @@ def held(workspace: WorkspaceOption, as_json: JsonOption = False) -> None:
     with open_app() as context:
         ws = context.workspace(workspace)
         views = DeliveryRepository(context.db).list_for_workspace(ws.id, DeliveryStatus.HELD)
-    views.sort(key=lambda v: (v.updated_at, v.id))
+    views.sort(key=lambda v: (v.updated_at, v.alert_title, v.id))  # oldest first
     if as_json:
         print_json(
             [

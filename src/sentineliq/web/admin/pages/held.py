@@ -32,7 +32,7 @@ def held(request: Request, page: Page) -> Response:
     rows = DeliveryRepository(page.app.db).list_for_workspace(
         page.workspace.id, DeliveryStatus.HELD, limit=LIST_LIMIT
     )
-    rows.sort(key=lambda row: (row.updated_at, row.id))  # oldest first, as they arrived
+    rows.sort(key=lambda row: (row.updated_at, row.alert_title, row.id))  # oldest first
     return render(
         request,
         "held.html",
