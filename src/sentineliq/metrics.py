@@ -22,6 +22,12 @@ ALERTS_INGESTED = Counter(
     ["module"],
     registry=REGISTRY,
 )
+STORM_HELD = Counter(
+    "sentineliq_storm_held",
+    "New tickets the storm guard held at ingest (past the provider's threshold), by provider.",
+    ["provider"],
+    registry=REGISTRY,
+)
 JIRA_REQUESTS = Counter(
     "sentineliq_jira_requests",
     "Requests sent to Jira, by endpoint template and HTTP status ('error' when no answer).",

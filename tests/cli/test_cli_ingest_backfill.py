@@ -54,7 +54,9 @@ def test_repairs_and_missing_deliveries_are_reported_then_backfilled(
         "2 alerts were stored without a delivery",
     ):
         assert line in stderr, stderr
-    assert "accepted 2, duplicates 0, refused 0; 0 deliveries queued" in ingested.stdout
+    assert (
+        "accepted 2, occurrences 0, duplicates 0, refused 0; 0 deliveries queued" in ingested.stdout
+    )
     assert "2 without a delivery" in ingested.stdout
 
     again = json.loads(

@@ -167,8 +167,10 @@ def test_health_and_metrics_after_a_real_delivery(
         assert answer.json()["totals"] == {
             "records": 2,
             "accepted": 2,
+            "occurrence": 0,
             "duplicate": 0,
             "refused": 0,
+            "held": 0,
         }
 
         def delivered() -> Any:
@@ -246,7 +248,7 @@ def test_docs_is_a_self_contained_reference_of_every_operation(app_context: AppC
     assert "<script" not in html
     assert "http://" not in html.replace("http://testserver", "")  # no external assets
     operations = [(method, path) for path, item in document["paths"].items() for method in item]
-    assert len(operations) == 19  # + the Jira webhook receiver, its setup and its secret
+    assert len(operations) == 24  # + webhooks (3), held tickets and the recipe (5)
     for method, path in operations:
         assert f'<span class="m {method}">{method}</span>' in html
         assert f'<span class="path">{path}</span>' in html

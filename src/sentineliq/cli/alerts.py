@@ -4,18 +4,29 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
 
 from sentineliq.alerts import Alert
 from sentineliq.cli.common import CLI_ACTOR, JsonOption, WorkspaceOption, open_app
 from sentineliq.cli.output import ExitCode, console, errors, fail, print_json
-from sentineliq.services.ingest import IngestReport, ingest_text, no_delivery_warning
+from sentineliq.services.ingest import (
+    IngestReport,
+    held_warnings,
+    ingest_text,
+    no_delivery_warning,
+)
+from sentineliq.storage.alerts import AlertRepository, StoredAlert
+from sentineliq.storage.deliveries import DeliveryRepository, DeliveryView
+from sentineliq.storage.errors import NotFoundError
+from sentineliq.storage.occurrence_reads import OccurrenceSummary, occurrence_summary
+from sentineliq.storage.occurrences import OccurrenceRecord
 
-app = typer.Typer(help="Alerts: ingest them, and they are queued for delivery.")
+app = typer.Typer(help="Alerts: ingest them (queued for delivery), and show one.")
 
 _SCHEMAS = {"alert": Alert}
 
@@ -84,20 +95,25 @@ def ingest(
 
 def _report(report: IngestReport, as_json: bool) -> None:
     stranded = no_delivery_warning(report.without_delivery)
+    held = report.held
     if as_json:
         print_json(
             {
                 "accepted": report.accepted,
+                "occurrences": report.occurrences,
                 "duplicates": report.duplicates,
                 "refused": report.refused,
+                "held": held,
                 "without_delivery": report.without_delivery,
-                "warnings": [stranded] if stranded else [],
+                "warnings": ([stranded] if stranded else []) + held_warnings(held),
                 "records": [
                     {
                         "record": o.record,
                         "status": o.outcome.status,
                         "alert_id": o.outcome.alert_id,
+                        "occurrence": o.outcome.occurrence,
                         "deliveries": o.outcome.deliveries,
+                        "held": list(o.outcome.held),
                         "without_delivery": o.without_delivery,
                         "warnings": [w.to_json() for w in o.warnings],
                     }
@@ -124,11 +140,138 @@ def _report(report: IngestReport, as_json: bool) -> None:
             "..., or sentineliq provider enable jira --workspace ...",
             markup=True,
         )
-    queued = sum(o.outcome.deliveries for o in report.outcomes)
+    for held_warning in held_warnings(held):
+        errors.print(f"[yellow]warning:[/yellow] {escape(held_warning)}", markup=True)
+    held_total = sum(held.values())
+    queued = sum(o.outcome.deliveries for o in report.outcomes) - held_total
     warned = sum(1 for o in report.outcomes if o.warnings)
     console.print(
-        f"accepted {report.accepted}, duplicates {report.duplicates}, refused {report.refused}; "
+        f"accepted {report.accepted}, occurrences {report.occurrences}, "
+        f"duplicates {report.duplicates}, refused {report.refused}; "
         f"{queued} deliveries queued"
+        + (f", {held_total} held by the storm guard" if held_total else "")
         + (f"; {warned} repaired with warnings" if warned else "")
         + (f"; {report.without_delivery} without a delivery" if report.without_delivery else "")
     )
+
+
+def _occurrence_json(o: OccurrenceRecord) -> dict[str, Any]:
+    return {
+        "seq": o.seq,
+        "received_at": o.received_at,
+        "detected_at": o.detected_at,
+        "source_id": o.source_id,
+        "severity": o.severity,
+        "raised_from": o.raised_from,
+        "new_observables": list(o.new_observables),
+        "new_assets": list(o.new_assets),
+    }
+
+
+def _show_json(
+    stored: StoredAlert, repeats: OccurrenceSummary, deliveries: list[DeliveryView]
+) -> dict[str, Any]:
+    return {
+        "id": stored.id,
+        "workspace_id": stored.workspace_id,
+        "workspace": stored.workspace_name,
+        "fingerprint": stored.fingerprint,
+        "created_at": stored.created_at,
+        "occurrence_count": repeats.count,
+        "last_seen_at": repeats.last_seen_at,
+        "peak_severity": repeats.peak_severity,
+        "occurrences": [_occurrence_json(o) for o in repeats.latest],
+        "alert": stored.alert.model_dump(mode="json"),
+        "warnings": [w.to_json() for w in stored.warnings],
+        "tickets": [
+            {"provider": t.provider, "issue_key": t.issue_key, "url": t.url} for t in stored.tickets
+        ],
+        "deliveries": [
+            {
+                "delivery_id": d.id,
+                "provider": d.provider,
+                "operation": d.operation,
+                "status": d.status.value,
+                "phase": d.phase,
+                "attempts": d.attempts,
+                "last_error": d.last_error,
+            }
+            for d in deliveries
+        ],
+    }
+
+
+def _new_text(o: OccurrenceRecord) -> str:
+    new = [f"{k['type']} {k['value']}" for k in o.new_observables] + list(o.new_assets)
+    return ", ".join(new) or "-"
+
+
+def _print_alert(
+    stored: StoredAlert, repeats: OccurrenceSummary, deliveries: list[DeliveryView]
+) -> None:
+    alert = stored.alert
+    peak = repeats.peak_severity
+    rows = [
+        ("title", alert.title),
+        ("workspace", f"{stored.workspace_name} ({stored.workspace_id})"),
+        ("severity", alert.severity.value + (f" (peak {peak})" if peak != alert.severity else "")),
+        ("status", alert.status.value),
+        ("source", alert.source + (f" ({alert.external_id})" if alert.external_id else "")),
+        ("detected", alert.detected_at.isoformat(timespec="seconds")),
+        ("received", stored.created_at.isoformat(timespec="seconds")),
+        ("fingerprint", stored.fingerprint),
+        ("repeats", str(repeats.count)),
+        ("last seen", repeats.last_seen_at.isoformat(timespec="seconds")),
+    ]
+    console.print(f"alert {stored.id}")
+    width = max(len(label) for label, _ in rows)
+    for label, value in rows:
+        console.print(f"  {label + ':':<{width + 1}} {escape(value)}")
+    console.print(f"tickets ({len(stored.tickets)}):")
+    for ticket in stored.tickets:
+        console.print(
+            f"  {escape(ticket.provider)}  {escape(ticket.issue_key)}  {escape(ticket.url)}"
+        )
+    console.print(f"deliveries ({len(deliveries)}):")
+    for d in deliveries:
+        console.print(
+            f"  {d.id[:8]}  {escape(d.provider)}  {escape(d.operation)}  {d.phase}"
+            + (f"  {escape((d.last_error or '')[:80])}" if d.last_error else "")
+        )
+    if repeats.count:
+        shown = len(repeats.latest)
+        console.print(f"latest repeats ({shown} of {repeats.count}, newest first):")
+        table = Table("#", "detected", "source id", "severity", "new")
+        for o in repeats.latest:
+            severity = o.severity + (f" (up from {o.raised_from})" if o.raised_from else "")
+            table.add_row(
+                str(o.seq),
+                o.detected_at.isoformat(timespec="seconds"),
+                escape(o.source_id or "-"),
+                severity,
+                escape(_new_text(o)[:100]),
+            )
+        console.print(table)
+
+
+@app.command("show")
+def show(
+    alert_id: Annotated[str, typer.Argument(help="The alert's id (as ingest or the API gave it).")],
+    as_json: JsonOption = False,
+) -> None:
+    """One alert: its fields, how often it came back (the latest 20 repeats), tickets and
+    deliveries (the ticket's create, comments about repeats, transitions)."""
+    with open_app() as context:
+        try:
+            stored = AlertRepository(context.db).get(alert_id.strip())
+        except NotFoundError:
+            fail(f"alert {escape(alert_id)} not found")
+        repeats = occurrence_summary(context.db, stored.id)
+        deliveries = DeliveryRepository(context.db).list_for_workspace(
+            stored.workspace_id, alert_id=stored.id
+        )
+    deliveries.sort(key=lambda d: (d.provider, d.operation, d.updated_at))
+    if as_json:
+        print_json(_show_json(stored, repeats, deliveries))
+    else:
+        _print_alert(stored, repeats, deliveries)

@@ -1,4 +1,5 @@
-"""`sentineliq deliveries ...`: where each alert's ticket stands, why it failed, and replays."""
+"""`sentineliq deliveries ...`: where each alert's ticket stands, why it failed, replays, and the
+tickets the storm guard held (list, release, discard)."""
 
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ from sentineliq.storage.deliveries import (
     DeliveryStatus,
     DroppedField,
 )
-from sentineliq.storage.errors import InvalidStateError
+from sentineliq.storage.errors import InvalidStateError, NotFoundError
 from sentineliq.storage.providers import ProviderRecord, ProviderRepository
 
 app = typer.Typer(help="Deliveries: one per alert and provider, with the ticket once filed.")
@@ -53,12 +54,22 @@ def _pause_line(provider: ProviderRecord, workspace: str) -> str:
     )
 
 
+def _held_line(held: int, workspace: str) -> str:
+    tickets = "1 new ticket is" if held == 1 else f"{held} new tickets are"
+    return (
+        f"[bold yellow]{tickets} HELD by the storm guard[/bold yellow]: review with "
+        f"`sentineliq deliveries held --workspace {escape(workspace)}`, then release or discard"
+    )
+
+
 @app.command("list")
 def list_deliveries(
     workspace: WorkspaceOption,
     status: Annotated[
         str | None,
-        typer.Option(help="Only this status: pending, in_flight, delivered, failed, dead."),
+        typer.Option(
+            help="Only this status: pending, in_flight, delivered, failed, dead, held, discarded."
+        ),
     ] = None,
     as_json: JsonOption = False,
 ) -> None:
@@ -72,7 +83,9 @@ def list_deliveries(
             fail(f"--status: unknown status {status!r} (known: {known})")
     with open_app() as context:
         ws = context.workspace(workspace)
-        views = DeliveryRepository(context.db).list_for_workspace(ws.id, status=wanted)
+        repository = DeliveryRepository(context.db)
+        views = repository.list_for_workspace(ws.id, status=wanted)
+        held = repository.count_held(ws.id)
         paused = [
             p for p in ProviderRepository(context.db, context.secrets).list(ws.id) if p.is_paused
         ]
@@ -84,6 +97,7 @@ def list_deliveries(
                     "alert_id": v.alert_id,
                     "alert_title": v.alert_title,
                     "provider": v.provider,
+                    "operation": v.operation,
                     "status": v.status.value,
                     "phase": v.phase,
                     "attempts": v.attempts,
@@ -106,7 +120,9 @@ def list_deliveries(
         return
     for provider in paused:
         console.print(_pause_line(provider, ws.name), markup=True)
-    table = Table("id", "alert", "status", "attempts", "ticket", "last error")
+    if held and wanted is not DeliveryStatus.HELD:
+        console.print(_held_line(held, ws.name), markup=True)
+    table = Table("id", "alert", "operation", "status", "attempts", "ticket", "last error")
     for view in views:
         ticket = f"{view.issue_key} {view.url}" if view.issue_key else ""
         if view.dropped_fields:
@@ -119,6 +135,7 @@ def list_deliveries(
         table.add_row(
             view.id[:SHORT_ID],
             escape(view.alert_title[:60]),
+            escape(view.operation),
             state,
             str(view.attempts),
             escape(ticket),
@@ -162,6 +179,7 @@ def _detail_json(detail: DeliveryDetail) -> dict[str, Any]:
         "alert_title": detail.alert_title,
         "workspace_id": d.workspace_id,
         "provider": d.provider,
+        "operation": d.operation,
         "status": d.status.value,
         "phase": d.phase,
         "attempts": d.attempts,
@@ -205,6 +223,7 @@ def _print_detail(detail: DeliveryDetail) -> None:
     rows: list[tuple[str, str]] = [
         ("alert", f"{detail.alert_title} ({d.alert_id})"),
         ("provider", d.provider),
+        ("operation", d.operation),
         ("status", status),
         ("attempts", str(d.attempts)),
         ("idempotency key", d.idempotency_key),
@@ -215,6 +234,14 @@ def _print_detail(detail: DeliveryDetail) -> None:
     ]
     if d.status in (DeliveryStatus.PENDING, DeliveryStatus.FAILED):
         rows.append(("next attempt", _when(d.available_at)))
+    if d.status is DeliveryStatus.HELD:
+        rows.append(
+            (
+                "held",
+                "by the storm guard: `sentineliq deliveries release` files it, "
+                "`sentineliq deliveries discard` drops it",
+            )
+        )
     if d.last_sent_at is not None:
         rows.append(("last sent", _when(d.last_sent_at)))
     if d.reconcile_until is not None:
@@ -374,3 +401,127 @@ def replay(
             f"(`{escape(_resume_command(provider, workspace_id))}`)",
             markup=True,
         )
+
+
+# --- the storm guard's held tickets -------------------------------------------------------------
+
+HeldIds = Annotated[
+    list[str] | None,
+    typer.Argument(help="Held delivery ids (or their first characters), as `held` shows them."),
+]
+AllOption = Annotated[bool, typer.Option("--all", help="Every held delivery of the workspace.")]
+
+
+@app.command("held")
+def held(workspace: WorkspaceOption, as_json: JsonOption = False) -> None:
+    """New tickets the storm guard held: more than the provider's threshold arrived within its
+    window. Release them (file after all) or discard them (never filed)."""
+    with open_app() as context:
+        ws = context.workspace(workspace)
+        views = DeliveryRepository(context.db).list_for_workspace(ws.id, DeliveryStatus.HELD)
+    views.sort(key=lambda v: (v.updated_at, v.alert_title, v.id))  # oldest first
+    if as_json:
+        print_json(
+            [
+                {
+                    "delivery_id": v.id,
+                    "alert_id": v.alert_id,
+                    "alert_title": v.alert_title,
+                    "provider": v.provider,
+                    "operation": v.operation,
+                    "held_since": v.updated_at,
+                }
+                for v in views
+            ]
+        )
+        return
+    if not views:
+        console.print("No tickets are held.")
+        return
+    table = Table("id", "alert", "provider", "held since")
+    for view in views:
+        table.add_row(
+            view.id[:SHORT_ID],
+            escape(view.alert_title[:80]),
+            escape(view.provider),
+            _when(view.updated_at),
+        )
+    console.print(table)
+    noun = "ticket is" if len(views) == 1 else "tickets are"
+    console.print(
+        f"{len(views)} new {noun} held. `sentineliq deliveries release --workspace "
+        f"{escape(ws.name)} --all` (or ids) files them; `deliveries discard` drops them."
+    )
+
+
+def _held_selection(
+    deliveries: DeliveryRepository, ids: list[str] | None, every: bool
+) -> list[str] | None:
+    if every == bool(ids):
+        fail("give held delivery ids or --all (not both)")
+    if every:
+        return None
+    return [_resolve(deliveries, ref) for ref in ids or ()]
+
+
+def _settle(
+    workspace: str, ids: list[str] | None, every: bool, release: bool, as_json: bool
+) -> None:
+    with open_app() as context:
+        ws = context.workspace(workspace)
+        deliveries = DeliveryRepository(context.db)
+        chosen = _held_selection(deliveries, ids, every)
+        settle = deliveries.release_held if release else deliveries.discard_held
+        try:
+            records = settle(ws.id, chosen, actor=CLI_ACTOR)
+        except NotFoundError as exc:
+            fail(escape(str(exc)))
+        still_held = deliveries.count_held(ws.id)
+        titles, _paused = _describe(context, records)
+    action = "released" if release else "discarded"
+    if as_json:
+        print_json(
+            {
+                action: [
+                    {"delivery_id": r.id, "alert_id": r.alert_id, "provider": r.provider}
+                    for r in records
+                ],
+                "count": len(records),
+                "still_held": still_held,
+            }
+        )
+        return
+    if not records:
+        console.print("No tickets were held.")
+        return
+    noun = "ticket" if len(records) == 1 else "tickets"
+    after = "queued for the next worker run" if release else "they will not be filed"
+    console.print(f"{action.capitalize()} {len(records)} held {noun}; {after}:")
+    for record in records:
+        console.print(
+            f"  {record.id}  {escape(record.provider)}  {escape(titles.get(record.id, ''))}"
+        )
+    if still_held:
+        console.print(f"{still_held} still held.")
+
+
+@app.command("release")
+def release(
+    workspace: WorkspaceOption,
+    delivery_ids: HeldIds = None,
+    every: AllOption = False,
+    as_json: JsonOption = False,
+) -> None:
+    """File held tickets after all: they become pending and the next worker run files them."""
+    _settle(workspace, delivery_ids, every, release=True, as_json=as_json)
+
+
+@app.command("discard")
+def discard(
+    workspace: WorkspaceOption,
+    delivery_ids: HeldIds = None,
+    every: AllOption = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Never file these held tickets. Their alerts stay, and keep counting repeats."""
+    _settle(workspace, delivery_ids, every, release=False, as_json=as_json)

@@ -46,6 +46,7 @@ from sentineliq.storage.tables import (
     new_id,
 )
 from sentineliq.storage.types import utcnow
+from sentineliq.storage.workspaces import stored_recipe
 
 
 @dataclass(frozen=True)
@@ -229,12 +230,8 @@ def _recipe(session: Session, workspace_id: str) -> FingerprintRecipe:
     raw = session.scalar(
         select(WorkspaceRow.fingerprint_recipe).where(WorkspaceRow.id == workspace_id)
     )
-    if not raw:
-        return DEFAULT_RECIPE
-    try:
-        return FingerprintRecipe.model_validate(raw)
-    except ValueError:  # validated when saved; never stop ingest over it
-        return DEFAULT_RECIPE
+    # Validated when saved; one that no longer validates never stops ingest (the default).
+    return stored_recipe(raw) or DEFAULT_RECIPE
 
 
 def _repeat(

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import builtins
+import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from sentineliq.lifecycle.fingerprint import FingerprintRecipe
 from sentineliq.storage.audit import add_audit
 from sentineliq.storage.db import Database
-from sentineliq.storage.errors import AlreadyExistsError
+from sentineliq.storage.errors import AlreadyExistsError, NotFoundError
 from sentineliq.storage.tables import WorkspaceRow, new_id
 from sentineliq.storage.types import utcnow
 
@@ -88,3 +91,64 @@ class WorkspaceRepository:
         with self._db.session() as session:
             rows = session.scalars(select(WorkspaceRow).order_by(WorkspaceRow.name))
             return [_record(row) for row in rows]
+
+    def fingerprint_recipe(self, workspace_id: str) -> FingerprintRecipe | None:
+        """The workspace's own recipe for recognising repeats; None: the default one.
+
+        Raises NotFoundError for an unknown workspace.
+        """
+        with self._db.session() as session:
+            row = session.get(WorkspaceRow, workspace_id)
+            if row is None:
+                raise NotFoundError(f"workspace {workspace_id} not found")
+            return stored_recipe(row.fingerprint_recipe)
+
+    def set_fingerprint_recipe(
+        self,
+        workspace_id: str,
+        recipe: FingerprintRecipe | None,
+        *,
+        actor: str,
+        origin: Mapping[str, str | None] | None = None,
+    ) -> bool:
+        """Use `recipe` from the next ingest on (None: back to the default); audited with the
+        recipe before and after. Returns whether anything changed.
+
+        The row is locked FOR UPDATE: an ingest running meanwhile (it holds the row FOR SHARE)
+        finishes with the recipe it started with. Alerts stored earlier keep their fingerprints.
+        """
+        with self._db.session() as session:
+            row = session.scalar(
+                select(WorkspaceRow).where(WorkspaceRow.id == workspace_id).with_for_update()
+            )
+            if row is None:
+                raise NotFoundError(f"workspace {workspace_id} not found")
+            before = stored_recipe(row.fingerprint_recipe)
+            if before == recipe:
+                return False
+            row.fingerprint_recipe = recipe.model_dump(mode="json") if recipe is not None else None
+            add_audit(
+                session,
+                "workspace.fingerprint_recipe_changed",
+                actor=actor,
+                workspace_id=workspace_id,
+                target=f"workspace:{workspace_id}",
+                details={
+                    "before": before.model_dump(mode="json") if before is not None else "default",
+                    "after": recipe.model_dump(mode="json") if recipe is not None else "default",
+                    **{key: value for key, value in (origin or {}).items() if value is not None},
+                },
+            )
+            return True
+
+
+def stored_recipe(stored: object) -> FingerprintRecipe | None:
+    """The recipe kept in the row's JSON; None for none, or one that no longer validates
+    (written by another version), for which ingest uses the default too."""
+    if not stored:
+        return None
+    try:
+        # From JSON text: the strict model takes enum values (observable types) only there.
+        return FingerprintRecipe.model_validate_json(json.dumps(stored))
+    except ValueError:
+        return None

@@ -150,6 +150,7 @@ class ReadMixin:
                     TicketProviderRow.paused_at,
                     TicketProviderRow.paused_reason,
                     DeliveryRow.reconcile_until,
+                    DeliveryRow.operation,
                 )
             )
             .where(DeliveryRow.workspace_id == workspace_id)
@@ -179,6 +180,7 @@ class ReadMixin:
                     provider_paused_reason=row.paused_reason,
                     dropped_fields=dropped_from(row.dropped_fields),
                     reconcile_until=row.reconcile_until,
+                    operation=row.operation,
                 )
                 for row in session.execute(query)
             ]

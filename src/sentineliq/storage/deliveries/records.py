@@ -98,6 +98,8 @@ class DeliveryView:
     provider_paused_reason: str | None = None
     dropped_fields: tuple[DroppedField, ...] = ()
     reconcile_until: datetime | None = None
+    # What it does at the provider: a comment delivery must be told from a ticket's create.
+    operation: str = CREATE_ISSUE
 
     @property
     def phase(self) -> str:
@@ -138,6 +140,7 @@ class DeliveryDetail:
             provider_paused_reason=self.provider_paused_reason,
             dropped_fields=d.dropped_fields,
             reconcile_until=d.reconcile_until,
+            operation=d.operation,
         )
 
 

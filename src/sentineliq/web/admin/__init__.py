@@ -19,6 +19,7 @@ from sentineliq.web.admin.pages import (
     assignees,
     audit,
     deliveries,
+    held,
     integrations,
     login,
 )
@@ -30,7 +31,8 @@ __all__ = ["install"]
 def install(app: FastAPI) -> None:
     install_login_key(app)
     install_handlers(app)
-    for page in (login, integrations, deliveries, alerts, api_keys, audit, assignees):
+    # The held list before the deliveries: /deliveries/held is not a delivery's id.
+    for page in (login, integrations, held, deliveries, alerts, api_keys, audit, assignees):
         app.include_router(page.router)
     app.mount(STATIC_PATH, StaticFiles(directory=STATIC_DIR), name="admin-static")
     app.add_middleware(AdminSecurityHeaders)

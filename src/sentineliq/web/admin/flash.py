@@ -25,15 +25,43 @@ MESSAGES = {
     "revoked": Flash("info", "The API key was revoked. Requests using it are refused from now on."),
     "assignee_mapped": Flash("success", "Mapping saved: the next tickets for it are assigned."),
     "assignee_unmapped": Flash("info", "Mapping removed: Jira's user search decides again."),
+    "held_none": Flash("error", "Select at least one held ticket first."),
+    "held_changed": Flash(
+        "error",
+        "Nothing was changed: some of the selected tickets are no longer held (released or "
+        "discarded meanwhile). Review the list again.",
+    ),
 }
+# Messages with a number (parsed as one, never echoed): the code -> (one, several).
+COUNTED = {
+    "held_released": (
+        "1 held ticket was released: the next worker run files it.",
+        "{n} held tickets were released: the next worker run files them.",
+    ),
+    "held_discarded": (
+        "1 held ticket was discarded: it will not be filed.",
+        "{n} held tickets were discarded: they will not be filed.",
+    ),
+}
+
+
+def _count(request: Request) -> int | None:
+    count = request.query_params.get("count", "")
+    if count.isascii() and count.isdigit() and len(count) <= 9:
+        return int(count)
+    return None
 
 
 def flash_from(request: Request) -> Flash | None:
     code = request.query_params.get("done", "")
-    if code == "backfilled":  # the one message with a number: parsed as one, never echoed
-        count = request.query_params.get("count", "")
-        if count.isascii() and count.isdigit() and len(count) <= 9:
-            number = int(count)
+    if code in COUNTED:
+        number = _count(request)
+        if number is not None:
+            one, several = COUNTED[code]
+            return Flash("success", one if number == 1 else several.format(n=number))
+    if code == "backfilled":
+        number = _count(request)
+        if number is not None:
             if number == 0:
                 missed = "no recent alert was missing a ticket."
             elif number == 1:

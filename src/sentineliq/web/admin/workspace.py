@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
@@ -19,6 +20,7 @@ from sentineliq.services.identity import (
     audit_origin,
 )
 from sentineliq.storage.audit import AuditRepository
+from sentineliq.storage.deliveries import DeliveryRepository
 from sentineliq.storage.workspaces import WorkspaceRecord
 from sentineliq.web.admin.context import app_context, client_origin, identity
 from sentineliq.web.admin.errors import NOT_VISIBLE, Forbidden, PageNotFound
@@ -88,6 +90,11 @@ class WorkspacePage:
             raise Forbidden(
                 f"Your role in {self.workspace.name} ({self.role.value}) does not allow this."
             ) from None
+
+    @cached_property
+    def held_count(self) -> int:
+        """New tickets the storm guard holds in this workspace: every page's banner shows it."""
+        return DeliveryRepository(self.app.db).count_held(self.workspace.id)
 
     @property
     def section_path(self) -> str:

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from sentineliq.web.api import alerts, assignees, deliveries, providers, webhooks
+from sentineliq.web.api import (
+    alerts,
+    assignees,
+    deliveries,
+    providers,
+    webhooks,
+    workspace_settings,
+)
 
 PREFIX = "/api/v1"
 OPENAPI_PATH = f"{PREFIX}/openapi.json"
@@ -15,3 +22,4 @@ router.include_router(providers.router)
 router.include_router(deliveries.router)
 router.include_router(assignees.router)
 router.include_router(webhooks.router)
+router.include_router(workspace_settings.router)

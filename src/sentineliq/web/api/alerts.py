@@ -12,12 +12,18 @@ from starlette.concurrency import run_in_threadpool
 
 from sentineliq import metrics
 from sentineliq.alerts.parse import TooManyRecords, parse_chunks
-from sentineliq.services.ingest import no_delivery_warning
+from sentineliq.services.ingest import (
+    held_by_provider,
+    held_warnings,
+    no_delivery_warning,
+    note_held,
+)
 from sentineliq.settings import LimitSettings
 from sentineliq.storage.alerts import AlertRepository
 from sentineliq.storage.alertstate import AlertStateRepository
 from sentineliq.storage.deliveries import DeliveryRepository
 from sentineliq.storage.errors import NotFoundError
+from sentineliq.storage.occurrence_reads import OccurrenceSummary, occurrence_summary
 from sentineliq.web.api.auth import Ingester, Viewer
 from sentineliq.web.api.models import (
     AlertOut,
@@ -26,6 +32,8 @@ from sentineliq.web.api.models import (
     IngestResult,
     IngestTotals,
     NoteOut,
+    ObservableKeyOut,
+    OccurrenceOut,
     RecordResult,
     TicketLinkOut,
 )
@@ -100,8 +108,11 @@ class _BodyChunks:
     description=(
         "Stores each valid alert and queues its delivery to the workspace's enabled providers. "
         "Answers per record: accepted (with warnings naming what was repaired, and "
-        "`without_delivery` when no provider is enabled), duplicate (the workspace has it "
-        "already) or refused with field errors. 200 when no record was refused, 207 when some "
+        "`without_delivery` when no provider is enabled), occurrence (a repeat of an alert the "
+        "workspace has: recorded and reported to its ticket), duplicate (the same record sent "
+        "again) or refused with field errors; `held` names the providers whose new ticket the "
+        "storm guard held (see POST .../deliveries/held/release). 200 when no record was "
+        "refused, 207 when some "
         "were; 400 when the body could not be read at all (not JSON, truncated, or neither an "
         "object, an array nor NDJSON); 413 when the body is larger than "
         "SENTINELIQ_MAX_INGEST_BODY_BYTES (5 MiB by default) or holds more records than "
@@ -159,6 +170,8 @@ def _ingest(caller: Ingester, body: Iterable[bytes]) -> tuple[IngestResult, bool
             record=record.record,
             status=outcome.status,
             alert_id=outcome.alert_id,
+            occurrence=outcome.occurrence,
+            held=list(outcome.held),
             warnings=[FieldWarning(field=w.field, message=w.message) for w in record.warnings],
             deliveries=outcome.deliveries,
             without_delivery=outcome.status == "accepted" and outcome.deliveries == 0,
@@ -171,30 +184,54 @@ def _ingest(caller: Ingester, body: Iterable[bytes]) -> tuple[IngestResult, bool
         )
         refused.errors.append(FieldError(field=error.field, message=error.problem))
     ordered = [results[number] for number in sorted(results)]
+    held = held_by_provider(outcomes)
+    note_held(caller.workspace_id, held)
     totals = IngestTotals(
         records=len(ordered),
         accepted=sum(1 for r in ordered if r.status == "accepted"),
+        occurrence=sum(1 for r in ordered if r.status == "occurrence"),
         duplicate=sum(1 for r in ordered if r.status == "duplicate"),
         refused=sum(1 for r in ordered if r.status == "refused"),
+        held=sum(held.values()),
     )
     stranded = sum(1 for r in ordered if r.without_delivery)
-    if totals.accepted:
+    if totals.accepted or totals.occurrence:
         caller.audit(
             "api.alerts.ingested",
             target=f"workspace:{caller.workspace_id}",
             accepted=totals.accepted,
+            occurrence=totals.occurrence,
             duplicate=totals.duplicate,
             refused=totals.refused,
             without_delivery=stranded,
+            held=held,
         )
     warning = no_delivery_warning(stranded)
     result = IngestResult(
         results=ordered,
         totals=totals,
         without_delivery=stranded,
-        warnings=[warning] if warning else [],
+        warnings=([warning] if warning else []) + held_warnings(held),
     )
     return result, totals.refused > 0
+
+
+def _occurrences(summary: OccurrenceSummary) -> list[OccurrenceOut]:
+    return [
+        OccurrenceOut(
+            seq=o.seq,
+            received_at=o.received_at,
+            detected_at=o.detected_at,
+            source_id=o.source_id,
+            severity=o.severity,
+            raised_from=o.raised_from,
+            new_observables=[
+                ObservableKeyOut(type=k["type"], value=k["value"]) for k in o.new_observables
+            ],
+            new_assets=list(o.new_assets),
+        )
+        for o in summary.latest
+    ]
 
 
 def _deliveries_of(caller: Viewer, alert_id: str) -> list[DeliveryOut]:
@@ -207,7 +244,9 @@ def _deliveries_of(caller: Viewer, alert_id: str) -> list[DeliveryOut]:
 @router.get(
     "/workspaces/{workspace_id}/alerts/{alert_id}",
     summary="Show an alert",
-    description="The alert as stored, its ticket links and the status of each delivery.",
+    description="The alert as stored, how often it came back (count, last seen, peak severity "
+    "and the latest 20 repeats), its ticket links and the status of each delivery (the "
+    "ticket's create, comments about repeats, transitions).",
     response_model=AlertOut,
 )
 def get_alert(alert_id: AlertId, caller: Viewer) -> AlertOut:
@@ -219,11 +258,16 @@ def get_alert(alert_id: AlertId, caller: Viewer) -> AlertOut:
         raise ApiProblem(404, "no such alert in this workspace", kind="not-found")
     lifecycle = AlertStateRepository(caller.app.db)
     state = lifecycle.state(stored.id)
+    repeats = occurrence_summary(caller.app.db, stored.id)
     return AlertOut(
         id=stored.id,
         workspace_id=stored.workspace_id,
         fingerprint=stored.fingerprint,
         created_at=stored.created_at,
+        occurrence_count=repeats.count,
+        last_seen_at=repeats.last_seen_at,
+        peak_severity=repeats.peak_severity,
+        occurrences=_occurrences(repeats),
         alert=stored.alert.model_dump(mode="json"),
         warnings=[FieldWarning(field=w.field, message=w.message) for w in stored.warnings],
         tickets=[

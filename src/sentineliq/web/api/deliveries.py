@@ -1,4 +1,5 @@
-"""A workspace's deliveries: list and filter, show with attempt history, replay."""
+"""A workspace's deliveries: list and filter, show with attempt history, replay, and the storm
+guard's held tickets released or discarded."""
 
 from __future__ import annotations
 
@@ -14,9 +15,11 @@ from sentineliq.web.api.models import (
     DeliveryDetailOut,
     DeliveryList,
     DeliveryOut,
+    HeldResult,
+    HeldSelectionIn,
     ReplayResult,
 )
-from sentineliq.web.api.problems import ApiProblem
+from sentineliq.web.api.problems import ApiProblem, FieldError
 
 router = APIRouter(tags=["deliveries"])
 
@@ -33,7 +36,10 @@ def _not_found() -> ApiProblem:
 @router.get(
     "/workspaces/{workspace_id}/deliveries",
     summary="List deliveries",
-    description="Most recently updated first, optionally only those with one status.",
+    description="Most recently updated first, optionally only those with one status: "
+    "`?status=held` lists the new tickets the storm guard holds for review. Each says its "
+    "`operation` (create_issue for an alert's ticket, report_occurrences for a comment about "
+    "repeats, ...).",
     response_model=DeliveryList,
 )
 def list_deliveries(
@@ -45,6 +51,81 @@ def list_deliveries(
         caller.workspace_id, status, limit=limit
     )
     return DeliveryList(deliveries=[DeliveryOut.from_view(view) for view in views])
+
+
+def _selection(body: HeldSelectionIn) -> list[str] | None:
+    """The ids chosen, or None for all of them; exactly one of the two must be given."""
+    if body.all:
+        if "ids" in body.model_fields_set:
+            raise _selection_problem("body.all", "give either ids or all: true, not both")
+        return None
+    if not body.ids:
+        raise _selection_problem("body.ids", "give the held deliveries' ids, or all: true")
+    return body.ids
+
+
+def _selection_problem(field: str, message: str) -> ApiProblem:
+    return ApiProblem(
+        422,
+        "the request does not match the operation's parameters or body",
+        kind="validation",
+        errors=[FieldError(field=field, message=message)],
+    )
+
+
+def _settle(caller: Replayer, body: HeldSelectionIn, release: bool) -> HeldResult:
+    ids = _selection(body)
+    repository = DeliveryRepository(caller.app.db)
+    settle = repository.release_held if release else repository.discard_held
+    try:
+        records = settle(caller.workspace_id, ids, actor=caller.actor)
+    except NotFoundError as exc:  # names the ids that are not held here (any workspace's)
+        raise ApiProblem(
+            404, str(exc), kind="not-found", errors=[FieldError(field="body.ids", message=str(exc))]
+        ) from None
+    action = "released" if release else "discarded"
+    caller.audit(
+        f"api.deliveries.held_{action}",
+        target=f"workspace:{caller.workspace_id}",
+        count=len(records),
+        all=ids is None,
+    )
+    return HeldResult(
+        action=action,
+        ids=[record.id for record in records],
+        count=len(records),
+        still_held=repository.count_held(caller.workspace_id),
+    )
+
+
+HELD_BODY_HELP = (
+    'Body: {"ids": [...]} for chosen held deliveries, or {"all": true} for every one of the '
+    "workspace (exactly one of the two; 422 naming the field otherwise). 404 naming the ids "
+    "that are not held in this workspace (unknown, or released or discarded already); then "
+    "nothing is changed."
+)
+
+
+@router.post(
+    "/workspaces/{workspace_id}/deliveries/held/release",
+    summary="Release held tickets: file them after all",
+    description="The storm guard held these new tickets; released ones become pending and the "
+    "next worker run files them. " + HELD_BODY_HELP,
+    response_model=HeldResult,
+)
+def release_held(body: HeldSelectionIn, caller: Replayer) -> HeldResult:
+    return _settle(caller, body, release=True)
+
+
+@router.post(
+    "/workspaces/{workspace_id}/deliveries/held/discard",
+    summary="Discard held tickets: never file them",
+    description="The alerts stay (and keep counting repeats); their tickets are not filed. "
+    + HELD_BODY_HELP,
+    response_model=HeldResult,
+)
+def discard_held(body: HeldSelectionIn, caller: Replayer) -> HeldResult:
+    return _settle(caller, body, release=False)
 
 
 @router.get(

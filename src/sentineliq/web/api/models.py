@@ -3,10 +3,17 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, Strict, StringConstraints, field_validator
 
+from sentineliq.alerts.model import ObservableType
+from sentineliq.lifecycle.fingerprint import (
+    DEFAULT_KEY_OBSERVABLES,
+    DEFAULT_RECIPE,
+    FingerprintRecipe,
+    Part,
+)
 from sentineliq.storage.deliveries import DeliveryView
 from sentineliq.web.api.problems import FieldError
 
@@ -25,9 +32,22 @@ class FieldWarning(BaseModel):
 
 class RecordResult(BaseModel):
     record: int = Field(description="1-based position of the record in the request.")
-    status: Literal["accepted", "duplicate", "refused"]
+    status: Literal["accepted", "occurrence", "duplicate", "refused"] = Field(
+        description="accepted: a new alert; occurrence: a repeat of a known alert (the same "
+        "problem again), recorded and reported to its ticket; duplicate: the same record sent "
+        "again, nothing new; refused: see errors."
+    )
     alert_id: str | None = Field(
-        default=None, description="The stored alert (the existing one for a duplicate)."
+        default=None,
+        description="The stored alert (the known one for an occurrence or a duplicate).",
+    )
+    occurrence: int | None = Field(
+        default=None, description="For an occurrence: the repeat's number (1 for the first)."
+    )
+    held: list[str] = Field(
+        default_factory=list,
+        description="Providers whose new ticket for this alert the storm guard held: it waits "
+        "for an operator to release or discard it.",
     )
     errors: list[FieldError] = Field(default_factory=list)
     warnings: list[FieldWarning] = Field(
@@ -47,8 +67,10 @@ class RecordResult(BaseModel):
 class IngestTotals(BaseModel):
     records: int
     accepted: int
+    occurrence: int = Field(description="Repeats of known alerts.")
     duplicate: int
     refused: int
+    held: int = Field(description="New tickets the storm guard held (all providers).")
 
 
 class IngestResult(BaseModel):
@@ -59,7 +81,9 @@ class IngestResult(BaseModel):
         description="Accepted alerts queued for no provider (none is enabled in the workspace).",
     )
     warnings: list[str] = Field(
-        default_factory=list, description="Warnings about the request as a whole."
+        default_factory=list,
+        description="Warnings about the request as a whole (alerts without a delivery, new "
+        "tickets held by the storm guard).",
     )
 
 
@@ -80,7 +104,14 @@ class DeliveryOut(BaseModel):
     alert_id: str
     alert_title: str
     provider: str
-    status: str
+    operation: str = Field(
+        description="What it does at the provider: create_issue (the alert's ticket), "
+        "report_occurrences (a comment about repeats), transition_issue, ..."
+    )
+    status: str = Field(
+        description="pending, in_flight, delivered, failed, dead, held (by the storm guard, "
+        "waiting for release or discard) or discarded."
+    )
     phase: str = Field(
         description="The status, or 'reconcile' while Jira is searched for an earlier, "
         "unanswered create before creating again."
@@ -104,6 +135,7 @@ class DeliveryOut(BaseModel):
             alert_id=view.alert_id,
             alert_title=view.alert_title,
             provider=view.provider,
+            operation=view.operation,
             status=view.status.value,
             phase=view.phase,
             attempts=view.attempts,
@@ -127,11 +159,39 @@ class NoteOut(BaseModel):
     source: str = Field(description='Where it came from, e.g. "jira:10042" (a comment id).')
 
 
+class ObservableKeyOut(BaseModel):
+    type: str
+    value: str
+
+
+class OccurrenceOut(BaseModel):
+    seq: int = Field(description="The repeat's number: 1 for the first repeat.")
+    received_at: datetime
+    detected_at: datetime
+    source_id: str | None = Field(description="The source's id of the repeated record.")
+    severity: str
+    raised_from: str | None = Field(
+        description="When this repeat raised the alert's peak severity: the peak before it."
+    )
+    new_observables: list[ObservableKeyOut] = Field(
+        description="Observables no earlier record of the alert had."
+    )
+    new_assets: list[str] = Field(description="Affected assets no earlier record named.")
+
+
 class AlertOut(BaseModel):
     id: str
     workspace_id: str
     fingerprint: str
     created_at: datetime
+    occurrence_count: int = Field(
+        description="Repeats of the alert after the first record (0: it never came back)."
+    )
+    last_seen_at: datetime = Field(description="The latest detection time of it or a repeat.")
+    peak_severity: str = Field(description="The highest severity it or a repeat had.")
+    occurrences: list[OccurrenceOut] = Field(
+        description="The latest repeats, newest first (at most 20; occurrence_count has all)."
+    )
     alert: dict[str, Any] = Field(description="The alert as ingested (normalised).")
     warnings: list[FieldWarning] = Field(
         default_factory=list, description="What ingest repaired in the alert to accept it."
@@ -251,3 +311,84 @@ class DeliveryList(BaseModel):
 
 class ReplayResult(BaseModel):
     replayed: list[str] = Field(description="Ids of the deliveries queued again.")
+
+
+HeldId = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9-]+$")]
+
+
+class HeldSelectionIn(StrictInput):
+    """Which held deliveries: their ids, or all of the workspace's (one of the two)."""
+
+    # Checked by the route (naming the field); declared here so the document says it too.
+    model_config = ConfigDict(
+        json_schema_extra={
+            "oneOf": [
+                {"required": ["ids"], "properties": {"all": {"const": False}}},
+                {
+                    "required": ["all"],
+                    "properties": {"all": {"const": True}},
+                    "not": {"required": ["ids"]},
+                },
+            ]
+        }
+    )
+
+    ids: list[HeldId] = Field(
+        default_factory=list,
+        max_length=1000,
+        description="Ids of held deliveries (at least one).",
+        json_schema_extra={"minItems": 1},
+    )
+    all: bool = Field(default=False, description="Every held delivery of the workspace.")
+
+
+class HeldResult(BaseModel):
+    action: Literal["released", "discarded"]
+    ids: list[str] = Field(
+        description="The deliveries changed, oldest first: released ones are pending (filed by "
+        "the next worker run), discarded ones will never be filed."
+    )
+    count: int
+    still_held: int = Field(description="Held deliveries the workspace has left.")
+
+
+# --- workspace settings ---------------------------------------------------------------------------
+
+
+class FingerprintRecipeIn(StrictInput):
+    parts: list[Part] = Field(
+        min_length=1,
+        description="Alert attributes the fingerprint of an alert without its own fingerprint "
+        "or external_id is made of (the title with digits, ids and times masked).",
+    )
+    # Lax for the items only: JSON carries an enum as its value, which strict mode refuses.
+    observable_types: list[Annotated[ObservableType, Strict(False)]] = Field(
+        default_factory=lambda: list(DEFAULT_KEY_OBSERVABLES),
+        max_length=len(ObservableType),
+        description="With 'observables' among the parts: the observable types that count.",
+    )
+
+    @field_validator("parts", "observable_types")
+    @classmethod
+    def _each_once(cls, values: list[Any]) -> list[Any]:
+        if len(set(values)) != len(values):
+            raise ValueError("name each one once")
+        return values
+
+    def recipe(self) -> FingerprintRecipe:
+        return FingerprintRecipe(parts=self.parts, observable_types=self.observable_types)
+
+
+class FingerprintRecipeOut(BaseModel):
+    parts: list[str]
+    observable_types: list[str]
+    default: bool = Field(description="Whether this is the default recipe (none was set).")
+
+    @classmethod
+    def of(cls, recipe: FingerprintRecipe | None) -> FingerprintRecipeOut:
+        shown = recipe or DEFAULT_RECIPE
+        return cls(
+            parts=list(shown.parts),
+            observable_types=[t.value for t in shown.observable_types],
+            default=recipe is None,
+        )

@@ -140,6 +140,13 @@ _LINKS: tuple[tuple[str, tuple[str, ...], str, str, dict[str, str]], ...] = (
             ("ReplayDelivery", f"post {_WS}/deliveries/{{delivery_id}}/replay"),
         )
     ),
+    *(
+        (f"put {_WS}/fingerprint-recipe", ("200",), name, target, _SAME_WORKSPACE)
+        for name, target in (
+            ("ShowFingerprintRecipe", f"get {_WS}/fingerprint-recipe"),
+            ("ResetFingerprintRecipe", f"delete {_WS}/fingerprint-recipe"),
+        )
+    ),
     (
         f"put {_WS}/assignees",
         ("200", "201"),

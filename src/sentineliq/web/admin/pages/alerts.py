@@ -10,6 +10,7 @@ from fastapi.responses import Response
 from sentineliq.storage.alerts import AlertRepository, StoredAlert
 from sentineliq.storage.deliveries import DeliveryRepository
 from sentineliq.storage.errors import NotFoundError
+from sentineliq.storage.occurrence_reads import occurrence_summary
 from sentineliq.web.admin.errors import PageNotFound
 from sentineliq.web.admin.rendering import render
 from sentineliq.web.admin.workspace import WorkspacePage, in_section
@@ -56,5 +57,6 @@ def alert(request: Request, page: Page, alert_id: str) -> Response:
             "stored": stored,
             "alert": stored.alert,
             "deliveries": deliveries,
+            "repeats": occurrence_summary(page.app.db, stored.id),
         },
     )
