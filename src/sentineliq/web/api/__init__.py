@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from sentineliq.web.api import alerts, assignees, deliveries, providers, webhooks
+from sentineliq.web.api import alert_status, alerts, assignees, deliveries, providers, webhooks
 
 PREFIX = "/api/v1"
 OPENAPI_PATH = f"{PREFIX}/openapi.json"
 
 router = APIRouter(prefix=PREFIX)
 router.include_router(alerts.router)
+router.include_router(alert_status.router)
 router.include_router(providers.router)
 router.include_router(deliveries.router)
 router.include_router(assignees.router)
