@@ -176,10 +176,16 @@ def test_bad_reason_is_a_problem_naming_it_and_changes_nothing(
     assert AlertStateRepository(api.app.db).state(alert_id).status == "new"
 
 
-def test_a_reason_of_2000_characters_after_trimming_is_taken(api: Api) -> None:
+def test_a_reason_of_2000_characters_is_taken_and_stored_trimmed(api: Api) -> None:
     alert_id = api.ingest()
-    answer = api.act("owner", alert_id, "resolve", {"reason": f"  {'x' * 2000}  "})
+    answer = api.act("owner", alert_id, "resolve", {"reason": f" {'x' * 1998} "})
     assert answer.status_code == 200, answer.text
+    (entry,) = [
+        e
+        for e in AuditRepository(api.app.db).list(api.workspace_id)
+        if e.action == "alert.status_changed"
+    ]
+    assert entry.details["reason"] == "x" * 1998
 
 
 def test_other_workspaces_alerts_and_strangers_are_refused(api: Api) -> None:

@@ -23,8 +23,13 @@ router = APIRouter(tags=["alerts"])
 
 
 class TriageIn(StrictInput):
+    # The document says what is accepted: not blank (the service trims), at most REASON_MAX.
     reason: str = Field(
-        description=f"Why (1 to {REASON_MAX} characters once trimmed). Resolve and dismiss "
+        min_length=1,
+        max_length=REASON_MAX,
+        pattern=r"\S",
+        description=f"Why: at most {REASON_MAX} characters, not blank (it is trimmed). "
+        "Resolve and dismiss "
         "write it into the comment added to each ticket; it is kept in the audit log.",
         examples=["false positive: the scheduled vulnerability scan"],
     )
