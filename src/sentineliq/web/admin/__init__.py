@@ -14,6 +14,7 @@ from sentineliq.web.admin.csrf import install_login_key
 from sentineliq.web.admin.errors import install_handlers
 from sentineliq.web.admin.headers import AdminSecurityHeaders
 from sentineliq.web.admin.pages import (
+    alert_status,
     alerts,
     api_keys,
     assignees,
@@ -30,7 +31,8 @@ __all__ = ["install"]
 def install(app: FastAPI) -> None:
     install_login_key(app)
     install_handlers(app)
-    for page in (login, integrations, deliveries, alerts, api_keys, audit, assignees):
+    pages = (login, integrations, deliveries, alerts, alert_status, api_keys, audit, assignees)
+    for page in pages:
         app.include_router(page.router)
     app.mount(STATIC_PATH, StaticFiles(directory=STATIC_DIR), name="admin-static")
     app.add_middleware(AdminSecurityHeaders)

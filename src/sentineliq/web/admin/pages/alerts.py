@@ -11,6 +11,7 @@ from sentineliq.storage.alerts import AlertRepository, StoredAlert
 from sentineliq.storage.deliveries import DeliveryRepository
 from sentineliq.storage.errors import NotFoundError
 from sentineliq.web.admin.errors import PageNotFound
+from sentineliq.web.admin.pages.alert_status import status_context
 from sentineliq.web.admin.rendering import render
 from sentineliq.web.admin.workspace import WorkspacePage, in_section
 
@@ -56,5 +57,6 @@ def alert(request: Request, page: Page, alert_id: str) -> Response:
             "stored": stored,
             "alert": stored.alert,
             "deliveries": deliveries,
+            **status_context(request, page, stored.id),
         },
     )
