@@ -173,6 +173,8 @@ def test_bad_reason_is_a_problem_naming_it_and_changes_nothing(
     assert answer.status_code == 422
     assert answer.headers["content-type"] == PROBLEM
     assert [e["field"] for e in answer.json()["errors"]] == [field]
+    if body.get("reason") == "   ":
+        assert answer.json()["errors"][0]["message"].startswith("must not be blank")
     assert AlertStateRepository(api.app.db).state(alert_id).status == "new"
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 
 from sentineliq.services.alerttriage import REASON_MAX, TriageAction, triage
 from sentineliq.services.identity import InvalidFieldError, Permission
@@ -27,12 +27,19 @@ class TriageIn(StrictInput):
     reason: str = Field(
         min_length=1,
         max_length=REASON_MAX,
-        pattern=r"\S",
+        json_schema_extra={"pattern": r"\S"},  # checked below, with a plainer message
         description=f"Why: at most {REASON_MAX} characters, not blank (it is trimmed). "
         "Resolve and dismiss "
         "write it into the comment added to each ticket; it is kept in the audit log.",
         examples=["false positive: the scheduled vulnerability scan"],
     )
+
+    @field_validator("reason")
+    @classmethod
+    def _not_blank(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("must not be blank: say why, for the ticket and the audit log")
+        return value
 
 
 class TransitionOut(BaseModel):
