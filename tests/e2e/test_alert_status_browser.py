@@ -92,10 +92,15 @@ def test_a_member_resolves_an_alert_and_the_jira_issue_is_done(
             expect(page.locator("#alert-status-value")).to_contain_text("Resolved")
             expect(page.locator("#alert-status")).to_contain_text(f"by {MEMBER}")
             expect(page.locator("#triage-form >> text=Resolve")).to_have_count(0)
+
+            # A worker makes the move; the sandbox's own issue page shows the issue done.
+            _work(app)
+            page.goto(f"{sandbox.url}/browse/{issue['key']}")
+            expect(page.locator(".status-done").first).to_have_text("Done")
+            expect(page.locator("body")).to_contain_text("holiday in Lisbon")
         finally:
             browser.close()
 
-    _work(app)
     (issue,) = sandbox.issues()
     assert issue["fields"]["status"]["statusCategory"]["key"] == "done"
     assert issue["fields"]["resolution"]["name"] == "Done"
