@@ -3,6 +3,7 @@ the audit actor, refusals as problems naming `reason`, and the Jira issue moved 
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -12,12 +13,14 @@ from fastapi.testclient import TestClient
 
 from sentineliq.delivery.worker import Worker
 from sentineliq.sandbox.jira import JiraSandbox
+from sentineliq.services.alerttriage import TriageAction, triage
 from sentineliq.services.context import AppContext
 from sentineliq.services.identity import Role
 from sentineliq.services.providers import configure
 from sentineliq.storage.alertstate import AlertStateRepository
 from sentineliq.storage.audit import AuditRepository
 from sentineliq.storage.deliveries import DeliveryRepository, DeliveryStatus
+from sentineliq.storage.errors import InvalidStateError
 from sentineliq.web.app import create_app
 
 PROBLEM = "application/problem+json"
@@ -238,3 +241,29 @@ def test_the_openapi_document_describes_the_operations(api: Api) -> None:
         ]
         assert {"200", "404", "409", "422"} <= set(operation["responses"])
         assert operation["requestBody"]["required"] is True
+
+
+def test_two_people_resolving_at_once_queue_one_transition(api: Api) -> None:
+    alert_id = api.ingest()
+    api.work()
+    start = threading.Barrier(2)
+    outcomes: list[str] = []
+
+    def resolve(actor: str) -> None:
+        start.wait()
+        try:
+            triage(
+                api.app, api.workspace_id, alert_id, TriageAction.RESOLVE, actor=actor, reason="x"
+            )
+        except InvalidStateError:
+            outcomes.append("conflict")
+        else:
+            outcomes.append("resolved")
+
+    threads = [threading.Thread(target=resolve, args=(who,)) for who in ("ana", "bo")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(outcomes) == ["conflict", "resolved"]
+    assert len(DeliveryRepository(api.app.db).list_for_workspace(api.workspace_id)) == 2
