@@ -20,10 +20,12 @@ from sentineliq.storage import AuditRepository, Database, NotFoundError, Workspa
 P = Permission
 # Written out rather than derived from ROLE_PERMISSIONS, so a wrong table there fails here.
 EXPECTED: dict[str, set[Permission]] = {
-    "owner": {P.VIEW, P.INGEST, P.MANAGE_PROVIDERS, P.REPLAY, P.MANAGE_KEYS, P.VIEW_AUDIT},
-    "admin": {P.VIEW, P.INGEST, P.MANAGE_PROVIDERS, P.REPLAY, P.MANAGE_KEYS, P.VIEW_AUDIT},
-    "member": {P.VIEW},
-    "api_key": {P.INGEST},
+    "owner": {P.VIEW, P.INGEST, P.MANAGE_PROVIDERS, P.REPLAY, P.MANAGE_KEYS, P.VIEW_AUDIT}
+    | {P.TRIAGE},
+    "admin": {P.VIEW, P.INGEST, P.MANAGE_PROVIDERS, P.REPLAY, P.MANAGE_KEYS, P.VIEW_AUDIT}
+    | {P.TRIAGE},
+    "member": {P.VIEW, P.TRIAGE},
+    "api_key": {P.INGEST, P.TRIAGE},
     "outsider": set(),
 }
 

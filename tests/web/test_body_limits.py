@@ -203,8 +203,7 @@ def test_the_ingest_limit_comes_from_settings_and_stores_nothing(
     with httpx2.Client(base_url=live.url, timeout=60) as http:
         # Distinct source ids: titles that differ only in a number are one problem's repeats.
         small = (
-            record.replace(b"Beaconing", b"small %d" % n)[:-1]
-            + b', "external_id": "ndr-%d"}\n' % n
+            record.replace(b"Beaconing", b"small %d" % n)[:-1] + b', "external_id": "ndr-%d"}\n' % n
             for n in range(10)
         )
         answer = http.post(

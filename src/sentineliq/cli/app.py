@@ -9,6 +9,7 @@ import typer
 from rich.markup import escape
 
 from sentineliq.cli import (
+    alert_status,
     alerts,
     alertview,
     apikeys,
@@ -46,6 +47,9 @@ app.add_typer(providers.app, name="providers", hidden=True)  # the plural reads 
 app.add_typer(sync.app, name="sync")
 app.add_typer(alerts.app, name="alerts")
 alerts.app.command("show")(alertview.show)
+alerts.app.command("resolve")(alert_status.resolve)
+alerts.app.command("dismiss")(alert_status.dismiss)
+alerts.app.command("reopen")(alert_status.reopen)
 app.add_typer(deliveries.app, name="deliveries")
 app.add_typer(sandbox.app, name="sandbox")
 app.add_typer(users.app, name="user")

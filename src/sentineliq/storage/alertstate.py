@@ -34,11 +34,18 @@ class AlertState:
 
 
 @dataclass(frozen=True)
+class QueuedTransition:
+    provider: str
+    delivery_id: str
+
+
+@dataclass(frozen=True)
 class StatusChange:
     alert_id: str
     before: str
     after: str
     resolution: str | None
+    transitions: tuple[QueuedTransition, ...] = ()  # queued with an outbound change
 
 
 @dataclass(frozen=True)
@@ -103,9 +110,12 @@ class AlertStateRepository:
                     "origin": origin,
                 },
             )
-            if outbound:
+            queued = (
                 _queue_transitions(session, row, status, actor=actor, reason=reason)
-            return StatusChange(alert_id, before, status, resolution)
+                if outbound
+                else ()
+            )
+            return StatusChange(alert_id, before, status, resolution, queued)
 
     def add_note(
         self, alert_id: str, *, at: datetime, author: str, body: str, source: str
@@ -172,7 +182,7 @@ def _note(row: AlertNoteRow) -> AlertNote:
 
 def _queue_transitions(
     session: Session, row: AlertRow, status: str, *, actor: str, reason: str
-) -> None:
+) -> tuple[QueuedTransition, ...]:
     providers = session.scalars(
         select(DeliveryRow.provider)
         .where(
@@ -183,8 +193,9 @@ def _queue_transitions(
         .distinct()
     ).all()
     now = utcnow()
+    queued = []
     for provider in sorted(providers):
-        enqueue(
+        delivery = enqueue(
             session,
             alert_id=row.id,
             workspace_id=row.workspace_id,
@@ -193,3 +204,5 @@ def _queue_transitions(
             payload={"to": status, "actor": actor[:NOTE_AUTHOR_MAX], "reason": reason},
             now=now,
         )
+        queued.append(QueuedTransition(provider, delivery.id))
+    return tuple(queued)

@@ -31,16 +31,17 @@ class Permission(StrEnum):
     REPLAY = "replay"
     MANAGE_KEYS = "manage_keys"
     VIEW_AUDIT = "view_audit"
+    TRIAGE = "triage"  # resolve, dismiss or reopen an alert (a resolve moves its tickets)
 
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
-    Role.MEMBER: frozenset({Permission.VIEW}),
+    Role.MEMBER: frozenset({Permission.VIEW, Permission.TRIAGE}),  # analysts close their alerts
     Role.ADMIN: frozenset(Permission),
     Role.OWNER: frozenset(Permission),
 }
-# Keys live in alert sources (SIEMs, scripts): a leaked one can add alerts, never read the
-# workspace.
-API_KEY_PERMISSIONS: frozenset[Permission] = frozenset({Permission.INGEST})
+# Keys live in alert sources (SIEMs, scripts): a leaked one can add alerts and resolve or dismiss
+# them (a source closing what it raised), never read the workspace or change its settings.
+API_KEY_PERMISSIONS: frozenset[Permission] = frozenset({Permission.INGEST, Permission.TRIAGE})
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ from sentineliq.web.admin.csrf import install_login_key
 from sentineliq.web.admin.errors import install_handlers
 from sentineliq.web.admin.headers import AdminSecurityHeaders
 from sentineliq.web.admin.pages import (
+    alert_status,
     alerts,
     api_keys,
     assignees,
@@ -32,7 +33,10 @@ def install(app: FastAPI) -> None:
     install_login_key(app)
     install_handlers(app)
     # The held list before the deliveries: /deliveries/held is not a delivery's id.
-    for page in (login, integrations, held, deliveries, alerts, api_keys, audit, assignees):
+    pages = (
+        login, integrations, held, deliveries, alerts, alert_status, api_keys, audit, assignees,
+    )  # fmt: skip
+    for page in pages:
         app.include_router(page.router)
     app.mount(STATIC_PATH, StaticFiles(directory=STATIC_DIR), name="admin-static")
     app.add_middleware(AdminSecurityHeaders)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from sentineliq.web.api import (
+    alert_status,
     alerts,
     assignees,
     deliveries,
@@ -18,6 +19,7 @@ OPENAPI_PATH = f"{PREFIX}/openapi.json"
 
 router = APIRouter(prefix=PREFIX)
 router.include_router(alerts.router)
+router.include_router(alert_status.router)
 router.include_router(providers.router)
 router.include_router(deliveries.router)
 router.include_router(assignees.router)

@@ -12,6 +12,7 @@ from sentineliq.storage.deliveries import DeliveryRepository
 from sentineliq.storage.errors import NotFoundError
 from sentineliq.storage.occurrence_reads import occurrence_summary
 from sentineliq.web.admin.errors import PageNotFound
+from sentineliq.web.admin.pages.alert_status import status_context
 from sentineliq.web.admin.rendering import render
 from sentineliq.web.admin.workspace import WorkspacePage, in_section
 
@@ -58,5 +59,6 @@ def alert(request: Request, page: Page, alert_id: str) -> Response:
             "alert": stored.alert,
             "deliveries": deliveries,
             "repeats": occurrence_summary(page.app.db, stored.id),
+            **status_context(request, page, stored.id),
         },
     )
