@@ -110,7 +110,7 @@ def add_occurrence(session: Session, row: AlertRow, alert: Alert, now: datetime)
     known_assets = set(row.affected_assets or ())
     for observables, assets in session.execute(
         select(AlertOccurrenceRow.new_observables, AlertOccurrenceRow.new_assets).where(
-            AlertOccurrenceRow.alert_id == row.id
+            AlertOccurrenceRow.alert_id == row.id, AlertOccurrenceRow.brought_new.is_(True)
         )
     ):
         known_observables.update(ObservableKey(o["type"], o["value"]) for o in observables)
@@ -130,6 +130,7 @@ def add_occurrence(session: Session, row: AlertRow, alert: Alert, now: datetime)
             raised_from=peak.value if rises(alert.severity, peak) else None,
             new_observables=[o.to_json() for o in new.observables],
             new_assets=list(new.assets),
+            brought_new=bool(new.observables or new.assets),
         )
     )
     row.occurrence_count = seq

@@ -143,7 +143,10 @@ class AlertOccurrenceRow(Base):
     """A repeat of an alert: when, from which source record, and what it brought that is new."""
 
     __tablename__ = "alert_occurrences"
-    __table_args__ = (UniqueConstraint("alert_id", "seq"),)
+    __table_args__ = (
+        UniqueConstraint("alert_id", "seq"),
+        Index(None, "alert_id", "detected_at"),  # is this record a re-send?
+    )
 
     id: Mapped[str] = mapped_column(ID, primary_key=True, default=new_id)
     alert_id: Mapped[str] = mapped_column(ID, _fk("alerts.id"))
@@ -156,6 +159,9 @@ class AlertOccurrenceRow(Base):
     raised_from: Mapped[str | None] = mapped_column(String(16))
     new_observables: Mapped[list[dict[str, str]]] = mapped_column(PortableJSON)
     new_assets: Mapped[list[str]] = mapped_column(PortableJSON)
+    # Whether it brought anything new: only those are read to tell what the next one brings,
+    # so a storm of identical repeats stays linear.
+    brought_new: Mapped[bool] = mapped_column(Boolean)
 
 
 class AlertNoteRow(Base):

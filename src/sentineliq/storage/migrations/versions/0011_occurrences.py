@@ -59,6 +59,7 @@ def upgrade() -> None:
         sa.Column("raised_from", sa.String(16), nullable=True),
         sa.Column("new_observables", _json(), nullable=False),
         sa.Column("new_assets", _json(), nullable=False),
+        sa.Column("brought_new", sa.Boolean(), nullable=False),
         sa.ForeignKeyConstraint(
             ["alert_id"],
             ["alerts.id"],
@@ -67,6 +68,11 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_alert_occurrences")),
         sa.UniqueConstraint("alert_id", "seq", name=op.f("uq_alert_occurrences_alert_id_seq")),
+    )
+    op.create_index(
+        op.f("ix_alert_occurrences_alert_id_detected_at"),
+        "alert_occurrences",
+        ["alert_id", "detected_at"],
     )
     with op.batch_alter_table("alerts") as batch:
         batch.add_column(
@@ -134,4 +140,5 @@ def downgrade() -> None:
         batch.drop_column("peak_severity")
         batch.drop_column("last_seen_at")
         batch.drop_column("occurrence_count")
+    op.drop_index(op.f("ix_alert_occurrences_alert_id_detected_at"), table_name="alert_occurrences")
     op.drop_table("alert_occurrences")
