@@ -21,6 +21,7 @@ from sentineliq.services.ingest import (
     no_delivery_warning,
 )
 from sentineliq.storage.alerts import AlertRepository, StoredAlert
+from sentineliq.storage.alertstate import AlertNote, AlertState, AlertStateRepository
 from sentineliq.storage.deliveries import DeliveryRepository, DeliveryView
 from sentineliq.storage.errors import NotFoundError
 from sentineliq.storage.occurrence_reads import OccurrenceSummary, occurrence_summary
@@ -169,10 +170,22 @@ def _occurrence_json(o: OccurrenceRecord) -> dict[str, Any]:
 
 
 def _show_json(
-    stored: StoredAlert, repeats: OccurrenceSummary, deliveries: list[DeliveryView]
+    stored: StoredAlert,
+    repeats: OccurrenceSummary,
+    deliveries: list[DeliveryView],
+    state: AlertState,
+    notes: list[AlertNote],
 ) -> dict[str, Any]:
     return {
         "id": stored.id,
+        "title": stored.alert.title,
+        "status": state.status,
+        "resolution": state.resolution,
+        "status_changed_at": state.status_changed_at,
+        "status_changed_by": state.status_changed_by,
+        "notes": [
+            {"at": n.at, "author": n.author, "body": n.body, "source": n.source} for n in notes
+        ],
         "workspace_id": stored.workspace_id,
         "workspace": stored.workspace_name,
         "fingerprint": stored.fingerprint,
@@ -207,7 +220,11 @@ def _new_text(o: OccurrenceRecord) -> str:
 
 
 def _print_alert(
-    stored: StoredAlert, repeats: OccurrenceSummary, deliveries: list[DeliveryView]
+    stored: StoredAlert,
+    repeats: OccurrenceSummary,
+    deliveries: list[DeliveryView],
+    state: AlertState,
+    notes: list[AlertNote],
 ) -> None:
     alert = stored.alert
     peak = repeats.peak_severity
@@ -215,7 +232,7 @@ def _print_alert(
         ("title", alert.title),
         ("workspace", f"{stored.workspace_name} ({stored.workspace_id})"),
         ("severity", alert.severity.value + (f" (peak {peak})" if peak != alert.severity else "")),
-        ("status", alert.status.value),
+        ("status", state.status + (f" ({state.resolution})" if state.resolution else "")),
         ("source", alert.source + (f" ({alert.external_id})" if alert.external_id else "")),
         ("detected", alert.detected_at.isoformat(timespec="seconds")),
         ("received", stored.created_at.isoformat(timespec="seconds")),
@@ -227,6 +244,13 @@ def _print_alert(
     width = max(len(label) for label, _ in rows)
     for label, value in rows:
         console.print(f"  {label + ':':<{width + 1}} {escape(value)}")
+    if state.status_changed_by:
+        changed = (
+            state.status_changed_at.isoformat(timespec="seconds")
+            if state.status_changed_at
+            else "?"
+        )
+        console.print(f"  status changed by {escape(state.status_changed_by)} at {changed}")
     console.print(f"tickets ({len(stored.tickets)}):")
     for ticket in stored.tickets:
         console.print(
@@ -238,6 +262,8 @@ def _print_alert(
             f"  {d.id[:8]}  {escape(d.provider)}  {escape(d.operation)}  {d.phase}"
             + (f"  {escape((d.last_error or '')[:80])}" if d.last_error else "")
         )
+    for n in notes:
+        console.print(f"note {n.at:%Y-%m-%d %H:%M} {escape(n.author)}: {escape(n.body)}")
     if repeats.count:
         shown = len(repeats.latest)
         console.print(f"latest repeats ({shown} of {repeats.count}, newest first):")
@@ -257,21 +283,34 @@ def _print_alert(
 @app.command("show")
 def show(
     alert_id: Annotated[str, typer.Argument(help="The alert's id (as ingest or the API gave it).")],
+    workspace: Annotated[
+        str | None,
+        typer.Option("--workspace", "-w", help="Only show it if it belongs to this workspace."),
+    ] = None,
     as_json: JsonOption = False,
 ) -> None:
-    """One alert: its fields, how often it came back (the latest 20 repeats), tickets and
-    deliveries (the ticket's create, comments about repeats, transitions)."""
+    """One alert: its fields and status (with the ticket's resolution), how often it came back
+    (the latest 20 repeats), tickets, notes and deliveries (the ticket's create, comments about
+    repeats, transitions)."""
     with open_app() as context:
         try:
             stored = AlertRepository(context.db).get(alert_id.strip())
         except NotFoundError:
+            stored = None
+        if workspace is not None:
+            ws = context.workspace(workspace)
+            if stored is not None and stored.workspace_id != ws.id:
+                stored = None  # another workspace's alert reads as missing
+        if stored is None:
             fail(f"alert {escape(alert_id)} not found")
         repeats = occurrence_summary(context.db, stored.id)
         deliveries = DeliveryRepository(context.db).list_for_workspace(
             stored.workspace_id, alert_id=stored.id
         )
+        lifecycle = AlertStateRepository(context.db)
+        state, notes = lifecycle.state(stored.id), lifecycle.notes(stored.id)
     deliveries.sort(key=lambda d: (d.provider, d.operation, d.updated_at))
     if as_json:
-        print_json(_show_json(stored, repeats, deliveries))
+        print_json(_show_json(stored, repeats, deliveries, state, notes))
     else:
-        _print_alert(stored, repeats, deliveries)
+        _print_alert(stored, repeats, deliveries, state, notes)

@@ -11,7 +11,6 @@ from rich.markup import escape
 from sentineliq.cli import (
     alert_status,
     alerts,
-    alertview,
     apikeys,
     assignees,
     deliveries,
@@ -46,7 +45,6 @@ app.add_typer(providers.app, name="provider")
 app.add_typer(providers.app, name="providers", hidden=True)  # the plural reads naturally too
 app.add_typer(sync.app, name="sync")
 app.add_typer(alerts.app, name="alerts")
-alerts.app.command("show")(alertview.show)
 alerts.app.command("resolve")(alert_status.resolve)
 alerts.app.command("dismiss")(alert_status.dismiss)
 alerts.app.command("reopen")(alert_status.reopen)
