@@ -72,7 +72,8 @@ def main(problems: int, repeats: int) -> None:
             requests = len(sandbox.requests()) - before
         total = problems * repeats
         print(
-            f"problems x repeats:     {problems} x {repeats} = {total} (occurrences {report.occurrences})"
+            f"problems x repeats:     {problems} x {repeats} = {total} "
+            f"(occurrences {report.occurrences})"
         )
         print(f"ingest repeats:         {ingest_s:.2f} s = {total / ingest_s:.0f} repeats/s")
         print(f"ingest peak memory:     {peak / 2**20:.1f} MiB (tracemalloc)")
