@@ -46,6 +46,14 @@ def test_demo_files_every_sample_and_each_issue_reads_well() -> None:
     try:
         output = _read_until(process, "Browse the issues at", timeout=120)
         assert "delivered 10, retry scheduled 0, dead 0" in output
+        # The beacon fires twice more: one coalesced comment on its ticket, priority raised.
+        assert "2 repeats of NDR-90211 arrived" in output
+        repeat = re.search(
+            r"(SEC-\d+) got one comment for 2 repeats \(severity medium -> high\); "
+            r"its priority is now High",
+            output,
+        )
+        assert repeat is not None, output
         panel = re.search(
             r"Admin panel: (http://127\.0\.0\.1:\d+)/  sign in as (\S+) / (\S+)", output
         )
@@ -56,6 +64,10 @@ def test_demo_files_every_sample_and_each_issue_reads_well() -> None:
             assert "<form" in login.text
         links = BROWSE_URL.findall(output)
         assert len({key for _url, key in links}) == 10, output
+        with httpx2.Client(timeout=10) as client:
+            page = client.get(next(url for url, key in links if key == repeat.group(1)))
+            assert "SentinelIQ: the alert fired 2 more times" in page.text
+            assert "severity raised medium → high" in page.text
         with httpx2.Client(timeout=10) as client:
             for url, key in links:
                 page = client.get(url)

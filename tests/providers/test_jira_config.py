@@ -247,3 +247,20 @@ def test_frozen() -> None:
     config = JiraConfig.parse(data())
     with pytest.raises(ValidationError):
         config.project_key = "OPS"  # type: ignore[misc]
+
+
+def test_bounds_in_messages_are_the_fields_own() -> None:
+    raw = {
+        "base_url": "https://acme.atlassian.net",
+        "email": "bot@acme.example",
+        "api_token": "t",
+        "project_key": "SEC",
+        "timeout_s": 900,
+        "lifecycle": {"storm_threshold": 0, "comment_window_s": 10**9},
+    }
+    with pytest.raises(ValidationError) as raised:
+        JiraConfig.parse(raw)
+    assert format_config_errors(raised.value) == [
+        "timeout_s: must be at most 300",
+        "lifecycle: 'comment_window_s' must be at most 86400; 'storm_threshold' must be at least 1",
+    ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import secrets
 import shutil
 import tempfile
@@ -21,7 +22,7 @@ from sentineliq.services.ingest import ingest_text
 from sentineliq.services.providers import configure, test_connection
 from sentineliq.settings import Settings
 from sentineliq.storage.alerts import AlertRepository
-from sentineliq.storage.deliveries import DeliveryRepository
+from sentineliq.storage.deliveries import CREATE_ISSUE, DeliveryRepository
 from sentineliq.storage.workspaces import WorkspaceRepository
 
 # The sandbox's seeded API user (see sentineliq.sandbox.jira); not a real credential.
@@ -32,6 +33,27 @@ DEMO_ADMIN = "admin@demo.sentineliq.test"  # its password is random, printed onc
 
 def sample_alerts() -> str:
     return files("sentineliq.demo").joinpath("samples.json").read_text("utf-8")
+
+
+REPEATED = "NDR-90211"  # the beacon: it fires again, the second time from a second host
+
+
+def repeated_alerts() -> str:
+    """Two repeats of one sample, as NDJSON: later detections of the same beacon, the second
+    with a higher severity, a new host and a new address (one ticket comment, priority raised)."""
+    beacon = next(a for a in json.loads(sample_alerts()) if a.get("external_id") == REPEATED)
+    first = {**beacon, "detected_at": "2026-11-27T07:45:22Z"}
+    second = {
+        **beacon,
+        "detected_at": "2026-11-27T08:02:10Z",
+        "severity": "high",
+        "affected_assets": [*beacon["affected_assets"], "WS-DEV-044"],
+        "observables": [
+            *beacon["observables"],
+            {"type": "ip", "value": "198.51.100.23", "tlp": "amber"},
+        ],
+    }
+    return "\n".join(json.dumps(a) for a in (first, second))
 
 
 def sandbox_provider_config(base_url: str) -> dict[str, object]:
@@ -84,9 +106,18 @@ def run_demo(*, keep_running: bool = False, console: Console | None = None) -> i
             console.print(
                 f"delivered {stats.delivered}, retry scheduled {stats.retrying}, dead {stats.dead}"
             )
+            repeats = ingest_text(app, workspace.id, repeated_alerts(), actor="demo")
+            console.print(
+                f"{repeats.occurrences} repeats of {REPEATED} arrived; reporting them on its "
+                "ticket..."
+            )
+            again = Worker(app, worker_id="demo-worker").run(until_idle=True)
+            _print_repeats(console, app, sandbox, workspace.id)
             if keep_running:
                 _serve_panel(console, app, workspace.id, sandbox.url)
-            return 0 if stats.delivered == ingested.accepted and stats.dead == 0 else 1
+            filed = stats.delivered == ingested.accepted and stats.dead == 0
+            reported = again.delivered == 1 and again.dead == 0
+            return 0 if filed and reported else 1
     finally:
         shutil.rmtree(data_dir, ignore_errors=True)
 
@@ -116,7 +147,11 @@ def _serve_panel(console: Console, app: AppContext, workspace_id: str, sandbox_u
 def _print_table(console: Console, app: AppContext, workspace_id: str) -> None:
     alerts = {a.id: a for a in AlertRepository(app.db).list_for_workspace(workspace_id, limit=1000)}
     table = Table("alert", "severity", "issue", "sandbox URL", title="Tickets filed")
-    views = DeliveryRepository(app.db).list_for_workspace(workspace_id)
+    views = [
+        v
+        for v in DeliveryRepository(app.db).list_for_workspace(workspace_id)
+        if v.operation == CREATE_ISSUE
+    ]
     for view in sorted(
         views, key=lambda v: (v.issue_key is None, len(v.issue_key or ""), v.issue_key)
     ):
@@ -128,6 +163,27 @@ def _print_table(console: Console, app: AppContext, workspace_id: str) -> None:
             view.url or escape(view.last_error or ""),
         )
     console.print(table)
+
+
+def _print_repeats(
+    console: Console, app: AppContext, sandbox: JiraSandbox, workspace_id: str
+) -> None:
+    """The repeated alert's living ticket: its comment and its priority, as Jira shows them."""
+    alerts = AlertRepository(app.db)
+    repeated = next(
+        a
+        for a in alerts.list_for_workspace(workspace_id, limit=1000)
+        if a.title.startswith("Periodic HTTPS beacon")
+    )
+    stored = alerts.get(repeated.id)
+    for link in stored.tickets:
+        issue = next(i for i in sandbox.issues() if i["key"] == link.issue_key)
+        context = alerts.ticket_context(repeated.id, link.provider)
+        console.print(
+            f"{link.issue_key} got one comment for {context.occurrence_count} repeats "
+            f"(severity {repeated.severity} -> {context.peak_severity}); its priority is now "
+            f"{issue['fields']['priority']['name']}: {link.url}"
+        )
 
 
 def _wait_for_interrupt() -> None:

@@ -365,9 +365,12 @@ _MESSAGES = {
     "float_type": "must be a number",
     "dict_type": "must be a mapping",
     "string_too_short": "must not be empty",
-    "string_too_long": "is too long (at most 255 characters)",
-    "greater_than": "must be greater than 0",
-    "less_than_equal": "must be at most 300",
+    # Bounds come from the field's own constraint (pydantic's error context).
+    "string_too_long": "is too long (at most {max_length} characters)",
+    "greater_than": "must be greater than {gt:g}",
+    "greater_than_equal": "must be at least {ge:g}",
+    "less_than_equal": "must be at most {le:g}",
+    "too_long": "has too many entries (at most {max_length})",
 }
 
 
@@ -379,6 +382,8 @@ def format_config_errors(exc: ValidationError) -> list[str]:
         field = loc[0] if loc else "config"
         kind = error["type"]
         message = _MESSAGES.get(kind, error["msg"])
+        if "{" in message:
+            message = message.format_map(dict(error.get("ctx") or {}))
         if field == "priority_map" and len(loc) >= 2 and loc[-1] == "[key]":
             message = f"unknown priority {loc[1]!r} (expected {', '.join(DEFAULT_PRIORITY_MAP)})"
         elif field == "custom_fields" and len(loc) >= 2 and kind == "literal_error":
