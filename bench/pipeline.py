@@ -15,8 +15,10 @@ import tracemalloc
 from dataclasses import replace
 from pathlib import Path
 
+from benchconfig import bench_provider_config
+
 from sentineliq.delivery.worker import Worker
-from sentineliq.demo.run import demo_settings, sample_alerts, sandbox_provider_config
+from sentineliq.demo.run import demo_settings, sample_alerts
 from sentineliq.logs import configure_logging
 from sentineliq.sandbox.jira import JiraSandbox
 from sentineliq.services.context import AppContext
@@ -45,12 +47,7 @@ def main(count: int) -> None:
         settings = replace(settings, delivery=replace(settings.delivery, rate_per_s=10_000.0))
         with JiraSandbox() as sandbox, AppContext.open(settings) as app:
             workspace = WorkspaceRepository(app.db).create("bench")
-            # N distinct problems at once would trip the storm guard (50 in 10 minutes by
-            # default); this figure is throughput, so the guard is lifted.
-            config = {
-                **sandbox_provider_config(sandbox.url),
-                "lifecycle": {"storm_threshold": 100_000},
-            }
+            config = bench_provider_config(sandbox.url)
             configure(app, workspace.id, "jira", config, actor="bench")
             text = batch(count)
             tracemalloc.start()

@@ -20,8 +20,10 @@ import threading
 import time
 from pathlib import Path
 
+from benchconfig import bench_provider_config
+
 from sentineliq.delivery.worker import Worker, WorkerStats
-from sentineliq.demo.run import demo_settings, sample_alerts, sandbox_provider_config
+from sentineliq.demo.run import demo_settings, sample_alerts
 from sentineliq.logs import configure_logging
 from sentineliq.sandbox.jira import JiraSandbox
 from sentineliq.services.context import AppContext
@@ -72,7 +74,7 @@ def main(count: int, limit: float, burst: int | None, workers: int) -> None:
             with AppContext.open(settings) as app:
                 workspace = WorkspaceRepository(app.db).create("bench")
                 configure(
-                    app, workspace.id, "jira", sandbox_provider_config(sandbox.url), actor="bench"
+                    app, workspace.id, "jira", bench_provider_config(sandbox.url), actor="bench"
                 )
                 report = ingest_text(app, workspace.id, batch(count), actor="bench")
             sandbox.set_rate_limit(limit, burst)  # default burst: one second's worth

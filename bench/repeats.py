@@ -19,8 +19,10 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from benchconfig import bench_provider_config
+
 from sentineliq.delivery.worker import Worker
-from sentineliq.demo.run import demo_settings, sample_alerts, sandbox_provider_config
+from sentineliq.demo.run import demo_settings, sample_alerts
 from sentineliq.logs import configure_logging
 from sentineliq.sandbox.jira import JiraSandbox
 from sentineliq.services.context import AppContext
@@ -51,10 +53,7 @@ def main(problems: int, repeats: int) -> None:
         settings = replace(settings, delivery=replace(settings.delivery, rate_per_s=10_000.0))
         with JiraSandbox() as sandbox, AppContext.open(settings) as app:
             workspace = WorkspaceRepository(app.db).create("bench")
-            config = {
-                **sandbox_provider_config(sandbox.url),
-                "lifecycle": {"storm_threshold": 100_000},
-            }
+            config = bench_provider_config(sandbox.url)
             configure(app, workspace.id, "jira", config, actor="bench")
             ingest_text(app, workspace.id, alerts(problems, 0), actor="bench")
             Worker(app, batch_size=50).run(until_idle=True)
