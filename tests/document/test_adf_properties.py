@@ -337,7 +337,7 @@ evidence = st.builds(
     Evidence,
     name=short,
     type=st.sampled_from(EvidenceType),
-    size_bytes=st.one_of(st.none(), st.integers(0, 2**70)),
+    size_bytes=st.one_of(st.none(), st.integers(0, 2**63 - 1)),  # the model's BIGINT bound
     hashes=st.builds(
         EvidenceHashes,
         md5=st.one_of(st.none(), hex_digest[32]),

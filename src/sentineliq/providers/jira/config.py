@@ -381,9 +381,9 @@ def format_config_errors(exc: ValidationError) -> list[str]:
         loc = [str(part) for part in error["loc"]]
         field = loc[0] if loc else "config"
         kind = error["type"]
-        message = _MESSAGES.get(kind, error["msg"])
-        if "{" in message:
-            message = message.format_map(dict(error.get("ctx") or {}))
+        template = _MESSAGES.get(kind)
+        # Only our own templates are filled in; a validator's message may hold braces itself.
+        message = error["msg"] if template is None else template.format_map(error.get("ctx", {}))
         if field == "priority_map" and len(loc) >= 2 and loc[-1] == "[key]":
             message = f"unknown priority {loc[1]!r} (expected {', '.join(DEFAULT_PRIORITY_MAP)})"
         elif field == "custom_fields" and len(loc) >= 2 and kind == "literal_error":
