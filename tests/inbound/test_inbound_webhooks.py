@@ -168,3 +168,36 @@ def test_the_sandbox_retries_a_failed_delivery_with_the_same_identifier(inbound:
     assert [a.retry for a in attempts] == [0, 1, 2, 3]
     assert len({a.identifier for a in attempts}) == 1
     assert all(a.status is None and a.error for a in attempts)
+
+
+def test_a_person_whose_email_starts_with_jira_is_not_the_ticket(inbound: Inbound) -> None:
+    alert_id, key = inbound.ticketed_alert()
+    inbound.connect_webhook()
+    change_status(
+        inbound.app,
+        alert_id,
+        "resolved",
+        actor="jira-admin@corp.example",
+        reason="handled",
+        origin=StatusOrigin.USER,
+    )
+    inbound.wait()  # the worker has not moved the issue: it is still open in Jira
+    inbound.comment(key, "looking at it")  # an issue change: a webhook with the open issue
+    inbound.wait()
+    assert inbound.state(alert_id).status == "resolved"
+
+
+def test_an_older_view_of_the_issue_never_undoes_a_newer_change(inbound: Inbound) -> None:
+    alert_id, key = inbound.ticketed_alert()
+    inbound.connect_webhook()
+    inbound.move(key, "Done")
+    inbound.wait()
+    done = [d for d in inbound.sandbox.webhook_deliveries() if d.status in (200, 204)]
+    inbound.move(key, "In Progress")
+    inbound.wait()
+    assert inbound.state(alert_id).status == "new"
+    # The "done" body comes again under a new identifier (a captured body re-sent, or Jira's
+    # late retry): it is older than the reopening and changes nothing.
+    inbound.sandbox.replay_webhook(done[-1].identifier, new_identifier=True)
+    inbound.wait()
+    assert inbound.state(alert_id).status == "new"

@@ -92,3 +92,17 @@ def test_wont_fix_suppresses_reopen_and_relate(life: Lifecycle) -> None:
         AlertRepository(life.app.db).list_for_workspace(life.workspace_id)[0].id, "jira"
     )
     assert stored.occurrence_count == 2  # recorded, not lost
+
+
+def test_repeats_that_came_before_the_close_reopen_nothing(life: Lifecycle) -> None:
+    key = _filed(life, "fp-before")
+    # A repeat arrives; before the worker reports it, an analyst closes the ticket.
+    life.ingest(alert("fp-before", at=T0 + timedelta(minutes=5)))
+    life.move(key, "Done")
+    life.work()
+    assert life.issue(key)["fields"]["status"]["statusCategory"]["key"] == "done"
+    assert life.our_comments(key) == []
+    # A repeat after the close reopens it.
+    life.ingest(alert("fp-before", at=T0 + timedelta(minutes=9)))
+    life.work(ahead=timedelta(minutes=16))
+    assert life.issue(key)["fields"]["status"]["statusCategory"]["key"] == "new"

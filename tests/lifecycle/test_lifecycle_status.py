@@ -143,3 +143,21 @@ def test_discarded_tickets_are_never_filed(life: Lifecycle) -> None:
     assert len(life.sandbox.issues()) == 1
     views = deliveries.list_for_workspace(life.workspace_id)
     assert sorted(v.status.value for v in views) == ["delivered", "delivered", "discarded"]
+
+
+def test_reopened_in_sentineliq_before_the_worker_ran_the_ticket_stays_open(
+    life: Lifecycle,
+) -> None:
+    alert_id, key = _filed(life, "fp-undo")
+    _resolve(life, alert_id)
+    change_status(
+        life.app,
+        alert_id,
+        "new",
+        actor="ana@soc.example",
+        reason="resolved the wrong alert",
+        origin=StatusOrigin.USER,
+    )
+    life.work()
+    assert life.issue(key)["fields"]["status"]["statusCategory"]["key"] == "new"
+    assert _transitions_sent(life, key) == 0

@@ -23,7 +23,15 @@ class Decision:
     reason: str
 
 
-def decide(ticket: IssueState, policy: LifecyclePolicy, now: datetime) -> Decision:
+def decide(
+    ticket: IssueState,
+    policy: LifecyclePolicy,
+    now: datetime,
+    *,
+    newest_repeat_at: datetime | None = None,
+) -> Decision:
+    """`newest_repeat_at`: when the newest of the repeats to report arrived. Repeats that all
+    arrived before the ticket was done were known when someone closed it: they reopen nothing."""
     if not ticket.done:
         return Decision(Action.COMMENT, f"{ticket.key} is open ({ticket.status})")
     if policy.suppresses(ticket.resolution):
@@ -33,6 +41,11 @@ def decide(ticket: IssueState, policy: LifecyclePolicy, now: datetime) -> Decisi
         )
     # Workflows without a resolution date: the last update is the best witness of "done since".
     done_at = ticket.resolved_at or ticket.updated_at
+    if done_at is not None and newest_repeat_at is not None and newest_repeat_at <= done_at:
+        return Decision(
+            Action.SUPPRESS,
+            f"{ticket.key} was done after these repeats arrived: they are recorded only",
+        )
     window = timedelta(days=policy.reopen_window_days)
     if done_at is None or now - done_at <= window:
         return Decision(

@@ -80,8 +80,19 @@ class TicketSync:
         if linked is None:
             return SyncResult(None, skipped="no alert has this ticket")
         current = AlertStateRepository(self._app.db).state(linked.alert_id)
-        from_ticket = (current.status_changed_by or "").startswith(f"{TICKET_ACTOR}")
+        changed_by = current.status_changed_by or ""
+        # "jira" (the poll) or "jira:<name>" (a webhook); a person's email may start with "jira".
+        from_ticket = changed_by == TICKET_ACTOR or changed_by.startswith(f"{TICKET_ACTOR}:")
         where = f"{state.key} is {state.status} ({state.status_category.value})"
+        changed_at = current.status_changed_at
+        if (
+            changed_at is not None
+            and state.updated_at is not None
+            and state.updated_at < changed_at
+        ):
+            # An older view of the issue (a late or replayed webhook, a lagging search) must not
+            # undo a newer change.
+            return SyncResult(linked.alert_id, skipped="older than the alert's last change")
         if state.done:
             if current.status == AlertStatus.DISMISSED:
                 return SyncResult(linked.alert_id, skipped="the alert was dismissed")

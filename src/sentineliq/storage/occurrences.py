@@ -165,17 +165,21 @@ def report_occurrence(
         DeliveryRow.provider == provider,
         DeliveryRow.operation == REPORT_OCCURRENCES,
     )
-    # Not started yet: nothing of it can have been sent, so it can still take more repeats.
-    waiting = session.scalar(
+    # Only the newest report may take more repeats, and only while nothing of it can have been
+    # sent: extending an older one would report again what a newer one covers.
+    newest = session.scalar(
         select(DeliveryRow)
-        .where(
-            *reports,
-            DeliveryRow.status == DeliveryStatus.PENDING.value,
-            DeliveryRow.last_sent_at.is_(None),
-        )
+        .where(*reports)
         .order_by(DeliveryRow.sequence.desc())
         .limit(1)
         .with_for_update()
+    )
+    waiting = (
+        newest
+        if newest is not None
+        and newest.status == DeliveryStatus.PENDING.value
+        and newest.last_sent_at is None
+        else None
     )
     if waiting is not None:
         payload = dict(waiting.payload or {})
@@ -231,6 +235,7 @@ class TicketContext:
     """What a delivery acting on an alert's ticket needs to know, read in one transaction."""
 
     alert_id: str
+    status: str  # the alert's status now (a person's or the ticket's change included)
     severity: str  # as first reported
     peak_severity: str
     occurrence_count: int
@@ -261,6 +266,7 @@ def ticket_context(session: Session, alert_id: str, provider: str) -> TicketCont
     )
     return TicketContext(
         alert_id=row.id,
+        status=row.status,
         severity=row.severity,
         peak_severity=row.peak_severity or row.severity,
         occurrence_count=row.occurrence_count,

@@ -49,8 +49,11 @@ class ReportOccurrences(Operation):
             return found
         context, ticket = found
         provider, policy = job.provider, job.provider.lifecycle
+        first, last = payload_range(job.delivery.payload)
+        repeats = job.alerts.occurrences(context.alert_id, first, last)
         state = provider.issue_state(ticket.key, max_age_s=state_max_age(job))
-        decision = decide(state, policy, job.now)
+        newest = max((o.received_at for o in repeats), default=None)
+        decision = decide(state, policy, job.now, newest_repeat_at=newest)
         if decision.action is Action.SUPPRESS:
             return Done(ticket, message=decision.reason)
         if decision.action is Action.RELATE:
@@ -63,11 +66,7 @@ class ReportOccurrences(Operation):
                 ticket.key, policy.reopen_transitions, before_send=before_send
             )
         severity = _raise_priority(provider, ticket, state, context, before_send)
-        first, last = payload_range(job.delivery.payload)
-        summary = summarize(
-            [o.facts() for o in job.alerts.occurrences(context.alert_id, first, last)],
-            total=context.occurrence_count,
-        )
+        summary = summarize([o.facts() for o in repeats], total=context.occurrence_count)
         provider.set_issue_property(
             ticket.key,
             OCCURRENCES_PROPERTY,

@@ -39,7 +39,13 @@ class TransitionIssue(Operation):
         found = filed_ticket(job)
         if isinstance(found, Done):
             return found
-        _context, ticket = found
+        context, ticket = found
+        if context.status != target:
+            # Reopened (or changed again) in SentinelIQ since this was queued: the ticket
+            # follows the alert as it is now, not as it was.
+            return Done(
+                ticket, message=f"the alert is {context.status} now: {ticket.key} left as is"
+            )
         provider, policy = job.provider, job.provider.lifecycle
         state = provider.issue_state(ticket.key, max_age_s=state_max_age(job))
         if state.done:

@@ -382,9 +382,10 @@ class JiraSandbox:
         """Every POST attempt made so far, in order, with the status code answered."""
         return self._webhooks.deliveries()
 
-    def replay_webhook(self, identifier: str) -> None:
-        """Send a delivery again with the same bytes and headers (as a replaying attacker)."""
-        self._webhooks.replay(identifier)
+    def replay_webhook(self, identifier: str, *, new_identifier: bool = False) -> None:
+        """Send a delivery again with the same bytes and headers (as a replaying attacker), or
+        the same signed body under a new `X-Atlassian-Webhook-Identifier`."""
+        self._webhooks.replay(identifier, new_identifier=new_identifier)
 
     # -- inspection -------------------------------------------------------------------------------
 

@@ -168,14 +168,19 @@ class WebhookSender:
         with self._cond:
             return self._cond.wait_for(lambda: not self._queue and not self._busy, timeout)
 
-    def replay(self, identifier: str) -> None:
-        """Send a delivered message again: the same bytes and headers (a replayed request)."""
+    def replay(self, identifier: str, *, new_identifier: bool = False) -> None:
+        """Send a delivered message again: the same bytes and headers (a replayed request), or
+        the same signed body under a fresh identifier (the identifier header is not signed)."""
         with self._cond:
             message = self._messages.get(identifier)
             if message is None:
                 raise ValueError(f"no webhook delivery {identifier!r}")
             replayed = _Message(
-                message.identifier, message.webhook, message.event, message.body, True
+                str(uuid.uuid4()) if new_identifier else message.identifier,
+                message.webhook,
+                message.event,
+                message.body,
+                True,
             )
             self._push(time.monotonic(), 0, replayed)
 
