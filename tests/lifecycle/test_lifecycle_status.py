@@ -6,12 +6,12 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from lifecycle_harness import Lifecycle, alert, text_of
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from sentineliq.services.alertstatus import StatusOrigin, change_status
 from sentineliq.storage.alerts import AlertRepository
 from sentineliq.storage.deliveries import DeliveryRepository, DeliveryStatus
-from sentineliq.storage.tables import AuditRow
+from sentineliq.storage.tables import AuditRow, DeliveryRow
 
 T0 = datetime(2026, 12, 1, 8, 0, tzinfo=UTC)
 
@@ -161,3 +161,32 @@ def test_reopened_in_sentineliq_before_the_worker_ran_the_ticket_stays_open(
     life.work()
     assert life.issue(key)["fields"]["status"]["statusCategory"]["key"] == "new"
     assert _transitions_sent(life, key) == 0
+
+
+def test_a_ticket_held_for_days_and_its_waiting_comment_are_filed_when_released(
+    life: Lifecycle,
+) -> None:
+    life.configure(storm_threshold=1)
+    life.ingest(alert("fp-old-1", at=T0), alert("fp-old-2", at=T0))
+    life.ingest(alert("fp-old-2", at=T0 + timedelta(minutes=1)))  # a repeat while held
+    life.work()
+    assert len(life.sandbox.issues()) == 1
+    # Four days pass (the maximum age is three): the held ticket and its comment were queued
+    # then.
+    four_days_ago = datetime.now(UTC) - timedelta(days=4)
+    with life.app.db.session() as session:
+        session.execute(
+            update(DeliveryRow)
+            .where(DeliveryRow.status.in_(["held", "pending"]))
+            .values(created_at=four_days_ago)
+        )
+    deliveries = DeliveryRepository(life.app.db)
+    deliveries.release_held(life.workspace_id, None, actor="ana@soc.example")
+    life.work()
+    views = deliveries.list_for_workspace(life.workspace_id)
+    assert sorted((v.operation, v.status.value) for v in views) == [
+        ("create_issue", "delivered"),
+        ("create_issue", "delivered"),
+        ("report_occurrences", "delivered"),
+    ]
+    assert len(life.sandbox.issues()) == 2

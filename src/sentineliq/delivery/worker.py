@@ -97,6 +97,13 @@ def reconcile_wait(
     return timedelta(seconds=wait)
 
 
+def _ages_out(kind: str) -> bool:
+    try:
+        return operation_for(kind).ages_out
+    except ProviderError:  # an unknown kind: it is dead-lettered as such anyway
+        return True
+
+
 def default_worker_id() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
 
@@ -254,10 +261,11 @@ class Worker:
 
     def _deliver(self, delivery: DeliveryRecord, bound: structlog.BoundLogger) -> None:
         now = self.clock()
-        if self.policy.too_old(delivery.age_origin, now) and delivery.reconcile_until is None:
+        operation = operation_for(delivery.operation)
+        too_old = self.policy.too_old(delivery.age_origin, now)
+        if too_old and operation.ages_out and delivery.reconcile_until is None:
             hours = self.policy.max_age_s / 3600
             raise ProviderError(ErrorKind.CONFIG, f"older than the maximum age ({hours:g} h)")
-        operation = operation_for(delivery.operation)
         provider = self._provider(delivery)
         job = Job(delivery, provider, self._alerts, now)
         try:
@@ -390,8 +398,13 @@ class Worker:
             metrics.RETRY_DELAY.observe(wait.total_seconds())
             self.stats.retrying += 1
             return
+        # Kinds that do not age out are bounded by their attempts alone (see Operation.ages_out).
+        ages = _ages_out(delivery.operation)
         decision = self.policy.decide(
-            error, attempts=delivery.attempts, created_at=delivery.age_origin, now=now
+            error,
+            attempts=delivery.attempts,
+            created_at=delivery.age_origin if ages else now,
+            now=now,
         )
         # After an unanswered request it may have taken effect: search before any new one
         # (from now: the answer is known to be lost only now). A refusal proves it did not.

@@ -62,6 +62,10 @@ class Operation(ABC):
     # comments and an issue's status are read directly): then the worker waits out the lag
     # before it repeats the request, else it asks `find_done` and goes on at once.
     search_lag: ClassVar[bool] = True
+    # Whether a delivery older than the maximum age is given up before it starts. Kinds that
+    # act on an existing ticket may have waited for it (held, dead and replayed): they are
+    # bounded by their attempts instead.
+    ages_out: ClassVar[bool] = True
 
     @abstractmethod
     def find_done(self, job: Job) -> Done | None:

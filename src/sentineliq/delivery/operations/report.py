@@ -33,6 +33,7 @@ OCCURRENCES_PROPERTY = "sentineliq.occurrences"
 class ReportOccurrences(Operation):
     kind = REPORT_OCCURRENCES
     search_lag = False
+    ages_out = False
 
     def find_done(self, job: Job) -> Done | None:
         found = filed_ticket(job)

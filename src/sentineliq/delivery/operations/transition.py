@@ -22,6 +22,7 @@ TARGETS = ("resolved", "dismissed")
 class TransitionIssue(Operation):
     kind = TRANSITION_ISSUE
     search_lag = False
+    ages_out = False
 
     def find_done(self, job: Job) -> Done | None:
         found = filed_ticket(job)

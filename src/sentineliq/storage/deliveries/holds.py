@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from sentineliq.outbox import DeliveryStatus, Discarded, Event, Unheld
 from sentineliq.storage.deliveries.records import DeliveryRecord, record_of
@@ -72,6 +72,16 @@ class HoldMixin(TransitionMixin):
             changed = []
             for row in rows:
                 before = record_of(row)
+                if isinstance(event, Unheld):
+                    # Time held is time waiting for an operator, like a pause: it does not
+                    # count toward the maximum age.
+                    held_s = max(0.0, (now - row.created_at).total_seconds())
+                    session.execute(
+                        update(DeliveryRow)
+                        .where(DeliveryRow.id == row.id)
+                        .values(paused_seconds=DeliveryRow.paused_seconds + held_s)
+                        .execution_options(synchronize_session=False)
+                    )
                 changed.append(
                     self._transition(session, row.id, actor, [event], now=now, before=before)
                 )
