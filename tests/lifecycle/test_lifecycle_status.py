@@ -190,3 +190,21 @@ def test_a_ticket_held_for_days_and_its_waiting_comment_are_filed_when_released(
         ("report_occurrences", "delivered"),
     ]
     assert len(life.sandbox.issues()) == 2
+
+
+def test_a_done_transition_without_a_resolution_screen_still_moves_the_ticket(
+    life: Lifecycle,
+) -> None:
+    # Team-managed projects: the Done transition has no screen, Jira sets the resolution.
+    life.sandbox.set_workflow("simple", resolution_screen=False)
+    alert_id, key = _filed(life, "fp-noscreen")
+    _resolve(life, alert_id, "dismissed")
+    life.work()
+    issue = life.issue(key)
+    assert issue["fields"]["status"]["statusCategory"]["key"] == "done"
+    assert issue["fields"]["resolution"]["name"] == "Done"  # Jira's own, not "Won't Do"
+    assert "dismissed by" in text_of(life.comments(key)[0]["body"])
+    assert [
+        v.status.value
+        for v in DeliveryRepository(life.app.db).list_for_workspace(life.workspace_id)
+    ] == ["delivered", "delivered"]

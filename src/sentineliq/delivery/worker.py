@@ -207,12 +207,14 @@ class Worker:
                         raise
                     stop.wait(poll_interval)
                     continue
+                if not until_idle:
+                    # Between batches too, not only when idle: a backlog (a storm) must not
+                    # starve the status sync. Cheap when nothing is due (a monotonic check).
+                    reconcile.tick()
                 if claimed:
                     continue
                 if until_idle and not self._due_soon(poll_interval * 30):
                     break
-                if not until_idle:
-                    reconcile.tick()
                 stop.wait(poll_interval)
         finally:
             self.close()

@@ -183,6 +183,15 @@ class IssueWorkflow:
         try:
             self._send(issue_key, option, resolution, comment, before_send)
         except ProviderError as error:
+            if resolution is not None and _refused_resolution(error):
+                # The done transition has no screen holding Resolution (team-managed and
+                # simplified workflows): Jira sets one itself. Move it without ours.
+                log.info("%s: no resolution on the screen of transition %s", issue_key, option.id)
+                try:
+                    self._send(issue_key, option, None, comment, before_send)
+                finally:
+                    self.forget(issue_key)
+                return self.issue_state(issue_key, max_age_s=0.0)
             # A 400 without field errors is Jira refusing the transition id: the cached list or
             # status is stale. Field errors (resolution, comment) are not cured by a new look-up.
             if error.kind is not ErrorKind.VALIDATION or error.field_errors:
@@ -267,6 +276,10 @@ class IssueWorkflow:
                 self._client.edit_issue(issue_key, body, before_send=before_send)
         finally:
             self.forget(issue_key)
+
+
+def _refused_resolution(error: ProviderError) -> bool:
+    return error.kind is ErrorKind.VALIDATION and set(error.field_errors) == {"resolution"}
 
 
 @contextmanager

@@ -309,12 +309,19 @@ class JiraSandbox:
         Most real accounts hide theirs; a hidden address still matches an exact user search."""
         self._state.set_emails_hidden(hidden, email)
 
-    def set_workflow(self, name: str = "simple") -> None:
+    def set_workflow(self, name: str = "simple", *, resolution_screen: bool = True) -> None:
         """ "simple" (default: global transitions 11/21/31 named after their target) or
-        "classic" (transitions depend on the status; see `workflow`). Names stay localized."""
+        "classic" (transitions depend on the status; see `workflow`). Names stay localized.
+        Without a `resolution_screen`, a resolution sent with a done transition is refused as
+        not on the screen (Jira then sets Done itself), as on team-managed projects."""
         current = self._state.workflow
         self._state.set_workflow(
-            Workflow(name, dict(current.status_names), dict(current.transition_names))
+            Workflow(
+                name,
+                dict(current.status_names),
+                dict(current.transition_names),
+                resolution_screen=resolution_screen,
+            )
         )
 
     def localize(

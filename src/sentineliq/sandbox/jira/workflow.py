@@ -93,6 +93,9 @@ class Workflow:
     name: str = "simple"
     status_names: dict[str, str] = field(default_factory=dict)  # status id -> shown name
     transition_names: dict[str, str] = field(default_factory=dict)  # transition id -> name
+    # Whether done transitions have a screen holding Resolution. Team-managed and simplified
+    # workflows have none: a resolution sent with the move is refused, Jira sets Done itself.
+    resolution_screen: bool = True
 
     def __post_init__(self) -> None:
         if self.name not in WORKFLOWS:

@@ -61,8 +61,8 @@ class WorkflowApi(ApiBase):
         errors = {f: NOT_ON_SCREEN.format(field=f) for f in fields if f != "resolution"}
         resolution: Resolution | None = None
         if "resolution" in fields:
-            if not is_done(transition.to):
-                # Only a done transition's screen holds the resolution field.
+            if not is_done(transition.to) or not self.state.workflow.resolution_screen:
+                # Only a done transition's screen holds the resolution field, if it has one.
                 errors["resolution"] = NOT_ON_SCREEN.format(field="resolution")
             else:
                 resolution, problem = _resolution(fields["resolution"])
