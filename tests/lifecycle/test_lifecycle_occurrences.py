@@ -125,3 +125,21 @@ def test_a_priority_raised_by_hand_is_never_lowered(life: Lifecycle) -> None:
     life.ingest(alert("fp-hand", at=T0 + timedelta(minutes=1), severity="high"))
     life.work()
     assert life.issue(issue["key"])["fields"]["priority"]["name"] == "Highest"
+
+
+def test_without_a_source_id_only_an_identical_record_is_a_resend(life: Lifecycle) -> None:
+    # No fingerprint, no external id: the recipe makes these one problem (digits masked).
+    def seen(ip: str) -> dict[str, object]:
+        return {
+            "title": f"Login failure from {ip}",
+            "severity": "medium",
+            "source": "VPN",
+            "detected_at": T0.isoformat(),
+            "observables": [{"type": "ip", "value": ip}],
+        }
+
+    assert life.ingest(seen("203.0.113.7")).accepted == 1
+    same_second = life.ingest(seen("198.51.100.4"))  # another record, same second
+    assert (same_second.occurrences, same_second.duplicates) == (1, 0)
+    again = life.ingest(seen("198.51.100.4"), seen("203.0.113.7"))  # both re-sent as they were
+    assert (again.occurrences, again.duplicates) == (0, 2)

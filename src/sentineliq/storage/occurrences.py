@@ -10,6 +10,7 @@ is reported immediately) or when the window after the last one ends.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -78,23 +79,32 @@ def occurrence_record(row: AlertOccurrenceRow) -> OccurrenceRecord:
     )
 
 
+def record_hash(alert: Alert) -> str:
+    """The record's whole content: without a source id, only an identical record is a re-send."""
+    return hashlib.sha256(alert.model_dump_json().encode()).hexdigest()
+
+
 def is_resend(session: Session, row: AlertRow, alert: Alert) -> bool:
-    """The same record sent again (a source's retry): same detection time and source id as the
-    alert or one of its repeats. It is not a new occurrence."""
-    if row.detected_at == alert.detected_at and row.external_id == alert.external_id:
+    """The same record sent again (a source's retry): the same source id and detection time as
+    the alert or one of its repeats; without a source id, the same content as well (two
+    different alerts may share a detection second)."""
+    same_record = row.detected_at == alert.detected_at and row.external_id == alert.external_id
+    if same_record and (
+        alert.external_id is not None or row.payload == alert.model_dump(mode="json")
+    ):
         return True
-    found = session.scalar(
-        select(AlertOccurrenceRow.id)
-        .where(
-            AlertOccurrenceRow.alert_id == row.id,
-            AlertOccurrenceRow.detected_at == alert.detected_at,
-            AlertOccurrenceRow.source_id.is_(None)
-            if alert.external_id is None
-            else AlertOccurrenceRow.source_id == alert.external_id,
-        )
-        .limit(1)
-    )
-    return found is not None
+    same = [
+        AlertOccurrenceRow.alert_id == row.id,
+        AlertOccurrenceRow.detected_at == alert.detected_at,
+    ]
+    if alert.external_id is None:
+        same += [
+            AlertOccurrenceRow.source_id.is_(None),
+            AlertOccurrenceRow.record_hash == record_hash(alert),
+        ]
+    else:
+        same.append(AlertOccurrenceRow.source_id == alert.external_id)
+    return session.scalar(select(AlertOccurrenceRow.id).where(*same).limit(1)) is not None
 
 
 def add_occurrence(session: Session, row: AlertRow, alert: Alert, now: datetime) -> int:
@@ -131,6 +141,7 @@ def add_occurrence(session: Session, row: AlertRow, alert: Alert, now: datetime)
             new_observables=[o.to_json() for o in new.observables],
             new_assets=list(new.assets),
             brought_new=bool(new.observables or new.assets),
+            record_hash=record_hash(alert),
         )
     )
     row.occurrence_count = seq

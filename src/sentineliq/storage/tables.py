@@ -162,6 +162,8 @@ class AlertOccurrenceRow(Base):
     # Whether it brought anything new: only those are read to tell what the next one brings,
     # so a storm of identical repeats stays linear.
     brought_new: Mapped[bool] = mapped_column(Boolean)
+    # SHA-256 of the record as received: tells a re-sent record without a source id.
+    record_hash: Mapped[str] = mapped_column(String(64))
 
 
 class AlertNoteRow(Base):

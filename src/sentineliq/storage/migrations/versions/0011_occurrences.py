@@ -60,6 +60,7 @@ def upgrade() -> None:
         sa.Column("new_observables", _json(), nullable=False),
         sa.Column("new_assets", _json(), nullable=False),
         sa.Column("brought_new", sa.Boolean(), nullable=False),
+        sa.Column("record_hash", sa.String(64), nullable=False),
         sa.ForeignKeyConstraint(
             ["alert_id"],
             ["alerts.id"],
