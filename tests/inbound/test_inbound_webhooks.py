@@ -201,3 +201,17 @@ def test_an_older_view_of_the_issue_never_undoes_a_newer_change(inbound: Inbound
     inbound.sandbox.replay_webhook(done[-1].identifier, new_identifier=True)
     inbound.wait()
     assert inbound.state(alert_id).status == "new"
+
+
+def test_a_signed_but_absurdly_nested_body_is_a_bad_request_not_a_crash(inbound: Inbound) -> None:
+    secret = inbound.connect_webhook()
+    body = b"[" * 200_000 + b"]" * 200_000  # under the 1 MiB limit, deeper than any parser
+    headers = {
+        "Content-Type": "application/json",
+        "X-Atlassian-Webhook-Identifier": "deep-1",
+        "X-Hub-Signature": _sign(secret, body),
+    }
+    with httpx2.Client(timeout=30) as client:
+        answer = client.post(inbound.webhook_url, content=body, headers=headers)
+    assert answer.status_code == 400
+    assert answer.headers["content-type"].startswith("application/problem+json")

@@ -15,12 +15,14 @@ from enum import StrEnum
 
 import structlog
 
+from sentineliq.errors import SentinelIQError
 from sentineliq.providers.jira.webhook import (
     COMMENT_CREATED,
     IDENTIFIER_HEADER,
     IDENTIFIER_MAX,
     ISSUE_UPDATED,
     SIGNATURE_HEADER,
+    WebhookEvent,
     WebhookPayloadError,
     parse_webhook,
     signature_matches,
@@ -29,6 +31,7 @@ from sentineliq.services.context import AppContext
 from sentineliq.services.ticketsync import OwnAccountUnknown, TicketSync
 from sentineliq.storage.audit import AuditRepository
 from sentineliq.storage.crypto import SecretError
+from sentineliq.storage.errors import NotFoundError
 from sentineliq.storage.inbound import InboundRepository, ProviderRef
 
 log = structlog.get_logger("sentineliq.sync")
@@ -124,11 +127,23 @@ class WebhookReceiver:
     def _apply(self, provider: ProviderRef, body: bytes) -> WebhookAnswer:
         try:
             event = parse_webhook(json.loads(body))
-        except (ValueError, WebhookPayloadError) as exc:  # JSONDecodeError is a ValueError
+        except (ValueError, RecursionError, WebhookPayloadError) as exc:
+            # JSONDecodeError is a ValueError; absurdly deep nesting is a RecursionError.
             detail = str(exc) if isinstance(exc, WebhookPayloadError) else "the body is not JSON"
             return WebhookAnswer(Verdict.BAD_PAYLOAD, detail)
         if not provider.is_enabled:
             return WebhookAnswer(Verdict.IGNORED, "the provider is disabled")
+        try:
+            return self._sync(provider, event)
+        except NotFoundError:  # the alert or provider was deleted meanwhile
+            return WebhookAnswer(Verdict.IGNORED, "nothing to apply it to any more")
+        except SentinelIQError as exc:
+            # Our side cannot apply it now (its configuration or secret unreadable): Jira
+            # retries a failed delivery, and the reconcile poll covers it in any case.
+            log.warning("webhook.not_applied", provider_id=provider.id, error=type(exc).__name__)
+            return WebhookAnswer(Verdict.RETRY_LATER, "it cannot be applied now; retry")
+
+    def _sync(self, provider: ProviderRef, event: WebhookEvent) -> WebhookAnswer:
         sync = TicketSync(self._app, provider)
         if event.event == ISSUE_UPDATED and event.state is not None:
             result = sync.apply_state(event.state, by=event.user_name)
