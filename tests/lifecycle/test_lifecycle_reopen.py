@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from lifecycle_harness import Lifecycle, alert, text_of
+from lifecycle_harness import Lifecycle, alert, cell_after, text_of
 
 from sentineliq.storage.alerts import AlertRepository
 
@@ -70,10 +70,13 @@ def test_after_the_window_a_new_ticket_relates_to_the_old_one(life: Lifecycle) -
     stored = AlertRepository(life.app.db).get(report.outcomes[0].outcome.alert_id)
     (link,) = stored.tickets
     assert (link.issue_key, link.previous_keys) == (new_key, (key,))
-    # A later repeat goes to the new ticket.
+    # The repeat that found the old ticket done is reported on the new one.
+    (first,) = life.our_comments(new_key)
+    assert cell_after(first["body"], "New occurrences") == "1"
+    # A later repeat goes to the new ticket too.
     life.ingest(alert("fp-relate", at=T0 + timedelta(days=9, minutes=5)))
     life.work(ahead=PAST_IT + timedelta(minutes=20))
-    assert len(life.our_comments(new_key)) == 1
+    assert len(life.our_comments(new_key)) == 2
     assert life.our_comments(key) == []
 
 

@@ -58,8 +58,12 @@ class ReportOccurrences(Operation):
         if decision.action is Action.SUPPRESS:
             return Done(ticket, message=decision.reason)
         if decision.action is Action.RELATE:
-            follow_up = FollowUp(CREATE_ISSUE, {"relates_to": ticket.key})
-            return Done(ticket, message=decision.reason, follow_ups=(follow_up,))
+            # The new ticket, then these repeats reported on it (that report waits for it).
+            follow_ups = (
+                FollowUp(CREATE_ISSUE, {"relates_to": ticket.key}),
+                FollowUp(REPORT_OCCURRENCES, {"first_seq": first, "last_seq": last}),
+            )
+            return Done(ticket, message=decision.reason, follow_ups=follow_ups)
         reopened_from = None
         if decision.action is Action.REOPEN:
             reopened_from = state.resolution or state.status
