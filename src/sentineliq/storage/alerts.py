@@ -4,13 +4,15 @@ queued for delivery to every enabled provider of the workspace in the same trans
 from __future__ import annotations
 
 import json
+import random
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal
 
 from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 
 from sentineliq.alerts.model import Alert
@@ -47,6 +49,14 @@ from sentineliq.storage.tables import (
 )
 from sentineliq.storage.types import utcnow
 from sentineliq.storage.workspaces import stored_recipe
+
+# PostgreSQL's deadlock_detected and serialization_failure: the transaction was rolled back.
+CONFLICT_STATES = frozenset({"40P01", "40001"})
+CONFLICT_ATTEMPTS = 4
+
+
+def _conflict(exc: DBAPIError) -> bool:
+    return getattr(exc.orig, "sqlstate", None) in CONFLICT_STATES
 
 
 @dataclass(frozen=True)
@@ -297,13 +307,34 @@ class AlertRepository:
         """Store `alerts` and queue their deliveries, all in ONE transaction.
 
         `warnings`, if given, holds each alert's ingest warnings (same order), kept with it.
-        An alert whose effective fingerprint the workspace already has is a duplicate: nothing
-        is written for it and its outcome names the existing alert. Concurrent ingests of the
-        same fingerprint are settled by the unique constraint; the loser reports a duplicate.
-        Any other failure rolls the whole call back.
+        An alert whose fingerprint the workspace already has is a repeat of it: an occurrence
+        is recorded and reported to its tickets (or, the same record sent again, a duplicate:
+        nothing is written), and its outcome names the existing alert. Concurrent ingests of
+        the same new fingerprint are settled by the unique constraint; the loser records a
+        repeat. A deadlock PostgreSQL breaks between concurrent batches is retried; any other
+        failure rolls the whole call back.
         """
         if warnings is not None and len(warnings) != len(alerts):
             raise ValueError("one list of warnings per alert")
+        for attempt in range(1, CONFLICT_ATTEMPTS + 1):
+            try:
+                return self._ingest_batch(workspace_id, alerts, actor, warnings)
+            except DBAPIError as exc:
+                # PostgreSQL broke a deadlock between concurrent batches (new alerts of one
+                # problem inserted in different orders): the batch was rolled back whole, so
+                # trying it again is safe.
+                if not _conflict(exc) or attempt == CONFLICT_ATTEMPTS:
+                    raise
+                time.sleep(random.uniform(0.01, 0.05) * attempt)
+        raise AssertionError("unreachable")
+
+    def _ingest_batch(
+        self,
+        workspace_id: str,
+        alerts: Sequence[Alert],
+        actor: str,
+        warnings: Sequence[Sequence[IngestWarning]] | None,
+    ) -> list[IngestOutcome]:
         outcomes: list[IngestOutcome] = []
         with self._db.session() as session:
             # A share lock held to commit: a provider being enabled meanwhile (backfill takes
@@ -318,11 +349,30 @@ class AlertRepository:
             now = utcnow()
             recipe = _recipe(session, workspace_id)
             providers = _enabled_providers(session, workspace_id, now)
+            prints = [fingerprint_of(alert, recipe) for alert in alerts]
+            # The alerts this batch repeats, locked up front in one order: two batches that
+            # repeat the same alerts in different orders wait for each other, never deadlock.
+            session.execute(
+                select(AlertRow.id)
+                .where(
+                    AlertRow.workspace_id == workspace_id,
+                    AlertRow.fingerprint.in_(sorted(set(prints))),
+                )
+                .order_by(AlertRow.fingerprint)
+                .with_for_update()
+            ).all()
             for index, alert in enumerate(alerts):
                 repaired = warnings[index] if warnings is not None else ()
                 outcomes.append(
                     self._ingest_one(
-                        session, workspace_id, alert, recipe, repaired, providers, actor, now
+                        session,
+                        workspace_id,
+                        alert,
+                        prints[index],
+                        repaired,
+                        providers,
+                        actor,
+                        now,
                     )
                 )
             _audit_storms(session, workspace_id, providers, outcomes, actor, now)
@@ -333,13 +383,12 @@ class AlertRepository:
         session: Session,
         workspace_id: str,
         alert: Alert,
-        recipe: FingerprintRecipe,
+        fingerprint: str,
         warnings: Sequence[IngestWarning],
         providers: Sequence[_Provider],
         actor: str,
         now: datetime,
     ) -> IngestOutcome:
-        fingerprint = fingerprint_of(alert, recipe)
         existing = _existing_alert(session, workspace_id, fingerprint)
         if existing is not None:
             return _repeat(session, existing, alert, providers, now)
