@@ -100,3 +100,12 @@ def test_an_unknown_operation_is_dead_lettered_as_a_configuration_problem(
     assert view.error_kind == "config"
     assert "unknown delivery operation 'nope'" in (view.last_error or "")
     assert operations.operation_for(CREATE_ISSUE).kind == CREATE_ISSUE
+
+
+def test_an_operation_queued_again_for_an_alert_is_its_next_delivery(pipeline: Pipeline) -> None:
+    repo = DeliveryRepository(pipeline.app.db)
+    [alert_id] = _alerts_without_deliveries(pipeline, 1)
+    first = repo.enqueue(alert_id, "jira", operation="nope", actor="t")
+    second = repo.enqueue(alert_id, "jira", operation="nope", actor="t")
+    assert (first.sequence, second.sequence) == (0, 1)
+    assert first.idempotency_key != second.idempotency_key

@@ -271,7 +271,8 @@ class CustodyEntryRow(Base):
 
 
 class DeliveryRow(Base):
-    """The outbox: one row per (alert, provider) that must still reach, or reached, the provider."""
+    """The outbox: one row per piece of work for an alert at a provider (its ticket's create, a
+    comment reporting repeats, a transition), numbered per operation by `sequence`."""
 
     __tablename__ = "deliveries"
     __table_args__ = (

@@ -15,10 +15,10 @@ from sqlalchemy.orm.util import AliasedClass
 from sentineliq.outbox import RULES, DeliveryStatus, EventKind
 from sentineliq.storage.audit import add_audit
 from sentineliq.storage.db import Database
+from sentineliq.storage.deliveries.enqueue import enqueue as queue_next
 from sentineliq.storage.deliveries.records import (
     RECORD_COLUMNS,
     DeliveryRecord,
-    new_delivery,
     record_from_row,
     record_of,
 )
@@ -52,8 +52,8 @@ class ClaimMixin:
     ) -> DeliveryRecord:
         """Queue `operation` for an alert at one of its workspace's providers, due now.
 
-        Ingestion queues "create_issue" itself; this is for other operation kinds. An alert has
-        one delivery per provider (NotFoundError for an unknown alert)."""
+        Ingestion queues "create_issue" itself; this is for other operation kinds, numbered after
+        the alert's earlier deliveries of that kind (NotFoundError for an unknown alert)."""
         now = utcnow()
         with self._db.session() as session:
             workspace_id = session.scalar(
@@ -61,8 +61,15 @@ class ClaimMixin:
             )
             if workspace_id is None:
                 raise NotFoundError(f"alert {alert_id} not found")
-            row = new_delivery(alert_id, workspace_id, provider, now, operation=operation)
-            session.add(row)
+            row = queue_next(
+                session,
+                alert_id=alert_id,
+                workspace_id=workspace_id,
+                provider=provider,
+                operation=operation,
+                payload={},
+                now=now,
+            )
             add_audit(
                 session,
                 "delivery.queued",
