@@ -257,3 +257,20 @@ def test_auth_failure_pauses_and_resume_delivers_everything(
     assert "PAUSED" not in cli("deliveries", "list", "--workspace", "SOC").stdout
     for output in (listed.stdout, resumed.stdout, worked.stdout, worked.stderr):
         assert "late-token" not in output
+
+
+def test_lists_are_limited_by_default_and_all_streams_every_page(
+    cli: Cli, sandbox: JiraSandbox, tmp_path: Path
+) -> None:
+    workspace = cli.json("workspace", "create", "--name", "Lists")["id"]
+    _configure(cli, workspace, sandbox, email="sandbox@sentineliq.test", token=TOKEN)
+    _ingest(cli, workspace, tmp_path, *(f"Alert number {n}" for n in range(7)))
+    limited = cli("deliveries", "list", "--workspace", workspace, "--limit", "3", "--json")
+    assert limited.returncode == 0, limited.stderr
+    assert len(json.loads(limited.stdout)) == 3
+    assert "the 3 most recently updated; --limit N or --all" in limited.stderr
+    every = cli("deliveries", "list", "--workspace", workspace, "--all", "--json")
+    assert every.returncode == 0, every.stderr
+    listed = json.loads(every.stdout)  # one JSON array, written page by page
+    assert len({d["delivery_id"] for d in listed}) == 7
+    assert "--all" not in every.stderr

@@ -3,6 +3,9 @@ tickets the storm guard held (list, release, discard)."""
 
 from __future__ import annotations
 
+import json
+import sys
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -19,12 +22,16 @@ from sentineliq.storage.deliveries import (
     DeliveryRecord,
     DeliveryRepository,
     DeliveryStatus,
+    DeliveryView,
     DroppedField,
 )
 from sentineliq.storage.errors import InvalidStateError, NotFoundError
 from sentineliq.storage.providers import ProviderRecord, ProviderRepository
 
-app = typer.Typer(help="Deliveries: one per alert and provider, with the ticket once filed.")
+app = typer.Typer(
+    help="Deliveries: the work queued for each alert at each provider (its ticket's create, "
+    "comments on repeats, transitions), with the ticket once filed."
+)
 
 DeliveryArgument = Annotated[
     str, typer.Argument(help="Delivery id, or its first characters (as `deliveries list` shows).")
@@ -62,6 +69,9 @@ def _held_line(held: int, workspace: str) -> str:
     )
 
 
+DEFAULT_LIST_LIMIT = 200
+
+
 @app.command("list")
 def list_deliveries(
     workspace: WorkspaceOption,
@@ -71,6 +81,13 @@ def list_deliveries(
             help="Only this status: pending, in_flight, delivered, failed, dead, held, discarded."
         ),
     ] = None,
+    limit: Annotated[
+        int,
+        typer.Option(min=1, max=100_000, help="At most this many, most recently updated first."),
+    ] = DEFAULT_LIST_LIMIT,
+    every: Annotated[
+        bool, typer.Option("--all", help="Every delivery, read and printed page by page.")
+    ] = False,
     as_json: JsonOption = False,
 ) -> None:
     """List deliveries with status, attempts, last error and the ticket key and URL."""
@@ -84,44 +101,67 @@ def list_deliveries(
     with open_app() as context:
         ws = context.workspace(workspace)
         repository = DeliveryRepository(context.db)
-        views = repository.list_for_workspace(ws.id, status=wanted)
         held = repository.count_held(ws.id)
         paused = [
             p for p in ProviderRepository(context.db, context.secrets).list(ws.id) if p.is_paused
         ]
-    if as_json:
-        print_json(
-            [
-                {
-                    "delivery_id": v.id,
-                    "alert_id": v.alert_id,
-                    "alert_title": v.alert_title,
-                    "provider": v.provider,
-                    "operation": v.operation,
-                    "status": v.status.value,
-                    "phase": v.phase,
-                    "attempts": v.attempts,
-                    "last_error": v.last_error,
-                    "error_kind": v.error_kind,
-                    "issue_key": v.issue_key,
-                    "url": v.url,
-                    "next_attempt_at": v.available_at
-                    if v.status in (DeliveryStatus.PENDING, DeliveryStatus.FAILED)
-                    else None,
-                    "updated_at": v.updated_at,
-                    "provider_paused": v.provider_paused_at is not None,
-                    "provider_paused_since": v.provider_paused_at,
-                    "provider_paused_reason": v.provider_paused_reason,
-                    "dropped_fields": _dropped_json(v.dropped_fields),
-                }
-                for v in views
-            ]
+        first: list[DeliveryView] = []
+        if every:
+            pages: Iterable[list[DeliveryView]] = repository.iter_for_workspace(ws.id, wanted)
+        else:
+            # One more than asked: tells whether the list was cut.
+            first = repository.list_for_workspace(ws.id, status=wanted, limit=limit + 1)
+            pages = [first[:limit]]
+        if as_json:
+            _stream_json(_view_json(v) for page in pages for v in page)
+        else:
+            for provider in paused:
+                console.print(_pause_line(provider, ws.name), markup=True)
+            if held and wanted is not DeliveryStatus.HELD:
+                console.print(_held_line(held, ws.name), markup=True)
+            for page in pages:
+                console.print(_table(page))
+    if not every and len(first) > limit:
+        errors.print(
+            f"(the {limit} most recently updated; --limit N or --all for more)", highlight=False
         )
-        return
-    for provider in paused:
-        console.print(_pause_line(provider, ws.name), markup=True)
-    if held and wanted is not DeliveryStatus.HELD:
-        console.print(_held_line(held, ws.name), markup=True)
+
+
+def _view_json(v: DeliveryView) -> dict[str, Any]:
+    return {
+        "delivery_id": v.id,
+        "alert_id": v.alert_id,
+        "alert_title": v.alert_title,
+        "provider": v.provider,
+        "operation": v.operation,
+        "status": v.status.value,
+        "phase": v.phase,
+        "attempts": v.attempts,
+        "last_error": v.last_error,
+        "error_kind": v.error_kind,
+        "issue_key": v.issue_key,
+        "url": v.url,
+        "next_attempt_at": v.available_at
+        if v.status in (DeliveryStatus.PENDING, DeliveryStatus.FAILED)
+        else None,
+        "updated_at": v.updated_at,
+        "provider_paused": v.provider_paused_at is not None,
+        "provider_paused_since": v.provider_paused_at,
+        "provider_paused_reason": v.provider_paused_reason,
+        "dropped_fields": _dropped_json(v.dropped_fields),
+    }
+
+
+def _stream_json(items: Iterable[dict[str, Any]]) -> None:
+    """A JSON array written item by item: a listing of any size never sits in memory whole."""
+    sys.stdout.write("[")
+    for index, item in enumerate(items):
+        text = json.dumps(item, indent=2, ensure_ascii=False, default=str)
+        sys.stdout.write(("," if index else "") + "\n  " + text.replace("\n", "\n  "))
+    sys.stdout.write("\n]\n")
+
+
+def _table(views: Sequence[DeliveryView]) -> Table:
     table = Table("id", "alert", "operation", "status", "attempts", "ticket", "last error")
     for view in views:
         ticket = f"{view.issue_key} {view.url}" if view.issue_key else ""
@@ -141,7 +181,7 @@ def list_deliveries(
             escape(ticket),
             escape((view.last_error or "")[:80]),
         )
-    console.print(table)
+    return table
 
 
 def _resolve(deliveries: DeliveryRepository, ref: str) -> str:

@@ -280,6 +280,7 @@ class DeliveryRow(Base):
         UniqueConstraint("alert_id", "provider", "operation", "sequence"),
         Index(None, "status", "available_at"),
         Index(None, "workspace_id", "status"),
+        Index(None, "workspace_id", "updated_at", "id"),  # the lists' order, keyset-paged
         CheckConstraint(
             "status IN (" + ", ".join(f"'{s}'" for s in DELIVERY_STATUSES) + ")",
             name="status",

@@ -28,7 +28,7 @@ from sentineliq.outbox import (
 from sentineliq.storage.db import Database
 from sentineliq.storage.deliveries.claims import ClaimMixin
 from sentineliq.storage.deliveries.holds import HoldMixin
-from sentineliq.storage.deliveries.reads import ReadMixin
+from sentineliq.storage.deliveries.reads import ListCursor, ReadMixin
 from sentineliq.storage.deliveries.records import (
     CREATE_ISSUE,
     MAX_ATTEMPT_MESSAGE_LENGTH,
@@ -73,6 +73,7 @@ __all__ = [
     "DeliveryStatus",
     "DeliveryView",
     "DroppedField",
+    "ListCursor",
     "TicketLinkRecord",
     "connection_lost",
     "idempotency_key_for",

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
 from typing import TypeVarTuple
 
-from sqlalchemy import Select, and_, func, select
+from sqlalchemy import Select, and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from sentineliq.outbox import DeliveryStatus
@@ -46,6 +49,18 @@ def _with_alert_ticket_and_provider(query: Select[*_Columns]) -> Select[*_Column
             ),
         )
     )
+
+
+@dataclass(frozen=True)
+class ListCursor:
+    """Where a page of a delivery list ended (its last view)."""
+
+    updated_at: datetime
+    id: str
+
+    @classmethod
+    def of(cls, view: DeliveryView) -> ListCursor:
+        return cls(view.updated_at, view.id)
 
 
 class ReadMixin:
@@ -129,8 +144,14 @@ class ReadMixin:
         *,
         limit: int | None = None,
         alert_id: str | None = None,
+        after: ListCursor | None = None,
     ) -> list[DeliveryView]:
-        """Most recently updated first; `alert_id` narrows it to one alert's deliveries."""
+        """Most recently updated first; `alert_id` narrows it to one alert's deliveries.
+
+        Keyset-paged: `after` (the last view of the previous page, `ListCursor.of(view)`)
+        continues where that page ended. The order matches the index on (workspace_id,
+        updated_at, id), so a page costs the same however many deliveries the workspace has.
+        """
         query = (
             _with_alert_ticket_and_provider(
                 select(
@@ -154,9 +175,16 @@ class ReadMixin:
                 )
             )
             .where(DeliveryRow.workspace_id == workspace_id)
-            .order_by(DeliveryRow.updated_at.desc(), DeliveryRow.id)
+            .order_by(DeliveryRow.updated_at.desc(), DeliveryRow.id.desc())
             .limit(limit)
         )
+        if after is not None:
+            query = query.where(
+                or_(
+                    DeliveryRow.updated_at < after.updated_at,
+                    and_(DeliveryRow.updated_at == after.updated_at, DeliveryRow.id < after.id),
+                )
+            )
         if alert_id is not None:
             query = query.where(DeliveryRow.alert_id == alert_id)
         if status is not None:
@@ -184,6 +212,24 @@ class ReadMixin:
                 )
                 for row in session.execute(query)
             ]
+
+    def iter_for_workspace(
+        self,
+        workspace_id: str,
+        status: DeliveryStatus | str | None = None,
+        *,
+        page_size: int = 500,
+    ) -> Iterator[list[DeliveryView]]:
+        """Every delivery, page by page (each page its own short read), so a listing of any
+        size holds one page in memory."""
+        after: ListCursor | None = None
+        while True:
+            page = self.list_for_workspace(workspace_id, status, limit=page_size, after=after)
+            if page:
+                yield page
+            if len(page) < page_size:
+                return
+            after = ListCursor.of(page[-1])
 
     def count_by_status(self, workspace_id: str | None = None) -> dict[DeliveryStatus, int]:
         query = select(DeliveryRow.status, func.count()).group_by(DeliveryRow.status)
