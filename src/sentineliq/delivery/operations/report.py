@@ -13,8 +13,8 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from sentineliq.alerts.model import Severity
-from sentineliq.delivery.operations.base import Done, Job, Operation
-from sentineliq.delivery.operations.tickets import filed_ticket, state_max_age
+from sentineliq.delivery.operations.base import Done, Job
+from sentineliq.delivery.operations.tickets import TicketOperation, state_max_age
 from sentineliq.document.adf import render_adf
 from sentineliq.lifecycle.decisions import Action, decide
 from sentineliq.lifecycle.occurrences import SEVERITY_RANK, rises, summarize
@@ -30,25 +30,21 @@ from sentineliq.tickets.layout import iso_utc
 OCCURRENCES_PROPERTY = "sentineliq.occurrences"
 
 
-class ReportOccurrences(Operation):
+class ReportOccurrences(TicketOperation):
     kind = REPORT_OCCURRENCES
-    search_lag = False
-    ages_out = False
 
-    def find_done(self, job: Job) -> Done | None:
-        found = filed_ticket(job)
-        if isinstance(found, Done):
-            return found
-        _context, ticket = found
+    def find_on(self, job: Job, context: TicketContext, ticket: TicketRef) -> Done | None:
         if job.provider.find_comment(ticket.key, job.delivery.idempotency_key) is None:
             return None
         return Done(ticket, message=f"commented on {ticket.key}")
 
-    def perform(self, job: Job, before_send: Callable[[], None]) -> Done:
-        found = filed_ticket(job)
-        if isinstance(found, Done):
-            return found
-        context, ticket = found
+    def perform_on(
+        self,
+        job: Job,
+        context: TicketContext,
+        ticket: TicketRef,
+        before_send: Callable[[], None],
+    ) -> Done:
         provider, policy = job.provider, job.provider.lifecycle
         first, last = payload_range(job.delivery.payload)
         repeats = job.alerts.occurrences(context.alert_id, first, last)

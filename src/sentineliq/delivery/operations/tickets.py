@@ -1,8 +1,16 @@
-"""What every operation on an existing ticket checks first: that the alert's ticket is filed."""
+"""Operations on an alert's existing ticket: each checks first that the ticket is filed.
+
+`TicketOperation` does that check once for both steps; a kind implements `find_on` and
+`perform_on`, given the ticket and what storage knows of it.
+"""
 
 from __future__ import annotations
 
-from sentineliq.delivery.operations.base import Done, Job, WaitFor
+from abc import abstractmethod
+from collections.abc import Callable
+from typing import ClassVar
+
+from sentineliq.delivery.operations.base import Done, Job, Operation, WaitFor
 from sentineliq.outbox import DeliveryStatus, TicketRef
 from sentineliq.storage.occurrences import TicketContext
 
@@ -33,3 +41,32 @@ def filed_ticket(job: Job) -> tuple[TicketContext, TicketRef] | Done:
 def state_max_age(job: Job) -> float:
     """After a request whose answer was lost, the issue is read afresh, never from the cache."""
     return 0.0 if job.delivery.reconcile_until is not None else 30.0
+
+
+class TicketOperation(Operation):
+    # Comments and an issue's status are read directly, not through search; and such a kind
+    # may have waited long for its ticket, so it is bounded by attempts, not age.
+    search_lag: ClassVar[bool] = False
+    ages_out: ClassVar[bool] = False
+
+    def find_done(self, job: Job) -> Done | None:
+        found = filed_ticket(job)
+        return found if isinstance(found, Done) else self.find_on(job, *found)
+
+    def perform(self, job: Job, before_send: Callable[[], None]) -> Done:
+        found = filed_ticket(job)
+        return found if isinstance(found, Done) else self.perform_on(job, *found, before_send)
+
+    @abstractmethod
+    def find_on(self, job: Job, context: TicketContext, ticket: TicketRef) -> Done | None:
+        """`find_done` for the alert's filed ticket."""
+
+    @abstractmethod
+    def perform_on(
+        self,
+        job: Job,
+        context: TicketContext,
+        ticket: TicketRef,
+        before_send: Callable[[], None],
+    ) -> Done:
+        """`perform` on the alert's filed ticket."""

@@ -9,38 +9,40 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from sentineliq.delivery.operations.base import Done, Job, Operation
-from sentineliq.delivery.operations.tickets import filed_ticket, state_max_age
+from sentineliq.delivery.operations.base import Done, Job
+from sentineliq.delivery.operations.tickets import TicketOperation, state_max_age
 from sentineliq.document.adf import render_adf
+from sentineliq.outbox import TicketRef
 from sentineliq.providers.base import ErrorKind, ProviderError
 from sentineliq.storage.deliveries.enqueue import TRANSITION_ISSUE
+from sentineliq.storage.occurrences import TicketContext
 from sentineliq.tickets.comments import status_comment
 
 TARGETS = ("resolved", "dismissed")
 
 
-class TransitionIssue(Operation):
+class TransitionIssue(TicketOperation):
     kind = TRANSITION_ISSUE
-    search_lag = False
-    ages_out = False
 
-    def find_done(self, job: Job) -> Done | None:
-        found = filed_ticket(job)
-        if isinstance(found, Done):
-            return found
-        _context, ticket = found
+    def find_on(self, job: Job, context: TicketContext, ticket: TicketRef) -> Done | None:
         state = job.provider.issue_state(ticket.key, max_age_s=0.0)
         return Done(ticket, message=f"{ticket.key} is {state.status}") if state.done else None
 
     def perform(self, job: Job, before_send: Callable[[], None]) -> Done:
-        payload = job.delivery.payload
-        target = payload.get("to")
+        target = job.delivery.payload.get("to")
         if target not in TARGETS:
             raise ProviderError(ErrorKind.CONFIG, f"unknown transition target {target!r}")
-        found = filed_ticket(job)
-        if isinstance(found, Done):
-            return found
-        context, ticket = found
+        return super().perform(job, before_send)
+
+    def perform_on(
+        self,
+        job: Job,
+        context: TicketContext,
+        ticket: TicketRef,
+        before_send: Callable[[], None],
+    ) -> Done:
+        payload = job.delivery.payload
+        target = payload["to"]
         if context.status != target:
             # Reopened (or changed again) in SentinelIQ since this was queued: the ticket
             # follows the alert as it is now, not as it was.
