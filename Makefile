@@ -4,12 +4,17 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test lint typecheck unit clean
+.PHONY: demo test lint typecheck unit bench bench-quick clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $@
+
+# The peer clients (pycontribs jira, atlassian-python-api) and the profiler for the benches.
+$(BIN)/.bench-installed: $(BIN)/.installed pyproject.toml
+	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
 	touch $@
 
 demo: $(BIN)/.installed
@@ -27,6 +32,14 @@ unit: $(BIN)/.installed
 	$(BIN)/pytest -n 3
 
 test: lint typecheck unit
+
+# Side by side with the peers against the sandbox, plus ingest, rate limit, growth and scale-out
+# (PostgreSQL at 127.0.0.1:5432 for scale-out): tables to stdout and bench/results/. About 15 min.
+bench: $(BIN)/.bench-installed
+	$(BIN)/python bench/sidebyside.py
+
+bench-quick: $(BIN)/.bench-installed
+	$(BIN)/python bench/sidebyside.py --quick
 
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache .hypothesis
