@@ -30,7 +30,7 @@ RETRY_NOTES = {
     "(x0.5-1 jitter; 10 x 2^n s without the header)",
     "atlassian": "retries a 429 once after its Retry-After (retry_with_header, on by default); "
     "backoff_and_retry is off by default",
-    "raw": "paced to the budget (start times 1/rate apart); a 429 waits its Retry-After",
+    "raw": "paced to the budget (start times 1/rate apart); a 429's Retry-After holds every thread",
 }
 
 Runner = Callable[[str, list[dict[str, Any]], int, int], None]
@@ -85,6 +85,11 @@ class Pacer:
             self._next = slot + self._interval
         time.sleep(max(0.0, slot - now))
 
+    def hold(self, seconds: float) -> None:
+        """A 429's Retry-After holds every thread, not just the one that got it."""
+        with self._lock:
+            self._next = max(self._next, time.monotonic() + seconds)
+
 
 def raw_loop(
     url: str, templates: list[dict[str, Any]], count: int, concurrency: int, rate: float = 10.0
@@ -112,7 +117,7 @@ def raw_loop(
                     answer = client.post("/rest/api/3/issue", json=body)
                     if answer.status_code != 429:
                         break
-                    time.sleep(float(answer.headers.get("Retry-After", "1")))
+                    pacer.hold(float(answer.headers.get("Retry-After", "1")))
                 if answer.status_code != 201:
                     raise RuntimeError(f"create answered {answer.status_code}: {answer.text}")
         except BaseException as error:
