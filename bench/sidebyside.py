@@ -54,8 +54,12 @@ TARGETS = [  # (product way, peer way, at least, issue 11 part 7's words)
 ]
 
 
+_LOG = threading.Lock()  # lanes log from threads: one line at a time
+
+
 def log(message: str) -> None:
-    print(f"[{datetime.now(UTC):%H:%M:%S}] {message}", file=sys.stderr, flush=True)
+    with _LOG:
+        print(f"[{datetime.now(UTC):%H:%M:%S}] {message}", file=sys.stderr, flush=True)
 
 
 # -- one run, in its own process ------------------------------------------------------------------
