@@ -117,9 +117,25 @@ def default_worker_id() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
 
 
-# How often a worker with lanes looks at its stop signal (and the reconcile schedule) while its
-# lanes work: the latency a SIGTERM adds before the lanes stop taking new deliveries.
+# How often a worker with lanes looks after them (and the reconcile schedule) while they work.
 LANE_WATCH_S = 0.1
+
+
+class _LaneStop(threading.Event):
+    """What a lane stops on: the worker's stop signal, seen at once, or its own flag (another lane
+    failed until idle, or the worker is leaving), seen at the latest after one poll interval."""
+
+    def __init__(self, outer: threading.Event) -> None:
+        super().__init__()
+        self._outer = outer
+
+    def is_set(self) -> bool:
+        return self._outer.is_set() or super().is_set()
+
+    def wait(self, timeout: float | None = None) -> bool:
+        if super().is_set():
+            return True
+        return self._outer.wait(timeout) or super().is_set()
 
 
 class _RecentPauses:
@@ -295,8 +311,8 @@ class Worker:
     ) -> WorkerStats:
         """`concurrency` lanes, each a one-lane Worker on a thread of its own; returns their sum.
 
-        `stop` reaches the lanes within LANE_WATCH_S: each finishes the delivery in hand
-        (its request's answer is recorded) and hands back the rest of its batch. Until idle, a
+        On `stop` each lane finishes the delivery in hand (its request's answer is recorded) and
+        hands back the rest of its batch. Until idle, a
         lane's failure stops the others and is raised, as the single loop raises it.
         """
         lanes = [
@@ -313,7 +329,7 @@ class Worker:
         ]
         for lane in lanes:
             lane._pauses = self._pauses
-        lanes_stop = threading.Event()
+        lanes_stop = _LaneStop(stop)
         failures: list[BaseException] = []
 
         def work(lane: Worker) -> None:
@@ -341,7 +357,8 @@ class Worker:
         finally:
             lanes_stop.set()
             for thread in threads:
-                thread.join()
+                if thread.ident is not None:  # started
+                    thread.join()
             for lane in lanes:
                 self._stats.add(lane._stats)
             self._lanes = []
