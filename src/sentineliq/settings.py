@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import math
 import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -42,6 +43,17 @@ def _positive_numbers(
     return values
 
 
+# Requests one worker keeps in flight (its lanes). Little's law: to spend the default budget of
+# 10 requests/s a worker needs rate x time per delivery in flight: a 150 ms Jira round trip plus
+# about 50 ms of its own work (claim, marker and outcome transactions, rendering) = 2. Doubled as
+# headroom for slower answers and lanes waiting on the database's write lock: 4. More lanes than
+# needed cost only idle threads and leases: the shared budget paces them all.
+DEFAULT_CONCURRENCY = math.ceil(10.0 * (0.150 + 0.050) * 2)
+# Each lane holds at most one database connection at a time; the engine's pool has 15 (SQLAlchemy's
+# 5 + 10 overflow), which leaves room for the reconcile poll, metrics and, under `serve`, the API.
+MAX_CONCURRENCY = 12
+
+
 @dataclass(frozen=True)
 class DeliverySettings:
     """How the outbox worker retries, reconciles and paces (docs/operations.md explains each)."""
@@ -56,6 +68,13 @@ class DeliverySettings:
     reconcile_interval_s: float = 5.0  # first wait between searches; it doubles, up to a minute
     lease_s: float = 120.0  # a crashed worker's deliveries are claimed again after this
     rate_per_s: float = 10.0  # proactive requests per second per Jira site, all workers together
+    concurrency: int = DEFAULT_CONCURRENCY  # requests one worker keeps in flight (its lanes)
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.concurrency <= MAX_CONCURRENCY:
+            raise SettingsError(
+                f"SENTINELIQ_WORKER_CONCURRENCY: must be between 1 and {MAX_CONCURRENCY}"
+            )
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> DeliverySettings:
@@ -71,6 +90,7 @@ _DELIVERY_VARIABLES = {
     "reconcile_interval_s": "SENTINELIQ_RECONCILE_INTERVAL_SECONDS",
     "lease_s": "SENTINELIQ_LEASE_SECONDS",
     "rate_per_s": "SENTINELIQ_RATE_LIMIT",
+    "concurrency": "SENTINELIQ_WORKER_CONCURRENCY",
 }
 
 

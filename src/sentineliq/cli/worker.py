@@ -19,13 +19,25 @@ from sentineliq.cli.common import open_app
 from sentineliq.cli.output import console, fail
 from sentineliq.delivery.worker import Worker
 from sentineliq.logs import configure_logging
+from sentineliq.settings import MAX_CONCURRENCY
 
 
 def worker(
     until_idle: Annotated[
         bool, typer.Option("--until-idle", help="Exit once nothing is due instead of polling.")
     ] = False,
-    batch_size: Annotated[int, typer.Option(min=1, max=500)] = 5,
+    batch_size: Annotated[
+        int, typer.Option(min=1, max=500, help="Deliveries each lane claims at a time.")
+    ] = 5,
+    concurrency: Annotated[
+        int | None,
+        typer.Option(
+            "--concurrency",
+            min=1,
+            max=MAX_CONCURRENCY,
+            help="Requests kept in flight at once (default: SENTINELIQ_WORKER_CONCURRENCY, 4).",
+        ),
+    ] = None,
     poll_interval: Annotated[float, typer.Option(min=0.05, help="Seconds between polls.")] = 1.0,
     metrics_port: Annotated[
         int | None,
@@ -53,7 +65,7 @@ def worker(
         token = context.settings.metrics_token
         server = None if metrics_port is None else _serve_metrics(metrics_host, metrics_port, token)
         try:
-            stats = Worker(context, batch_size=batch_size).run(
+            stats = Worker(context, batch_size=batch_size, concurrency=concurrency).run(
                 until_idle=until_idle, stop=stop, poll_interval=poll_interval
             )
         finally:

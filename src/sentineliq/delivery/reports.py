@@ -9,7 +9,7 @@ for its lease to expire.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime
 
 import structlog
@@ -36,6 +36,14 @@ class WorkerStats:
     recorded_late: int = 0  # held outcomes recorded once it answered again
     handed_back: int = 0  # other leases released once it answered again
     by_kind: dict[str, int] = field(default_factory=dict)
+
+    def add(self, other: WorkerStats) -> None:
+        """Count `other`'s figures in too (a worker's lanes each keep their own: no shared
+        counter is written by two threads)."""
+        for name in (f.name for f in fields(self) if f.name != "by_kind"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        for kind, count in dict(other.by_kind).items():  # dict(): a copy taken at once
+            self.by_kind[kind] = self.by_kind.get(kind, 0) + count
 
 
 class DatabaseGoneError(StorageError):

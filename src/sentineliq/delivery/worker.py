@@ -11,6 +11,14 @@ for the row. A lost database connection is an event too: the worker keeps the ou
 (say, the issue it just created) and records it as soon as the database answers again, then
 hands back every other delivery leased to it, instead of leaving them to wait for their leases to
 expire.
+
+Requests in flight: a worker runs `concurrency` lanes, threads that each run the same claim ->
+handle loop under a lease owner id of their own (`<worker_id>:lane-<k>`), so every lease still
+has exactly one owner doing one thing at a time, and what holds for several workers (the claim,
+the lease checks, the possibly-sent marker, handing back on a lost database) holds for lanes
+unchanged. The lanes share the site budget (the limiter), the stop signal and what they learn
+about paused providers; each keeps its own providers (HTTP connections) and counters. The
+reconcile poll runs once per worker, beside the lanes.
 """
 
 from __future__ import annotations
@@ -19,6 +27,7 @@ import os
 import random
 import socket
 import threading
+import time
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -108,6 +117,47 @@ def default_worker_id() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
 
 
+# How often a worker with lanes looks after them (and the reconcile schedule) while they work.
+LANE_WATCH_S = 0.1
+
+
+class _LaneStop(threading.Event):
+    """What a lane stops on: the worker's stop signal, seen at once, or its own flag (another lane
+    failed until idle, or the worker is leaving), seen at the latest after one poll interval."""
+
+    def __init__(self, outer: threading.Event) -> None:
+        super().__init__()
+        self._outer = outer
+
+    def is_set(self) -> bool:
+        return self._outer.is_set() or super().is_set()
+
+    def wait(self, timeout: float | None = None) -> bool:
+        if super().is_set():
+            return True
+        return self._outer.wait(timeout) or super().is_set()
+
+
+class _RecentPauses:
+    """When each provider was last paused, shared by a worker's lanes: a delivery claimed before
+    its provider was paused (by any lane) waits for the resume without a request, as a CAPTCHA
+    lock is prolonged by every further request."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._paused: dict[tuple[str, str], tuple[float, ProviderError]] = {}
+
+    def note(self, key: tuple[str, str], error: ProviderError) -> None:
+        with self._lock:
+            self._paused[key] = (time.monotonic(), error)
+
+    def since(self, key: tuple[str, str], started: float) -> ProviderError | None:
+        """The error that paused the provider at or after `started` (time.monotonic())."""
+        with self._lock:
+            found = self._paused.get(key)
+        return found[1] if found is not None and found[0] >= started else None
+
+
 class Worker:
     def __init__(
         self,
@@ -118,11 +168,17 @@ class Worker:
         policy: RetryPolicy | None = None,
         limiter: SiteRateLimiter | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        concurrency: int | None = None,
     ) -> None:
+        """`concurrency`: requests kept in flight, one lane each (default: the settings'); each
+        lane claims up to `batch_size` deliveries at a time."""
         self.app = app
         self.settings = app.settings.delivery
         self.worker_id = worker_id or default_worker_id()
         self.batch_size = batch_size
+        self.concurrency = self.settings.concurrency if concurrency is None else concurrency
+        if self.concurrency < 1:
+            raise ValueError("concurrency must be at least 1")
         self.policy = policy or RetryPolicy.from_settings(self.settings)
         self.limiter = limiter or DatabaseRateLimiter(
             app.db,
@@ -131,16 +187,28 @@ class Worker:
             backoff_cap_s=self.settings.retry_cap_s,
         )
         self.clock = clock
-        self.stats = WorkerStats()
+        self._stats = WorkerStats()
+        self._lanes: list[Worker] = []  # while run() runs them
         self._deliveries = DeliveryRepository(app.db)
         self._alerts = AlertRepository(app.db)
         self._configs = ProviderRepository(app.db, app.secrets)
         # One provider per (workspace, provider) and config version: a new config opens a new one.
         self._providers: dict[tuple[str, str], tuple[int, TicketProvider]] = {}
-        # Providers paused during the current batch, with the error that paused them.
-        self._paused_in_batch: dict[tuple[str, str], ProviderError] = {}
+        # Providers paused lately, with the error that paused them (shared with the lanes).
+        self._pauses = _RecentPauses()
         # Reports, held while the database does not answer.
-        self._reports = Reporter(self._deliveries, self.worker_id, self.stats, clock)
+        self._reports = Reporter(self._deliveries, self.worker_id, self._stats, clock)
+
+    @property
+    def stats(self) -> WorkerStats:
+        """What this worker did; while its lanes run, a snapshot of their sum."""
+        lanes = self._lanes
+        if not lanes:
+            return self._stats
+        total = WorkerStats()
+        for part in (self._stats, *(lane._stats for lane in lanes)):
+            total.add(part)
+        return total
 
     # --- loop -----------------------------------------------------------------------------------
 
@@ -152,19 +220,19 @@ class Worker:
         what was held and hands back the rest of the batch first.
         """
         self._reports.reconnect()
+        claim_started = time.monotonic()
         claimed = self._deliveries.claim_due(
             self.worker_id,
             limit=self.batch_size,
             lease_seconds=self.settings.lease_s,
             now=self.clock(),
         )
-        self._paused_in_batch.clear()
         for index, delivery in enumerate(claimed):
             if stop is not None and stop.is_set():
                 for unstarted in claimed[index:]:
                     self._reports.release(unstarted, "worker shutting down")
                 break
-            pausing = self._paused_in_batch.get((delivery.workspace_id, delivery.provider))
+            pausing = self._pauses.since((delivery.workspace_id, delivery.provider), claim_started)
             try:
                 if pausing is not None:
                     # Its provider was paused a moment ago (e.g. a CAPTCHA lock, which every
@@ -188,36 +256,115 @@ class Worker:
 
         Until idle waits for deliveries scheduled in the near future (retries, search lag)
         only when they are due within `poll_interval * 30`; later ones are left for a later run.
+        With `concurrency` > 1 the lanes do the work and this thread watches `stop`.
         """
         stop = stop or threading.Event()
         reconcile = ReconcileSchedule(self.app)  # inbound sync, between batches
+        if self.concurrency > 1:
+            return self._run_lanes(stop, reconcile, until_idle, poll_interval)
         try:
-            while not stop.is_set():
-                try:
-                    claimed = self.run_once(stop)
-                except Exception as exc:
-                    # The database may be briefly unreachable; a worker that runs forever
-                    # must outlive that. What it holds is recorded when the database is back.
-                    if connection_lost(exc) or isinstance(exc, DatabaseGoneError):
-                        self._reports.database_gone()
-                        log.warning("worker.database_unreachable", error=type(exc).__name__)
-                    else:
-                        log.exception("worker.cycle_failed")
-                    if until_idle:
-                        raise
-                    stop.wait(poll_interval)
-                    continue
-                if not until_idle:
-                    # Between batches too, not only when idle: a backlog (a storm) must not
-                    # starve the status sync. Cheap when nothing is due (a monotonic check).
-                    reconcile.tick()
-                if claimed:
-                    continue
-                if until_idle and not self._due_soon(poll_interval * 30):
-                    break
-                stop.wait(poll_interval)
+            self._loop(stop, reconcile, until_idle=until_idle, poll_interval=poll_interval)
         finally:
             self.close()
+        return self.stats
+
+    def _loop(
+        self,
+        stop: threading.Event,
+        reconcile: ReconcileSchedule | None,
+        *,
+        until_idle: bool,
+        poll_interval: float,
+    ) -> None:
+        """One lane's claim -> handle loop; `reconcile` None: another thread runs it."""
+        while not stop.is_set():
+            try:
+                claimed = self.run_once(stop)
+            except Exception as exc:
+                # The database may be briefly unreachable; a worker that runs forever
+                # must outlive that. What it holds is recorded when the database is back.
+                if connection_lost(exc) or isinstance(exc, DatabaseGoneError):
+                    self._reports.database_gone()
+                    log.warning("worker.database_unreachable", error=type(exc).__name__)
+                else:
+                    log.exception("worker.cycle_failed")
+                if until_idle:
+                    raise
+                stop.wait(poll_interval)
+                continue
+            if reconcile is not None and not until_idle:
+                # Between batches too, not only when idle: a backlog (a storm) must not
+                # starve the status sync. Cheap when nothing is due (a monotonic check).
+                reconcile.tick()
+            if claimed:
+                continue
+            if until_idle and not self._due_soon(poll_interval * 30):
+                break
+            stop.wait(poll_interval)
+
+    def _run_lanes(
+        self,
+        stop: threading.Event,
+        reconcile: ReconcileSchedule,
+        until_idle: bool,
+        poll_interval: float,
+    ) -> WorkerStats:
+        """`concurrency` lanes, each a one-lane Worker on a thread of its own; returns their sum.
+
+        On `stop` each lane finishes the delivery in hand (its request's answer is recorded) and
+        hands back the rest of its batch. Until idle, a
+        lane's failure stops the others and is raised, as the single loop raises it.
+        """
+        lanes = [
+            Worker(
+                self.app,
+                worker_id=f"{self.worker_id}:lane-{number}",
+                batch_size=self.batch_size,
+                policy=self.policy,
+                limiter=self.limiter,
+                clock=self.clock,
+                concurrency=1,
+            )
+            for number in range(self.concurrency)
+        ]
+        for lane in lanes:
+            lane._pauses = self._pauses
+        lanes_stop = _LaneStop(stop)
+        failures: list[BaseException] = []
+
+        def work(lane: Worker) -> None:
+            try:
+                lane._loop(lanes_stop, None, until_idle=until_idle, poll_interval=poll_interval)
+            except BaseException as exc:
+                failures.append(exc)
+                lanes_stop.set()
+            finally:
+                lane.close()
+
+        threads = [
+            threading.Thread(target=work, args=(lane,), name=lane.worker_id, daemon=True)
+            for lane in lanes
+        ]
+        self._lanes = lanes
+        try:
+            for thread in threads:
+                thread.start()
+            while any(thread.is_alive() for thread in threads):
+                if stop.wait(LANE_WATCH_S):
+                    break
+                if not until_idle:
+                    reconcile.tick()
+        finally:
+            lanes_stop.set()
+            for thread in threads:
+                if thread.ident is not None:  # started
+                    thread.join()
+            for lane in lanes:
+                self._stats.add(lane._stats)
+            self._lanes = []
+            self.close()
+        if failures:
+            raise failures[0]
         return self.stats
 
     def _due_soon(self, horizon_s: float) -> bool:
@@ -418,7 +565,7 @@ class Worker:
         try:
             if decision.action is Action.PAUSE:
                 cached = self._providers.get((delivery.workspace_id, delivery.provider))
-                self._paused_in_batch[(delivery.workspace_id, delivery.provider)] = error
+                self._pauses.note((delivery.workspace_id, delivery.provider), error)
                 paused = Paused(
                     Failure(error.kind.value, str(error), error.status),
                     # A pause from a configuration an operator has since replaced is ignored.

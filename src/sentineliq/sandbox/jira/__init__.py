@@ -65,9 +65,10 @@ issue/{idOrKey} (GET, PUT edit), resolution, .../properties[/{key}] (GET, PUT),
 (GET), issueLink (POST), search/jql (GET, POST; JQL subset in `jql`); the removed search (GET,
 POST) answers 410. Every other /rest call needs Basic `email:token` (401 otherwise).
 Pages: / and /browse list issues, /browse/KEY shows one as HTML. Control (no auth): /_sandbox/
-fault, rate-limit, search-lag, captcha, description-rules, screen/remove, screen/require, gateway,
-users, emails-hidden, workflow, localize, webhooks, webhooks/enabled, webhooks/wait,
-webhooks/replay (POST); issues, requests, webhooks/deliveries (GET); reset (POST).
+fault, rate-limit, search-lag, hold, release, captcha, description-rules, screen/remove,
+screen/require, gateway, users, emails-hidden, workflow, localize, webhooks, webhooks/enabled,
+webhooks/wait,
+webhooks/replay (POST); issues, requests, held, webhooks/deliveries (GET); reset (POST).
 
 Behaviour worth knowing
 -----------------------
@@ -115,7 +116,12 @@ Behaviour worth knowing
 - JQL compares `created`/`updated` with absolute ("yyyy/MM/dd HH:mm", UTC) or relative ("-15m")
   dates (see `jql`).
 - `slow` processes the request at once and delays only the answer, so a client that times out
-  still leaves the issue created (the ambiguous case).
+  still leaves the issue created (the ambiguous case). The delay is waited in the request's own
+  thread, outside every lock: slow requests overlap as on a real site.
+- Holding (`hold_requests(method, path)`, `hold`): matching requests wait, recorded but not yet
+  handled, until `release_requests()`; `held_requests()` and `wait_until_held(n)` show how many
+  a client has in flight at once without relying on timing. Released requests are handled even
+  if their client has gone.
 """
 
 from sentineliq.sandbox.jira.cli import run_sandbox

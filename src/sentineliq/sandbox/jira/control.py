@@ -36,6 +36,12 @@ class Controls(Protocol):
 
     def set_search_lag(self, seconds: float) -> None: ...
 
+    def hold_requests(self, method: str | None = None, path: str | None = None) -> None: ...
+
+    def release_requests(self) -> None: ...
+
+    def held_requests(self) -> tuple[int, int]: ...
+
     def set_description_rules(
         self, *, limit: int | None = None, unsupported_nodes: Iterable[str] = ()
     ) -> None: ...
@@ -132,6 +138,9 @@ class ControlApi:
             Route("POST", f"{PREFIX}/fault", self.fault, auth=False),
             Route("POST", f"{PREFIX}/rate-limit", self.rate_limit, auth=False),
             Route("POST", f"{PREFIX}/search-lag", self.search_lag, auth=False),
+            Route("POST", f"{PREFIX}/hold", self.hold, auth=False),
+            Route("POST", f"{PREFIX}/release", self.release, auth=False),
+            Route("GET", f"{PREFIX}/held", self.held, auth=False),
             Route("POST", f"{PREFIX}/captcha", self.captcha, auth=False),
             Route("POST", f"{PREFIX}/description-rules", self.description_rules, auth=False),
             Route("POST", f"{PREFIX}/screen/remove", self.screen_remove, auth=False),
@@ -185,6 +194,22 @@ class ControlApi:
         args = _args(req, {"seconds"}, {"seconds"})
         self._apply(self._c.set_search_lag, args["seconds"])
         return Response.json(_OK)
+
+    def hold(self, req: Request) -> Response:
+        args = _args(req, {"method", "path"})
+        method, path = args.get("method"), args.get("path")
+        if not all(value is None or isinstance(value, str) for value in (method, path)):
+            raise JiraError(400, ["'method' and 'path' must be strings."])
+        self._c.hold_requests(method, path)
+        return Response.json(_OK)
+
+    def release(self, req: Request) -> Response:
+        self._c.release_requests()
+        return Response.json(_OK)
+
+    def held(self, req: Request) -> Response:
+        now, most = self._c.held_requests()
+        return Response.json({"held": now, "most_held": most})
 
     def description_rules(self, req: Request) -> Response:
         args = _args(req, {"limit", "unsupported_nodes"})

@@ -15,6 +15,7 @@ from sentineliq.sandbox.jira.captcha import CaptchaLock
 from sentineliq.sandbox.jira.clock import Clock
 from sentineliq.sandbox.jira.errors import JiraError
 from sentineliq.sandbox.jira.faults import FaultController, FaultMode
+from sentineliq.sandbox.jira.hold import RequestHold
 from sentineliq.sandbox.jira.model import User
 from sentineliq.sandbox.jira.openapi import validate_body
 from sentineliq.sandbox.jira.ratelimit import RateLimiter
@@ -63,6 +64,7 @@ class Dispatcher:
         base_url: Callable[[], str],
         gateway: Callable[[], str | None] = lambda: None,
         captcha: CaptchaLock | None = None,
+        hold: RequestHold | None = None,
     ) -> None:
         """`gateway`: the cloud id the API is also served under (/ex/jira/{id}/rest/...), or
         None while the gateway is off."""
@@ -75,6 +77,7 @@ class Dispatcher:
         self._base_url = base_url
         self._gateway = gateway
         self._captcha = captcha or CaptchaLock(base_url)
+        self._hold = hold or RequestHold()
 
     def __call__(self, incoming: Incoming) -> Outcome:
         if incoming.path.startswith(CONTROL_PREFIX):
@@ -86,6 +89,8 @@ class Dispatcher:
         seq = self._log.next_seq()
         is_api = incoming.path.startswith(API_PREFIX)
         early = is_api and self._limiter.is_early(arrived)
+        if is_api:
+            self._hold.pass_through(incoming.method, incoming.path)  # a test's hold, if any
         fault = self._faults.take(incoming.method, incoming.path) if is_api else None
         caller: User | None = None
 

@@ -18,6 +18,7 @@ from sentineliq.sandbox.jira.content import ContentRules
 from sentineliq.sandbox.jira.control import ControlApi
 from sentineliq.sandbox.jira.dispatch import Dispatcher, Routers
 from sentineliq.sandbox.jira.faults import FaultController, FaultMode, parse_fault
+from sentineliq.sandbox.jira.hold import RequestHold
 from sentineliq.sandbox.jira.links import LinkType
 from sentineliq.sandbox.jira.model import ACCOUNT_TYPES, User, account_id_for
 from sentineliq.sandbox.jira.ratelimit import RateLimiter
@@ -59,6 +60,7 @@ class JiraSandbox:
         self._timers: list[threading.Timer] = []
         self._gateway_cloud_id: str | None = None
         self._captcha = CaptchaLock(lambda: self.url)
+        self._hold = RequestHold()
         self._webhooks = WebhookSender(self._state, lambda: self.url)
         routers = Routers(
             api=Router(JiraApi(self._state).routes()),
@@ -75,6 +77,7 @@ class JiraSandbox:
             base_url=lambda: self.url,
             gateway=lambda: self._gateway_cloud_id,
             captcha=self._captcha,
+            hold=self._hold,
         )
 
     # -- lifecycle -----------------------------------------------------------------------------
@@ -104,6 +107,7 @@ class JiraSandbox:
             if not self._running:
                 return
             self._running = False
+            self._hold.release()
             self._down_generation += 1
             self._cancel_timers()
             self._webhooks.close()
@@ -196,6 +200,24 @@ class JiraSandbox:
             self._cancel_timers()
             if self._running:
                 self._bring_up()
+
+    def hold_requests(self, method: str | None = None, path: str | None = None) -> None:
+        """Hold the Jira requests with this method and path prefix before they are handled,
+        until `release_requests` (see `hold`): how many a client has in flight at once shows
+        in `held_requests`, without timing."""
+        self._hold.hold(method, path)
+
+    def release_requests(self) -> None:
+        """Let every held request be handled, and stop holding."""
+        self._hold.release()
+
+    def held_requests(self) -> tuple[int, int]:
+        """(requests held now, the most held at once since `hold_requests`)."""
+        return self._hold.held(), self._hold.most_held()
+
+    def wait_until_held(self, count: int, timeout: float = 60.0) -> bool:
+        """Block until `count` requests are held at once; False if that did not happen in time."""
+        return self._hold.wait_until_held(count, timeout)
 
     def set_rate_limit(self, requests_per_second: float | None, burst: int | None = None) -> None:
         self._limiter.configure(requests_per_second, burst)
@@ -356,6 +378,7 @@ class JiraSandbox:
         self._log.clear()
         self._gateway_cloud_id = None
         self._captcha.reset()
+        self._hold.release()
         self._webhooks.remove_all()
         self._webhooks.set_enabled(True)
         self.set_fault("none")
