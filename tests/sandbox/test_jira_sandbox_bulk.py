@@ -7,7 +7,6 @@ from typing import Any
 
 import httpx2
 import pytest
-from conftest import issue_fields
 from openapi_schema_validator import OAS30Validator
 
 from sentineliq.sandbox.jira import JiraSandbox, ManualClock
@@ -26,7 +25,12 @@ def answer_schema(status: str) -> OAS30Validator:
 
 
 def element(**overrides: Any) -> dict[str, Any]:
-    return {"fields": issue_fields(**overrides)}
+    fields: dict[str, Any] = {
+        "project": {"key": "SEC"},
+        "issuetype": {"id": "10001"},
+        "summary": "Suspicious login from a new country",
+    }
+    return {"fields": {**fields, **overrides}}
 
 
 def test_partial_failure_creates_the_valid_ones_and_names_the_refused_by_number(

@@ -26,6 +26,7 @@ from datetime import UTC, datetime, timedelta
 import structlog
 
 from sentineliq import metrics
+from sentineliq.delivery.bulk import BulkCreates
 from sentineliq.delivery.operations import Done, Job, Operation, WaitFor, operation_for
 from sentineliq.delivery.reconcile_schedule import ReconcileSchedule
 from sentineliq.delivery.reports import DatabaseGoneError, Reporter, WorkerStats
@@ -141,6 +142,7 @@ class Worker:
         self._paused_in_batch: dict[tuple[str, str], ProviderError] = {}
         # Reports, held while the database does not answer.
         self._reports = Reporter(self._deliveries, self.worker_id, self.stats, clock)
+        self._bulk = BulkCreates(self)
 
     # --- loop -----------------------------------------------------------------------------------
 
@@ -159,6 +161,12 @@ class Worker:
             now=self.clock(),
         )
         self._paused_in_batch.clear()
+        try:
+            # Creates of a provider with a backlog go out in bulk (delivery/bulk.py).
+            claimed, bulk_handled = self._bulk.take(claimed, stop)
+        except DatabaseGoneError:
+            self._reports.database_gone()
+            raise
         for index, delivery in enumerate(claimed):
             if stop is not None and stop.is_set():
                 for unstarted in claimed[index:]:
@@ -175,7 +183,7 @@ class Worker:
             except DatabaseGoneError:
                 self._reports.database_gone()
                 raise
-        return len(claimed)
+        return bulk_handled + len(claimed)
 
     def run(
         self,
