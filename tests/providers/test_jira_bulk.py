@@ -106,7 +106,8 @@ def test_a_refused_description_steps_down_for_that_element_alone(
         ]
     )
     plain, reduced = outcomes
-    assert isinstance(plain, CreatedTicket) and plain.dropped_fields == ()
+    assert isinstance(plain, CreatedTicket)
+    assert plain.dropped_fields == ()
     assert isinstance(reduced, CreatedTicket)
     assert reduced.dropped_fields == ("description",)  # the note says "reduced, not left out"
     assert resent == ["b"]  # its repeat alone was marked before it left
@@ -131,16 +132,16 @@ def test_a_required_field_refused_everywhere_is_required_field_for_each(
     assert len(sandbox.issues()) == 1
 
 
-def test_a_refused_link_is_dropped_for_that_element_only(
-    make_provider: Make, sandbox: Any
-) -> None:
+def test_a_refused_link_is_dropped_for_that_element_only(make_provider: Make, sandbox: Any) -> None:
     provider = make_provider()
     outcomes = provider.create_tickets(
         [BulkCreate(draft(), "ok"), BulkCreate(draft(), "linked", relates_to="SEC-404")]
     )
     ok, linked = outcomes
-    assert isinstance(ok, CreatedTicket) and ok.dropped_fields == ()
-    assert isinstance(linked, CreatedTicket) and linked.dropped_fields == ("issuelinks",)
+    assert isinstance(ok, CreatedTicket)
+    assert ok.dropped_fields == ()
+    assert isinstance(linked, CreatedTicket)
+    assert linked.dropped_fields == ("issuelinks",)
 
 
 @pytest.mark.parametrize(
