@@ -30,9 +30,10 @@ from typing import TYPE_CHECKING
 
 import structlog
 
+from sentineliq.delivery.operations import Done
 from sentineliq.delivery.operations.create import filed, ticket_to_file
 from sentineliq.delivery.reports import DatabaseGoneError
-from sentineliq.outbox import PossiblySent
+from sentineliq.outbox import AttemptInfo, Created, PossiblySent
 from sentineliq.providers.base import (
     MAX_BULK_CREATE,
     BulkCreate,
@@ -43,7 +44,12 @@ from sentineliq.providers.base import (
     TicketProvider,
 )
 from sentineliq.settings import DeliverySettings
-from sentineliq.storage.deliveries import CREATE_ISSUE, DeliveryRecord, connection_lost
+from sentineliq.storage.deliveries import (
+    CREATE_ISSUE,
+    ConnectionLostError,
+    DeliveryRecord,
+    connection_lost,
+)
 from sentineliq.storage.errors import LeaseLostError
 
 if TYPE_CHECKING:
@@ -62,6 +68,17 @@ def sent_marker(
     return PossiblySent(
         reconcile_until=sent_at + in_flight + timedelta(seconds=settings.search_lag_s),
         lease_until=sent_at + max(in_flight, timedelta(seconds=settings.lease_s)),
+    )
+
+
+def _created(done: Done) -> Created:
+    """The event a filed ticket is recorded by (as `Worker._record_done` builds it)."""
+    return Created(
+        done.ticket,
+        done.dropped_fields,
+        AttemptInfo(message=done.message),
+        follow_ups=done.follow_ups,
+        ticket_severity=done.ticket_severity,
     )
 
 
@@ -210,26 +227,68 @@ class BulkCreates:
         ready: list[tuple[DeliveryRecord, BulkCreate, str]],
         outcomes: Sequence[TicketOrError],
     ) -> None:
-        """Record every element's outcome; a lost database holds each (and raises at the end),
-        so an issue just filed is recorded when the database answers again."""
+        """Record every element's outcome: the filed tickets together in one transaction, each
+        refusal as a single create's. A lost database holds each report (and raises at the
+        end), so an issue just filed is recorded when the database answers again."""
         worker = self._worker
         gone: DatabaseGoneError | None = None
+        filed_ones: list[tuple[DeliveryRecord, Done]] = []
         for (delivery, _item, severity), outcome in zip(ready, outcomes, strict=True):
+            if not isinstance(outcome, ProviderError):
+                filed_ones.append((delivery, filed(outcome, severity)))
+                continue
             bound = _bound(delivery)
             try:
-                if isinstance(outcome, ProviderError):
-                    # No earlier marker (fresh creates only): a refusal proves nothing was done.
-                    worker._failed(delivery, outcome, bound, refused=True)
-                else:
-                    worker._record_done(delivery, filed(outcome, severity), bound, adopted=False)
-            except LeaseLostError:
-                worker.stats.lost_leases += 1
-                bound.warning("delivery.lease_lost")
+                # No earlier marker (fresh creates only): a refusal proves nothing was done.
+                worker._failed(delivery, outcome, bound, refused=True)
+            except DatabaseGoneError as error:
+                gone = error
+        if filed_ones:
+            try:
+                self._record_filed(filed_ones)
             except DatabaseGoneError as error:
                 gone = error
         if gone is not None:
             worker._reports.database_gone()
             raise gone
+
+    def _record_filed(self, filed_ones: list[tuple[DeliveryRecord, Done]]) -> None:
+        worker = self._worker
+        now = worker.clock()
+        events = [(delivery, _created(done)) for delivery, done in filed_ones]
+        try:
+            results = worker._deliveries.record_created_together(
+                [(delivery.id, event) for delivery, event in events], worker.worker_id, now=now
+            )
+        except ConnectionLostError:
+            # One by one through the reporter, which holds each while the database is away.
+            gone: DatabaseGoneError | None = None
+            for delivery, event in events:
+                try:
+                    worker._reports.report(delivery, event, now=now)
+                except DatabaseGoneError as error:
+                    gone = error
+                except LeaseLostError:
+                    worker.stats.lost_leases += 1
+            if gone is not None:
+                raise gone from None
+            return
+        for (delivery, done), result in zip(filed_ones, results, strict=True):
+            bound = _bound(delivery)
+            if isinstance(result, LeaseLostError):
+                # Another worker owns it now; it finds the ticket by its label.
+                worker.stats.lost_leases += 1
+                bound.warning("delivery.lease_lost")
+                continue
+            worker.stats.delivered += 1
+            bound.info(
+                "delivery.delivered",
+                operation=delivery.operation,
+                issue_key=done.ticket.key if done.ticket is not None else None,
+                attempts=delivery.attempts,
+                dropped=[d["field"] for d in done.dropped_fields],
+                bulk=True,
+            )
 
     def _resend_marker(self, delivery: DeliveryRecord, timeout: float) -> Callable[[], None]:
         """Before an element is repeated alone: its own marker (also the lease check). A lost
