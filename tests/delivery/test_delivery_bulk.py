@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from delivery_harness import BULK, Pipeline
 
-from sentineliq.outbox import PossiblySent
+from sentineliq.outbox import Created, PossiblySent, TicketRef
 from sentineliq.sandbox.jira import JiraSandbox
 from sentineliq.services.ingest import ingest_text
 from sentineliq.storage.deliveries import DeliveryRepository, DeliveryStatus
@@ -180,3 +180,22 @@ def test_kill_during_a_bulk_call_files_each_alert_exactly_once(pipeline: Pipelin
     assert done.dead == 0
     pipeline.assert_exactly_once(200)
     assert done.adopted == 50
+
+
+def test_filed_tickets_recorded_together_refuse_only_a_lost_lease(pipeline: Pipeline) -> None:
+    pipeline.ingest(3)
+    repo = DeliveryRepository(pipeline.app.db)
+    now = utcnow()
+    mine = repo.claim_due("me", limit=2, lease_seconds=60, now=now)
+    (other,) = repo.claim_due("other", limit=1, lease_seconds=60, now=now)
+    reports = [
+        (d.id, Created(TicketRef(str(n), f"SEC-{n}", f"https://x/browse/SEC-{n}"), ()))
+        for n, d in enumerate([mine[0], other, mine[1]], start=1)
+    ]
+    results = repo.record_created_together(reports, "me", now=now)
+    kinds = [type(r).__name__ for r in results]
+    assert kinds == ["DeliveryRecord", "LeaseLostError", "DeliveryRecord"]
+    statuses = {v.id: v.status for v in pipeline.deliveries()}
+    assert statuses[mine[0].id] is statuses[mine[1].id] is DeliveryStatus.DELIVERED
+    assert statuses[other.id] is DeliveryStatus.IN_FLIGHT
+    assert {v.issue_key for v in pipeline.deliveries()} == {"SEC-1", "SEC-3", None}
