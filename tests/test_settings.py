@@ -53,3 +53,12 @@ def test_login_throttle_settings_come_from_the_environment() -> None:
     ):
         with pytest.raises(SettingsError, match=f"{variable}: .*{message}"):
             Settings.from_env({variable: raw})
+
+
+def test_bulk_threshold_comes_from_the_environment_and_zero_turns_bulk_off() -> None:
+    assert Settings.from_env({}).delivery.bulk_threshold == 10
+    assert Settings.from_env({"SENTINELIQ_BULK_THRESHOLD": "0"}).delivery.bulk_threshold == 0
+    assert Settings.from_env({"SENTINELIQ_BULK_THRESHOLD": " 200 "}).delivery.bulk_threshold == 200
+    for raw, message in (("-1", "must be 0 \\(off\\) or more"), ("ten", "not a whole number")):
+        with pytest.raises(SettingsError, match=f"SENTINELIQ_BULK_THRESHOLD: .*{message}"):
+            Settings.from_env({"SENTINELIQ_BULK_THRESHOLD": raw})

@@ -69,6 +69,11 @@ class DeliverySettings:
     lease_s: float = 120.0  # a crashed worker's deliveries are claimed again after this
     rate_per_s: float = 10.0  # proactive requests per second per Jira site, all workers together
     concurrency: int = DEFAULT_CONCURRENCY  # requests one worker keeps in flight (its lanes)
+    # Creates go out in bulk calls (up to 50 each) while more than this many are due for one
+    # provider; 0 turns bulk off. 10 is one second of the default budget: a smaller backlog is
+    # cleared within a second by single creates, and a bulk call's lost answer holds all of its
+    # tickets for the search lag, so bulk pays only when the budget is the bottleneck.
+    bulk_threshold: int = 10
 
     def __post_init__(self) -> None:
         if not 1 <= self.concurrency <= MAX_CONCURRENCY:
@@ -78,7 +83,18 @@ class DeliverySettings:
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> DeliverySettings:
-        return cls(**_positive_numbers(cls(), _DELIVERY_VARIABLES, env))
+        values = _positive_numbers(cls(), _DELIVERY_VARIABLES, env)
+        raw = (env.get("SENTINELIQ_BULK_THRESHOLD") or "").strip()
+        if raw:
+            try:
+                values["bulk_threshold"] = int(raw)
+            except ValueError:
+                raise SettingsError(
+                    f"SENTINELIQ_BULK_THRESHOLD: {raw!r} is not a whole number"
+                ) from None
+            if values["bulk_threshold"] < 0:
+                raise SettingsError("SENTINELIQ_BULK_THRESHOLD: must be 0 (off) or more")
+        return cls(**values)
 
 
 _DELIVERY_VARIABLES = {

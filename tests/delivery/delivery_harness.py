@@ -34,7 +34,11 @@ FAST = DeliverySettings(
     reconcile_interval_s=0.5,
     lease_s=3.0,
     rate_per_s=200.0,
+    # These scenarios count and fault single creates; bulk calls have their own (BULK below).
+    bulk_threshold=0,
 )
+# The same with bulk creation at its default threshold (test_delivery_bulk.py).
+BULK = replace(FAST, bulk_threshold=DeliverySettings().bulk_threshold)
 REQUEST_TIMEOUT_S = 3.0  # the provider's; a worker's lease covers it while a create is in flight
 
 _ENV_NAMES = {
@@ -46,6 +50,7 @@ _ENV_NAMES = {
     "reconcile_interval_s": "SENTINELIQ_RECONCILE_INTERVAL_SECONDS",
     "lease_s": "SENTINELIQ_LEASE_SECONDS",
     "rate_per_s": "SENTINELIQ_RATE_LIMIT",
+    "bulk_threshold": "SENTINELIQ_BULK_THRESHOLD",
 }
 
 

@@ -35,6 +35,7 @@ from datetime import UTC, datetime, timedelta
 import structlog
 
 from sentineliq import metrics
+from sentineliq.delivery.bulk import BulkCreates
 from sentineliq.delivery.operations import Done, Job, Operation, WaitFor, operation_for
 from sentineliq.delivery.reconcile_schedule import ReconcileSchedule
 from sentineliq.delivery.reports import DatabaseGoneError, Reporter, WorkerStats
@@ -198,6 +199,7 @@ class Worker:
         self._pauses = _RecentPauses()
         # Reports, held while the database does not answer.
         self._reports = Reporter(self._deliveries, self.worker_id, self._stats, clock)
+        self._bulk = BulkCreates(self)
 
     @property
     def stats(self) -> WorkerStats:
@@ -227,6 +229,12 @@ class Worker:
             lease_seconds=self.settings.lease_s,
             now=self.clock(),
         )
+        try:
+            # Creates of a provider with a backlog go out in bulk (delivery/bulk.py).
+            claimed, bulk_handled = self._bulk.take(claimed, stop, claim_started)
+        except DatabaseGoneError:
+            self._reports.database_gone()
+            raise
         for index, delivery in enumerate(claimed):
             if stop is not None and stop.is_set():
                 for unstarted in claimed[index:]:
@@ -243,7 +251,7 @@ class Worker:
             except DatabaseGoneError:
                 self._reports.database_gone()
                 raise
-        return len(claimed)
+        return bulk_handled + len(claimed)
 
     def run(
         self,

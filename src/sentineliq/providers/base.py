@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 from sentineliq.errors import TicketSystemError
 from sentineliq.lifecycle.policy import LifecyclePolicy
@@ -13,9 +13,12 @@ from sentineliq.lifecycle.ticketstate import IssueState, StatusCategory
 from sentineliq.tickets.draft import Priority, TicketDraft
 
 __all__ = [
+    "MAX_BULK_CREATE",
     "PAUSING",
     "RETRYABLE",
     "AssigneeDirectory",
+    "BulkCreate",
+    "BulkTicketProvider",
     "CheckResult",
     "ConnectionReport",
     "CreatedTicket",
@@ -23,6 +26,7 @@ __all__ = [
     "IssueState",
     "ProviderError",
     "StatusCategory",
+    "TicketOrError",
     "TicketProvider",
 ]
 
@@ -123,6 +127,40 @@ class AssigneeDirectory(Protocol):
 
     def account_for(self, email: str) -> str | None:
         """The mapped account id for a trimmed, case-folded email, or None."""
+        ...
+
+
+# Jira Cloud's limit per POST /rest/api/3/issue/bulk ("Creates upto 50 issues").
+MAX_BULK_CREATE = 50
+
+
+@dataclass(frozen=True)
+class BulkCreate:
+    """One element of a bulk create: what `create_ticket` takes for one ticket. `before_resend`
+    runs before a request repeating this element alone leaves (a refused description or
+    optional field is retried as a single create, exactly as `create_ticket` would)."""
+
+    draft: TicketDraft
+    idempotency_key: str
+    relates_to: str | None = None
+    before_resend: Callable[[], None] | None = None
+
+
+TicketOrError = CreatedTicket | ProviderError
+
+
+@runtime_checkable
+class BulkTicketProvider(Protocol):
+    """An optional capability: filing many tickets with one request."""
+
+    def create_tickets(
+        self, items: Sequence[BulkCreate], *, before_send: Callable[[], None] | None = None
+    ) -> list[TicketOrError]:
+        """File up to MAX_BULK_CREATE tickets in one request; one outcome per item, in order:
+        the ticket, or the ProviderError a single create of that item would have raised.
+
+        `before_send` runs once, right before the bulk request leaves. A failure of the whole
+        call raises ProviderError (AMBIGUOUS when some tickets may have been filed)."""
         ...
 
 

@@ -6,17 +6,35 @@ from collections.abc import Callable
 
 from sentineliq.delivery.operations.base import Done, Job, Operation
 from sentineliq.outbox import TicketRef
-from sentineliq.providers.base import CreatedTicket
-from sentineliq.storage.deliveries import CREATE_ISSUE
+from sentineliq.providers.base import BulkCreate, CreatedTicket
+from sentineliq.storage.alerts import AlertRepository
+from sentineliq.storage.deliveries import CREATE_ISSUE, DeliveryRecord
 from sentineliq.tickets.build import build_draft
 
 
-def _done(ticket: CreatedTicket, severity: str | None = None) -> Done:
+def filed(ticket: CreatedTicket, severity: str | None = None) -> Done:
+    """A created (or found) ticket as the operation's outcome, with why fields were dropped."""
     reasons = getattr(ticket, "drop_reasons", ())
     dropped = [{"field": d.field, "reason": d.reason} for d in reasons] or [
         {"field": name, "reason": ""} for name in ticket.dropped_fields
     ]
     return Done(TicketRef(ticket.id, ticket.key, ticket.url), dropped, ticket_severity=severity)
+
+
+def ticket_to_file(delivery: DeliveryRecord, alerts: AlertRepository) -> tuple[BulkCreate, str]:
+    """What a create delivery files (also one element of a bulk create), and the alert's
+    severity the ticket's priority reflects."""
+    stored = alerts.get(delivery.alert_id)
+    draft = build_draft(
+        stored.alert, workspace_name=stored.workspace_name, fingerprint=stored.fingerprint
+    )
+    relates_to = delivery.payload.get("relates_to")
+    item = BulkCreate(
+        draft,
+        delivery.idempotency_key,
+        relates_to=relates_to if isinstance(relates_to, str) else None,
+    )
+    return item, stored.alert.severity.value
 
 
 class CreateIssue(Operation):
@@ -27,18 +45,14 @@ class CreateIssue(Operation):
 
     def find_done(self, job: Job) -> Done | None:
         existing = job.provider.find_existing(job.delivery.idempotency_key)
-        return None if existing is None else _done(existing)
+        return None if existing is None else filed(existing)
 
     def perform(self, job: Job, before_send: Callable[[], None]) -> Done:
-        stored = job.alerts.get(job.delivery.alert_id)
-        draft = build_draft(
-            stored.alert, workspace_name=stored.workspace_name, fingerprint=stored.fingerprint
-        )
-        relates_to = job.delivery.payload.get("relates_to")
+        item, severity = ticket_to_file(job.delivery, job.alerts)
         ticket = job.provider.create_ticket(
-            draft,
-            idempotency_key=job.delivery.idempotency_key,
+            item.draft,
+            idempotency_key=item.idempotency_key,
             before_send=before_send,
-            relates_to=relates_to if isinstance(relates_to, str) else None,
+            relates_to=item.relates_to,
         )
-        return _done(ticket, stored.alert.severity.value)
+        return filed(ticket, severity)

@@ -37,6 +37,8 @@ _CONNECT_TIMEOUT_CAP = 10.0
 # Longest wait for the rate budget: past it the request fails as rate limited with the wait as
 # retry_after, so a delivery is rescheduled instead of a worker sitting on its lease.
 MAX_RATE_WAIT_S = 30.0
+# A bulk create refused as a whole answers 400 in CreatedIssues' shape when every element failed.
+_ALL_REFUSED = frozenset({400})
 
 
 def _segment(value: str) -> str:
@@ -194,6 +196,36 @@ class JiraClient:
             before_send=before_send,
         )
 
+    def create_issues(
+        self, updates: Sequence[Mapping[str, Any]], *, before_send: Callable[[], None] | None = None
+    ) -> dict[str, Any]:
+        """POST /issue/bulk: Jira's CreatedIssues answer, `issues` and `errors` (each with its
+        `failedElementNumber`). A 400 in that shape (every element refused) is returned too;
+        any other failure of the call raises, classified as for a single create."""
+        action = f"create {len(updates)} issues in bulk"
+        response = self._request(
+            "POST",
+            f"{API}/issue/bulk",
+            json={"issueUpdates": list(updates)},
+            action=action,
+            non_idempotent=True,
+            before_send=before_send,
+            accept=_ALL_REFUSED,
+        )
+        if response.is_success:
+            body = self._json(response, action=action, non_idempotent=True)
+            if not isinstance(body, dict):
+                raise errors.unreadable_answer(response, action=action, non_idempotent=True)
+            return body
+        try:
+            refused = response.json()
+        except ValueError:
+            refused = None
+        if isinstance(refused, dict) and isinstance(refused.get("errors"), list):
+            return refused  # every element refused: nothing was created
+        # A refusal of the whole request (more than 50, a malformed body): nothing was created.
+        raise self._refusal(response, action)
+
     def search_jql(
         self,
         jql: str,
@@ -338,7 +370,9 @@ class JiraClient:
         json: Mapping[str, Any] | None = None,
         non_idempotent: bool = False,
         before_send: Callable[[], None] | None = None,
+        accept: frozenset[int] = frozenset(),
     ) -> httpx2.Response:
+        """The answer if 2xx (or its status is in `accept`), else the classified ProviderError."""
         secrets = (self._token.get_secret_value(),)
         if self._limiter is not None:
             self._take_turn(self._limiter, action)
@@ -369,18 +403,29 @@ class JiraClient:
             response.status_code,
             (time.monotonic() - started) * 1000,
         )
-        if response.is_success:
+        if response.is_success or response.status_code in accept:
             return response
-        error = errors.classify_response(
+        error = self._refusal(response, action, non_idempotent=non_idempotent)
+        log.info("jira %s %s -> %s: %s", method, path, error.kind.value, error)
+        raise error
+
+    def _refusal(
+        self, response: httpx2.Response, action: str, *, non_idempotent: bool = False
+    ) -> ProviderError:
+        return errors.classify_response(
             response,
             action=action,
             account=self.email,
-            secrets=secrets,
+            secrets=(self._token.get_secret_value(),),
             non_idempotent=non_idempotent,
             now=self._now,
         )
-        log.info("jira %s %s -> %s: %s", method, path, error.kind.value, error)
-        raise error
+
+    def element_error(self, status: int, element_errors: Any, *, action: str) -> ProviderError:
+        """One refused element of a bulk call, classified as a single create's answer with the
+        same status and ErrorCollection would be."""
+        body = element_errors if isinstance(element_errors, dict) else {}
+        return self._refusal(httpx2.Response(status, json=body), action, non_idempotent=True)
 
     def _json(self, response: httpx2.Response, *, action: str, non_idempotent: bool) -> Any:
         try:

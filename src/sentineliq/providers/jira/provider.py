@@ -17,12 +17,15 @@ from typing import Any
 
 from sentineliq.lifecycle.policy import LifecyclePolicy
 from sentineliq.providers.base import (
+    MAX_BULK_CREATE,
     AssigneeDirectory,
+    BulkCreate,
     ConnectionReport,
     CreatedTicket,
     ErrorKind,
     IssueState,
     ProviderError,
+    TicketOrError,
 )
 from sentineliq.providers.jira import comments, links
 from sentineliq.providers.jira.assignees import AssigneeResolver
@@ -85,6 +88,19 @@ def _after_degrade(
         retry_after=again.retry_after,
         field_errors={**first.field_errors, **again.field_errors},
     )
+
+
+def _refused_elements(answer: Mapping[str, Any], sent: int) -> dict[int, tuple[int, Any]]:
+    """Jira's `errors[]` of a bulk answer: element position -> (status, elementErrors)."""
+    refused: dict[int, tuple[int, Any]] = {}
+    for item in answer.get("errors") or ():
+        if not isinstance(item, Mapping):
+            continue
+        number, status = item.get("failedElementNumber"), item.get("status")
+        if isinstance(number, int) and 0 <= number < sent:
+            code = status if isinstance(status, int) and 400 <= status <= 599 else 400
+            refused[number] = (code, item.get("elementErrors"))
+    return refused
 
 
 @dataclass(frozen=True)
@@ -171,6 +187,85 @@ class JiraProvider:
         itself; if the site cannot take the link, the ticket is created without it and the link
         is reported among the dropped fields."""
         screen = self._screen()
+        static = self._usable_static(screen)
+        site = self.site_url()
+        request = self._request(draft, screen, static, idempotency_key, relates_to)
+        created = self._send(request, screen, DescriptionLadder(draft), before_send)
+        return self._ticket(created, request, site)
+
+    def create_tickets(
+        self, items: Sequence[BulkCreate], *, before_send: Callable[[], None] | None = None
+    ) -> list[TicketOrError]:
+        """File up to 50 tickets with one POST /issue/bulk; one outcome per item, in order.
+
+        Each element is built exactly as `create_ticket` builds it (mapping, idempotency label,
+        dropped fields). An element Jira refuses gets what a single create's refusal gets: a
+        required field pauses (REQUIRED_FIELD), a refused description or optional field is
+        retried alone as a single create (a refusal means nothing was created for it, so
+        repeating is safe). A failure of the whole call raises: AMBIGUOUS when issues may exist.
+        """
+        if len(items) > MAX_BULK_CREATE:
+            raise ValueError(f"at most {MAX_BULK_CREATE} tickets per bulk create")
+        screen = self._screen()
+        static = self._usable_static(screen)  # the same for every element: raise for all
+        site = self.site_url()
+        outcomes: list[TicketOrError | None] = [None] * len(items)
+        requests: dict[int, CreateRequest] = {}
+        for number, item in enumerate(items):
+            try:
+                requests[number] = self._request(
+                    item.draft, screen, static, item.idempotency_key, item.relates_to
+                )
+            except ProviderError as lookup:  # an assignee lookup failed: nothing sent for it
+                outcomes[number] = lookup
+        sent = sorted(requests)
+        if not sent:
+            return [outcome for outcome in outcomes if outcome is not None]
+        answer = self._client.create_issues(
+            [requests[n].body() for n in sent], before_send=before_send
+        )
+        action = f"create {len(sent)} issues in bulk"
+        refused = _refused_elements(answer, len(sent))
+        created_ones = [i for i in answer.get("issues") or () if isinstance(i, dict)]
+        accepted = [n for position, n in enumerate(sent) if position not in refused]
+        if len(created_ones) != len(accepted):
+            # Jira lists the created issues in request order; a count that does not add up
+            # leaves no way to tell which is which: each is looked up by its label.
+            lost = self._unmatched(len(created_ones), len(accepted))
+            for n in accepted:
+                outcomes[n] = lost
+            accepted = []
+        for n, raw in zip(accepted, created_ones, strict=False):
+            try:
+                outcomes[n] = self._ticket(raw, requests[n], site)
+            except ProviderError as unreadable:
+                outcomes[n] = unreadable
+        for position, (status, element_errors) in refused.items():
+            n = sent[position]
+            answer_for = self._client.element_error(status, element_errors, action=action)
+            try:
+                again = self._send(
+                    requests[n],
+                    screen,
+                    DescriptionLadder(items[n].draft),
+                    items[n].before_resend,
+                    refused=answer_for,
+                )
+                outcomes[n] = self._ticket(again, requests[n], site)
+            except ProviderError as final:
+                outcomes[n] = final
+        gap = self._unmatched(len(created_ones), len(accepted))
+        return [outcome if outcome is not None else gap for outcome in outcomes]
+
+    @staticmethod
+    def _unmatched(created: int, accepted: int) -> ProviderError:
+        return ProviderError(
+            ErrorKind.AMBIGUOUS,
+            f"Jira's bulk answer lists {created} created issues for {accepted} accepted "
+            "elements; each is looked up by its idempotency label before it is created again",
+        )
+
+    def _usable_static(self, screen: CreateScreen) -> StaticValues:
         static = self._static(screen)
         unusable = [p for p in static.problems if p.required]
         if unusable:
@@ -181,7 +276,17 @@ class JiraProvider:
                 + "; ".join(p.describe() for p in unusable)
                 + f"; {HOW_TO_SET}",
             )
-        site = self.site_url()
+        return static
+
+    def _request(
+        self,
+        draft: TicketDraft,
+        screen: CreateScreen,
+        static: StaticValues,
+        idempotency_key: str,
+        relates_to: str | None,
+    ) -> CreateRequest:
+        """The create request for one ticket (no request leaves for it here)."""
         assignee = self._assignees.for_create(
             draft.assignee_email, on_screen="assignee" in screen.fields
         )
@@ -201,35 +306,48 @@ class JiraProvider:
             self._add_relates_link(request, screen, relates_to)
         # Before the POST: nothing may fail between a created issue and returning it.
         request.dropped = self._explain_unknown_fields(request.dropped)
+        return request
+
+    def _send(
+        self,
+        request: CreateRequest,
+        screen: CreateScreen,
+        ladder: DescriptionLadder,
+        before_send: Callable[[], None] | None,
+        *,
+        refused: ProviderError | None = None,
+    ) -> dict[str, Any]:
+        """POST the create, stepping down on refusals; `refused`: the answer an earlier request
+        (a bulk element) already got, handled as if this loop had received it."""
         # A refused description steps down (fallback.py), never out; other optional fields
         # Jira refuses are dropped once. Each repeat follows a 400 or 403: nothing was created.
-        ladder = DescriptionLadder(draft)
         first_refusal: ProviderError | None = None
         while True:
-            try:
-                created = self._client.create_issue(request.body(), before_send=before_send)
-                break
-            except ProviderError as error:
-                required = self._required_refusal(error, screen)
-                if required is not None:
-                    raise required from None
-                if ladder.step_down(request, error):
-                    log.info(
-                        "jira create in %s retried with a reduced description",
-                        self.config.project_key,
-                    )
-                    continue
-                if first_refusal is not None:
-                    raise _after_degrade(error, first_refusal, request) from None
-                if refuses_description(error) or not self._degrade(request, error):
-                    raise
-                first_refusal = error
+            if refused is None:
+                try:
+                    return self._client.create_issue(request.body(), before_send=before_send)
+                except ProviderError as answer:
+                    refused = answer
+            error, refused = refused, None
+            required = self._required_refusal(error, screen)
+            if required is not None:
+                raise required from None
+            if ladder.step_down(request, error):
                 log.info(
-                    "jira create in %s retried without %s",
+                    "jira create in %s retried with a reduced description",
                     self.config.project_key,
-                    ", ".join(sorted(error.field_errors)) or "optional fields",
                 )
-        return self._ticket(created, request, site)
+                continue
+            if first_refusal is not None:
+                raise _after_degrade(error, first_refusal, request) from None
+            if refuses_description(error) or not self._degrade(request, error):
+                raise error
+            first_refusal = error
+            log.info(
+                "jira create in %s retried without %s",
+                self.config.project_key,
+                ", ".join(sorted(error.field_errors)) or "optional fields",
+            )
 
     def _add_relates_link(self, request: CreateRequest, screen: CreateScreen, key: str) -> None:
         wanted = key.strip().upper()

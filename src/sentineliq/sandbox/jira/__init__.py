@@ -59,11 +59,12 @@ Response 10201).
 Endpoints
 ---------
 /rest/api/3: serverInfo (anonymous), myself, project/{idOrKey}, issue/createmeta/{project}/
-issuetypes[/{id}], field, user/search, user/assignable/search, issue (POST),
-issue/{idOrKey} (GET, PUT edit), resolution, .../properties[/{key}] (GET, PUT),
-.../comment (GET, POST), .../comment/{id} (GET), .../transitions (GET, POST), issueLinkType
-(GET), issueLink (POST), search/jql (GET, POST; JQL subset in `jql`); the removed search (GET,
-POST) answers 410. Every other /rest call needs Basic `email:token` (401 otherwise).
+issuetypes[/{id}], field, user/search, user/assignable/search, issue (POST), issue/bulk
+(POST, up to 50; refused elements by failedElementNumber), issue/{idOrKey} (GET, PUT edit),
+resolution, .../properties[/{key}] (GET, PUT), .../comment (GET, POST), .../comment/{id} (GET),
+.../transitions (GET, POST), issueLinkType (GET), issueLink (POST), search/jql (GET, POST; JQL
+subset in `jql`); the removed search (GET, POST) answers 410. Every other /rest call needs Basic
+`email:token` (401 otherwise).
 Pages: / and /browse list issues, /browse/KEY shows one as HTML. Control (no auth): /_sandbox/
 fault, rate-limit, search-lag, hold, release, captcha, description-rules, screen/remove,
 screen/require, gateway, users, emails-hidden, workflow, localize, webhooks, webhooks/enabled,

@@ -1,12 +1,13 @@
 """Scripted failures, so tests of the real client can provoke each way Jira can fail.
 
 One fault is active at a time. `slow` and `error` apply to Jira API requests (`/rest/...`),
-optionally narrowed by method and path prefix; `drop_after_create` applies to successful
-`POST /rest/api/3/issue`; `down` is carried out by the server (the listening socket closes). A
-fault with `count` applies to that many matching requests; one with `duration_s` clears itself
-after that many (real) seconds. An `error` answer carries `Retry-After: 1` when its status is 503
-(or `retry_after` when given); other statuses, 429 included, come without it by default, like
-the gateway-level 429s seen on Cloud.
+optionally narrowed by method and path prefix; `drop_after_create` applies to successful creates,
+`POST /rest/api/3/issue` and `POST /rest/api/3/issue/bulk` (a 201: some were created); `down` is
+carried out by the server (the listening socket closes). A fault with `count` applies to that
+many matching requests; one with `duration_s` clears itself after that many (real) seconds. An
+`error` answer carries `Retry-After: 1` when its status is 503 (or `retry_after` when given);
+other statuses, 429 included, come without it by default, like the gateway-level 429s seen on
+Cloud.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 CREATE_PATH = "/rest/api/3/issue"
+CREATE_PATHS = frozenset({CREATE_PATH, f"{CREATE_PATH}/bulk"})
 
 
 class FaultMode(StrEnum):
@@ -127,7 +129,7 @@ class FaultController:
             fault = self._live()
             if fault is None or fault.mode is not FaultMode.DROP_AFTER_CREATE:
                 return False
-            if method.upper() != "POST" or path.rstrip("/") != CREATE_PATH:
+            if method.upper() != "POST" or path.rstrip("/") not in CREATE_PATHS:
                 return False
             if not fault.matches(method, path):
                 return False

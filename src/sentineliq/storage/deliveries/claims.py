@@ -17,6 +17,7 @@ from sentineliq.storage.audit import add_audit
 from sentineliq.storage.db import Database
 from sentineliq.storage.deliveries.enqueue import enqueue as queue_next
 from sentineliq.storage.deliveries.records import (
+    CREATE_ISSUE,
     RECORD_COLUMNS,
     DeliveryRecord,
     record_from_row,
@@ -41,6 +42,25 @@ def _provider_active(
         TicketProviderRow.provider == delivery.provider,
         TicketProviderRow.is_enabled.is_(True),
         TicketProviderRow.paused_at.is_(None),
+    )
+
+
+def _fresh_creates(
+    delivery: type[DeliveryRow] | AliasedClass[DeliveryRow],
+    workspace_id: str,
+    provider: str,
+    now: datetime,
+) -> ColumnElement[bool]:
+    """Due creates of one provider that may go into a bulk call: waiting, and without the
+    "possibly sent" marker (a delivery that carries it reconciles first)."""
+    return and_(
+        delivery.workspace_id == workspace_id,
+        delivery.provider == provider,
+        delivery.operation == CREATE_ISSUE,
+        delivery.status.in_(_WAITING),
+        delivery.available_at <= now,
+        delivery.reconcile_until.is_(None),
+        _provider_active(delivery),
     )
 
 
@@ -110,6 +130,66 @@ class ClaimMixin:
         chosen = (
             select(candidate.id)
             .where(due, _provider_active(candidate))
+            .order_by(candidate.available_at, candidate.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True, of=candidate)
+        )
+        statement = (
+            update(DeliveryRow)
+            .where(DeliveryRow.id.in_(chosen.scalar_subquery()))
+            .values(
+                status=DeliveryStatus.IN_FLIGHT.value,
+                claimed_by=worker_id,
+                claimed_at=now,
+                lease_until=now + timedelta(seconds=lease_seconds),
+                attempts=DeliveryRow.attempts + 1,
+                updated_at=now,
+            )
+            .returning(*RECORD_COLUMNS)
+            .execution_options(synchronize_session=False)
+        )
+        with self._db.session() as session:
+            claimed = [record_from_row(row) for row in session.execute(statement)]
+        return sorted(claimed, key=lambda record: (record.available_at, record.id))
+
+    # --- bulk creates (delivery/bulk.py) -------------------------------------------------------
+
+    def count_due_creates(
+        self, workspace_id: str, provider: str, *, cap: int, now: datetime | None = None
+    ) -> int:
+        """How many fresh creates (see `claim_fresh_creates`) are due for one provider, counted
+        up to `cap`: the question is only whether the backlog exceeds a threshold, so a backlog
+        of 100k costs what one of `cap` does."""
+        now = now or utcnow()
+        head = (
+            select(DeliveryRow.id)
+            .where(_fresh_creates(DeliveryRow, workspace_id, provider, now))
+            .limit(max(cap, 0))
+            .subquery()
+        )
+        with self._db.session() as session:
+            return int(session.scalar(select(func.count()).select_from(head)) or 0)
+
+    def claim_fresh_creates(
+        self,
+        worker_id: str,
+        *,
+        workspace_id: str,
+        provider: str,
+        limit: int,
+        lease_seconds: float,
+        now: datetime | None = None,
+    ) -> list[DeliveryRecord]:
+        """Lease up to `limit` due creates of one provider, oldest first, in one statement, as
+        `claim_due` does. Fresh: waiting (pending or failed), never possibly sent (no
+        reconcile marker: those reconcile by label first, through `claim_due`)."""
+        if limit <= 0:
+            return []
+        now = now or utcnow()
+        candidate = aliased(DeliveryRow)
+        chosen = (
+            select(candidate.id)
+            .where(_fresh_creates(candidate, workspace_id, provider, now))
             .order_by(candidate.available_at, candidate.id)
             .limit(limit)
             .with_for_update(skip_locked=True, of=candidate)

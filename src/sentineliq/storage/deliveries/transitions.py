@@ -107,6 +107,79 @@ class TransitionMixin:
                 ) from error
             raise
 
+    def record_sent_together(
+        self,
+        delivery_ids: Sequence[str],
+        worker_id: str,
+        event: PossiblySent,
+        *,
+        now: datetime | None = None,
+    ) -> None:
+        """Mark every delivery of one bulk request "possibly sent" in one transaction, before
+        the request leaves: all of them or none (LeaseLostError when any lease is no longer
+        ours; ConnectionLostError as for `record`). The marker writes no history row."""
+        now = now or utcnow()
+        settle(DeliveryStatus.IN_FLIGHT, [event.kind])
+        rule = RULES[event.kind]
+        values: dict[str, Any] = {"updated_at": now, **_marker_values(event, rule.marker, now)}
+        try:
+            with self._db.session() as session:
+                marked = session.execute(
+                    update(DeliveryRow)
+                    .where(
+                        DeliveryRow.id.in_(list(delivery_ids)),
+                        DeliveryRow.status.in_(sorted(s.value for s in rule.sources)),
+                        DeliveryRow.claimed_by == worker_id,
+                        DeliveryRow.lease_until > now,
+                    )
+                    .values(**values)
+                    .returning(DeliveryRow.id)
+                    .execution_options(synchronize_session=False)
+                ).all()
+                if len(marked) != len(set(delivery_ids)):
+                    # Raised inside the transaction, so none stays marked: nothing may leave.
+                    raise LeaseLostError(
+                        f"{len(set(delivery_ids)) - len(marked)} of {len(set(delivery_ids))} "
+                        f"deliveries are no longer leased to {worker_id}"
+                    )
+        except DBAPIError as error:
+            if connection_lost(error):
+                raise ConnectionLostError(
+                    f"database unreachable: {type(error.orig).__name__}"
+                ) from error
+            raise
+
+    def record_created_together(
+        self,
+        reports: Sequence[tuple[str, Created]],
+        worker_id: str,
+        *,
+        now: datetime | None = None,
+    ) -> list[DeliveryRecord | LeaseLostError]:
+        """Record the tickets one bulk call filed, in one transaction instead of one each; every
+        report under its own savepoint, so one whose lease is lost is refused alone (its
+        LeaseLostError in its place). ConnectionLostError as for `record`."""
+        now = now or utcnow()
+        out: list[DeliveryRecord | LeaseLostError] = []
+        try:
+            with self._db.session() as session:
+                for delivery_id, event in reports:
+                    settle(DeliveryStatus.IN_FLIGHT, [event.kind])
+                    try:
+                        with session.begin_nested():
+                            out.append(
+                                self._transition(session, delivery_id, worker_id, [event], now=now)
+                            )
+                    except LeaseLostError as lost:
+                        out.append(lost)
+        except DBAPIError as error:
+            if connection_lost(error):
+                raise ConnectionLostError(
+                    f"database unreachable: {type(error.orig).__name__}"
+                ) from error
+            raise
+        return out
+
     def _report(
         self, delivery_id: str, worker_id: str, events: Sequence[Event], now: datetime
     ) -> DeliveryRecord:

@@ -1,7 +1,9 @@
-"""One issue: create, read and properties (transitions and edits: `workflow`; comments:
-`comments`)."""
+"""Issues: create (one, or up to 50 in bulk), read and properties (transitions and edits:
+`workflow`; comments: `comments`)."""
 
 from __future__ import annotations
+
+from typing import Any
 
 from sentineliq.sandbox.jira.api.base import API, ApiBase, wanted_fields
 from sentineliq.sandbox.jira.errors import JiraError
@@ -9,6 +11,11 @@ from sentineliq.sandbox.jira.model import Issue
 from sentineliq.sandbox.jira.rules import check_property
 from sentineliq.sandbox.jira.views import NAVIGABLE
 from sentineliq.sandbox.jira.wire import Request, Response
+
+# Jira Cloud's documented limit for POST /rest/api/3/issue/bulk ("Creates upto 50 issues").
+MAX_BULK_CREATE = 50
+# Jira's exact wording for more than 50 elements is not published; this names the limit.
+TOO_MANY = "Bulk create is limited to {limit} issues per request ({count} were sent)."
 
 
 class IssueApi(ApiBase):
@@ -19,6 +26,35 @@ class IssueApi(ApiBase):
             {"id": issue.id, "key": issue.key, "self": f"{req.base_url}{API}/issue/{issue.id}"},
             201,
         )
+
+    def create_issues(self, req: Request) -> Response:
+        """POST /issue/bulk: each element is created exactly as a single create would be (same
+        rules, same errors); the ones refused are listed by `failedElementNumber` (0-based), the
+        created ones in request order. 201 when any was created, 400 (same shape) when none."""
+        updates = req.json_object().get("issueUpdates") or []
+        if len(updates) > MAX_BULK_CREATE:
+            # Refused whole, before any element is looked at.
+            raise JiraError(400, [TOO_MANY.format(limit=MAX_BULK_CREATE, count=len(updates))])
+        issues: list[dict[str, Any]] = []
+        errors: list[dict[str, Any]] = []
+        for number, element in enumerate(updates):
+            try:
+                snap = self.state.create_issue(element, req.caller)
+            except JiraError as refused:
+                errors.append(
+                    {
+                        "status": refused.status,
+                        "elementErrors": refused.body(),
+                        "failedElementNumber": number,
+                    }
+                )
+                continue
+            issue = snap.issue
+            issues.append(
+                {"id": issue.id, "key": issue.key, "self": f"{req.base_url}{API}/issue/{issue.id}"}
+            )
+        status = 201 if issues or not errors else 400
+        return Response.json({"issues": issues, "errors": errors}, status)
 
     def get_issue(self, req: Request) -> Response:
         snap = self.state.issue(req.params["issueIdOrKey"])
