@@ -35,6 +35,13 @@ NAMING_CONVENTION = {
 }
 
 DELIVERY_STATUSES = ("pending", "in_flight", "delivered", "failed", "dead", "held", "discarded")
+# The claim's two kinds of due rows, each with a partial index in the order it is claimed in:
+# waiting ones by available_at, in-flight ones by lease_until (claimable once it passed). The
+# predicates are literal SQL so both planners match them to the index, whatever the parameters.
+WAITING_STATUSES = ("failed", "pending")
+LEASED_STATUS = "in_flight"
+WAITING_PREDICATE = "status IN (" + ", ".join(f"'{s}'" for s in WAITING_STATUSES) + ")"
+LEASED_PREDICATE = f"status = '{LEASED_STATUS}'"
 # What one claim of a delivery ended in (see DeliveryAttemptRow); "replayed" marks an operator's
 # requeue, so a history reads true although the attempt counter starts again.
 ATTEMPT_OUTCOMES = (
@@ -281,6 +288,20 @@ class DeliveryRow(Base):
         Index(None, "status", "available_at"),
         Index(None, "workspace_id", "status"),
         Index(None, "workspace_id", "updated_at", "id"),  # the lists' order, keyset-paged
+        Index(
+            "ix_deliveries_due_waiting",
+            "available_at",
+            "id",
+            sqlite_where=text(WAITING_PREDICATE),
+            postgresql_where=text(WAITING_PREDICATE),
+        ),
+        Index(
+            "ix_deliveries_due_leased",
+            "lease_until",
+            "id",
+            sqlite_where=text(LEASED_PREDICATE),
+            postgresql_where=text(LEASED_PREDICATE),
+        ),
         CheckConstraint(
             "status IN (" + ", ".join(f"'{s}'" for s in DELIVERY_STATUSES) + ")",
             name="status",

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, and_, exists, func, or_, select, update
+from sqlalchemy import ColumnElement, Select, exists, literal_column, select, union_all, update
 from sqlalchemy.orm import aliased
 from sqlalchemy.orm.util import AliasedClass
 
-from sentineliq.outbox import RULES, DeliveryStatus, EventKind
+from sentineliq.outbox import DeliveryStatus
 from sentineliq.storage.audit import add_audit
 from sentineliq.storage.db import Database
 from sentineliq.storage.deliveries.enqueue import enqueue as queue_next
@@ -23,18 +23,30 @@ from sentineliq.storage.deliveries.records import (
     record_of,
 )
 from sentineliq.storage.errors import NotFoundError
-from sentineliq.storage.tables import AlertRow, DeliveryRow, TicketProviderRow
+from sentineliq.storage.tables import (
+    LEASED_STATUS,
+    WAITING_STATUSES,
+    AlertRow,
+    DeliveryRow,
+    TicketProviderRow,
+)
 from sentineliq.storage.types import utcnow
 
-# Claimable when due: waiting ones (pending, failed) and in-flight ones whose lease expired.
-_WAITING = tuple(
-    s.value for s in sorted(RULES[EventKind.CLAIMED].sources - {DeliveryStatus.IN_FLIGHT})
-)
+Candidate = type[DeliveryRow] | AliasedClass[DeliveryRow]
 
 
-def _provider_active(
-    delivery: type[DeliveryRow] | AliasedClass[DeliveryRow],
-) -> ColumnElement[bool]:
+def is_waiting(delivery: Candidate) -> ColumnElement[bool]:
+    """Waiting (pending, or failed awaiting its retry): the rows of the waiting partial index.
+    Literal values, not parameters: the planners match them to the index's predicate."""
+    return delivery.status.in_([literal_column(f"'{status}'") for status in WAITING_STATUSES])
+
+
+def is_leased(delivery: Candidate) -> ColumnElement[bool]:
+    """In flight: the rows of the leased partial index (claimable once lease_until passed)."""
+    return delivery.status == literal_column(f"'{LEASED_STATUS}'")
+
+
+def _provider_active(delivery: Candidate) -> ColumnElement[bool]:
     """Deliveries wait while their provider is disabled or paused (after an auth failure)."""
     return exists().where(
         TicketProviderRow.workspace_id == delivery.workspace_id,
@@ -42,6 +54,38 @@ def _provider_active(
         TicketProviderRow.is_enabled.is_(True),
         TicketProviderRow.paused_at.is_(None),
     )
+
+
+def due_ids(now: datetime, limit: int) -> Select[tuple[str]]:
+    """The ids of up to `limit` due deliveries, oldest (available_at) first.
+
+    Two branches, each an ordered range of its partial index cut at `limit`: waiting rows by
+    available_at, and in-flight rows whose lease expired by lease_until. The provider check
+    and (on PostgreSQL) the row lock with SKIP LOCKED sit inside each branch, before its LIMIT:
+    rows of a paused provider or rows another worker is claiming are passed over, never allowed
+    to fill a branch while other rows are due. Locks are taken only on rows a branch returns,
+    at most twice `limit`, for the length of the claim's transaction.
+    """
+    waiting = aliased(DeliveryRow)
+    leased = aliased(DeliveryRow)
+    waiting_due = (
+        select(waiting.id, waiting.available_at)
+        .where(is_waiting(waiting), waiting.available_at <= now, _provider_active(waiting))
+        .order_by(waiting.available_at, waiting.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True, of=waiting)
+        .cte("waiting_due")
+    )
+    expired = (
+        select(leased.id, leased.available_at)
+        .where(is_leased(leased), leased.lease_until < now, _provider_active(leased))
+        .order_by(leased.lease_until, leased.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True, of=leased)
+        .cte("expired_leases")
+    )
+    both = union_all(select(waiting_due), select(expired)).subquery("due")
+    return select(both.c.id).order_by(both.c.available_at, both.c.id).limit(limit)
 
 
 class ClaimMixin:
@@ -94,29 +138,16 @@ class ClaimMixin:
         Due: pending or failed with available_at reached, or in flight with an expired lease (its
         worker crashed or stalled), and the provider enabled and not paused. PostgreSQL skips
         rows other workers are claiming right now (FOR UPDATE SKIP LOCKED); SQLite runs the
-        statement under its database write lock.
+        statement under its database write lock. Each kind of due row is read from its own
+        partial index in that index's order, `limit` at most (see `due_ids`), so a claim costs
+        the same however long the backlog.
         """
         if limit <= 0:
             return []
         now = now or utcnow()
-        candidate = aliased(DeliveryRow)
-        due = or_(
-            and_(
-                candidate.status.in_(_WAITING),
-                candidate.available_at <= now,
-            ),
-            and_(candidate.status == DeliveryStatus.IN_FLIGHT.value, candidate.lease_until < now),
-        )
-        chosen = (
-            select(candidate.id)
-            .where(due, _provider_active(candidate))
-            .order_by(candidate.available_at, candidate.id)
-            .limit(limit)
-            .with_for_update(skip_locked=True, of=candidate)
-        )
         statement = (
             update(DeliveryRow)
-            .where(DeliveryRow.id.in_(chosen.scalar_subquery()))
+            .where(DeliveryRow.id.in_(due_ids(now, limit)))
             .values(
                 status=DeliveryStatus.IN_FLIGHT.value,
                 claimed_by=worker_id,
@@ -136,16 +167,26 @@ class ClaimMixin:
         """When the earliest delivery becomes claimable (possibly in the past), or None.
 
         Deliveries of disabled or paused providers are not counted: they wait indefinitely.
+        One statement; each half is the head of its partial index.
         """
-        waiting = select(func.min(DeliveryRow.available_at)).where(
-            DeliveryRow.status.in_(_WAITING),
-            _provider_active(DeliveryRow),
+        waiting = aliased(DeliveryRow)
+        leased = aliased(DeliveryRow)
+        first_waiting = (
+            select(waiting.available_at)
+            .where(is_waiting(waiting), _provider_active(waiting))
+            .order_by(waiting.available_at, waiting.id)
+            .limit(1)
+            .scalar_subquery()
         )
-        leased = select(func.min(DeliveryRow.lease_until)).where(
-            DeliveryRow.status == DeliveryStatus.IN_FLIGHT.value, _provider_active(DeliveryRow)
+        first_expiry = (
+            select(leased.lease_until)
+            .where(is_leased(leased), _provider_active(leased))
+            .order_by(leased.lease_until, leased.id)
+            .limit(1)
+            .scalar_subquery()
         )
         with self._db.session() as session:
-            times = [session.scalar(waiting), session.scalar(leased)]
+            times = session.execute(select(first_waiting, first_expiry)).one()
         present = [moment for moment in times if moment is not None]
         return min(present) if present else None
 

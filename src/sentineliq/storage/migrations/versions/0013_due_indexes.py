@@ -1,0 +1,46 @@
+"""The claim's order as two partial indexes: waiting deliveries by available_at, in-flight ones by
+lease_until.
+
+Revision ID: 0013
+Revises: 0012
+Create Date: 2026-12-02
+
+The claim read both kinds through (status, available_at), ORed, and sorted the whole due
+backlog for every batch (PostgreSQL: a sequential scan and a sort). Each kind now has its own
+index in the order it is claimed in, holding only the rows that can become due (delivered and
+dead ones are not in it), so a claim reads `limit` index entries per kind however long the
+backlog (storage/deliveries/claims.py `due_ids`).
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+revision: str = "0013"
+down_revision: str | None = "0012"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+# Spelled out rather than imported: a migration must not change when the tables module does.
+WAITING = "status IN ('failed', 'pending')"
+LEASED = "status = 'in_flight'"
+
+
+def upgrade() -> None:
+    for name, columns, predicate in (
+        ("ix_deliveries_due_waiting", ["available_at", "id"], WAITING),
+        ("ix_deliveries_due_leased", ["lease_until", "id"], LEASED),
+    ):
+        op.create_index(
+            name,
+            "deliveries",
+            columns,
+            sqlite_where=sa.text(predicate),
+            postgresql_where=sa.text(predicate),
+        )
+
+
+def downgrade() -> None:
+    op.drop_index("ix_deliveries_due_leased", table_name="deliveries")
+    op.drop_index("ix_deliveries_due_waiting", table_name="deliveries")
