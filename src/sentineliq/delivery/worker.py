@@ -26,6 +26,7 @@ from datetime import UTC, datetime, timedelta
 import structlog
 
 from sentineliq import metrics
+from sentineliq.delivery.batch import ClaimedBatch, claim_batch
 from sentineliq.delivery.operations import Done, Job, Operation, WaitFor, operation_for
 from sentineliq.delivery.reconcile_schedule import ReconcileSchedule
 from sentineliq.delivery.reports import DatabaseGoneError, Reporter, WorkerStats
@@ -137,6 +138,8 @@ class Worker:
         self._configs = ProviderRepository(app.db, app.secrets)
         # One provider per (workspace, provider) and config version: a new config opens a new one.
         self._providers: dict[tuple[str, str], tuple[int, TicketProvider]] = {}
+        # The batch in hand: its creates' alerts and its providers' config versions.
+        self._batch = ClaimedBatch()
         # Providers paused during the current batch, with the error that paused them.
         self._paused_in_batch: dict[tuple[str, str], ProviderError] = {}
         # Reports, held while the database does not answer.
@@ -152,12 +155,16 @@ class Worker:
         what was held and hands back the rest of the batch first.
         """
         self._reports.reconnect()
-        claimed = self._deliveries.claim_due(
+        self._batch = claim_batch(
+            self.app.db,
+            self._deliveries,
+            self._configs,
             self.worker_id,
             limit=self.batch_size,
             lease_seconds=self.settings.lease_s,
             now=self.clock(),
         )
+        claimed = self._batch.deliveries
         self._paused_in_batch.clear()
         for index, delivery in enumerate(claimed):
             if stop is not None and stop.is_set():
@@ -269,7 +276,9 @@ class Worker:
             hours = self.policy.max_age_s / 3600
             raise ProviderError(ErrorKind.CONFIG, f"older than the maximum age ({hours:g} h)")
         provider = self._provider(delivery)
-        job = Job(delivery, provider, self._alerts, now)
+        job = Job(
+            delivery, provider, self._batch.alerts_for(delivery, self._alerts, self.app.db), now
+        )
         try:
             self._attempt(operation, job, provider, bound)
         except WaitFor as wait:
@@ -359,6 +368,12 @@ class Worker:
         )
 
     def _provider(self, delivery: DeliveryRecord) -> TicketProvider:
+        key = (delivery.workspace_id, delivery.provider)
+        cached = self._providers.get(key)
+        # Decrypted once per config version: the claim read the current one.
+        version = self._batch.config_version(*key)
+        if cached is not None and version is not None and cached[0] == version:
+            return cached[1]
         record = self._configs.get(delivery.workspace_id, delivery.provider, decrypt=True)
         if record is None or not record.is_enabled:
             raise ProviderError(
@@ -366,8 +381,6 @@ class Worker:
                 f"the {delivery.provider} provider is no longer configured or enabled "
                 "for this workspace",
             )
-        key = (delivery.workspace_id, delivery.provider)
-        cached = self._providers.get(key)
         if cached is not None and cached[0] == record.config_version:
             return cached[1]
         if cached is not None:
