@@ -65,6 +65,7 @@ def fill(
     status: str = "delivered",
     provider: str = "jira",
     prefix: str = "fill",
+    analyze_after: bool = False,
 ) -> None:
     """`count` alerts with one delivery each in `status`, due since T0 (a few hundred share each
     second, as ingest batches do)."""
@@ -93,7 +94,8 @@ def fill(
         with database.session() as session:
             session.execute(insert(AlertRow), alerts)
             session.execute(insert(DeliveryRow), deliveries)
-    analyze(database)
+    if analyze_after:
+        analyze(database)
 
 
 def analyze(database: Database) -> None:

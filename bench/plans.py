@@ -4,7 +4,9 @@ duplicate lookup and the lists, on N alerts with N deliveries pending (default 1
 Each query is the statement the code sends (captured at the cursor, then explained with the
 same parameters): SQLite's EXPLAIN QUERY PLAN, PostgreSQL's EXPLAIN (ANALYZE, BUFFERS) in a
 transaction that is rolled back (the claim is an UPDATE).
-Usage: .venv/bin/python bench/plans.py [--count N] [--db sqlite|postgres|both]
+Without --analyze the planners have no statistics of the load (as SQLite never has here, and
+PostgreSQL until autovacuum comes round): the plans must not depend on them.
+Usage: .venv/bin/python bench/plans.py [--count N] [--db sqlite|postgres|both] [--analyze]
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from sqlalchemy import Engine, event, select
 from sentineliq.services.context import AppContext
 from sentineliq.services.providers import configure
 from sentineliq.storage.alerts import AlertRepository
+from sentineliq.storage.audit import AuditRepository
 from sentineliq.storage.db import Database
 from sentineliq.storage.deliveries import DeliveryRepository
 from sentineliq.storage.tables import AlertRow
@@ -76,22 +79,23 @@ def _depth(rows: list[Any], row: Any) -> int:
     return depth
 
 
-def main(count: int, kinds: list[str]) -> None:
+def main(count: int, kinds: list[str], analyze: bool) -> None:
     for kind in kinds:
-        show_plans(kind, count)
+        show_plans(kind, count, analyze)
 
 
-def show_plans(kind: str, count: int) -> None:
+def show_plans(kind: str, count: int, analyze: bool) -> None:
     with bench_settings(kind) as settings, AppContext.open(settings) as app:
         workspace = WorkspaceRepository(app.db).create("bench")
         configure(
             app, workspace.id, "jira", bench_provider_config("https://b.atlassian.net"),
             actor="bench",
         )  # fmt: skip
-        fill(app.db, workspace.id, count, status="pending")
+        fill(app.db, workspace.id, count, status="pending", analyze_after=analyze)
         deliveries = DeliveryRepository(app.db)
         alerts = AlertRepository(app.db)
         now = T0 + timedelta(days=30)
+        one_alert = deliveries.list_for_workspace(workspace.id, limit=1)[0].alert_id
         prints = [f"fill-{n}" for n in range(0, count, max(1, count // 500))][:500]
         queries: dict[str, Callable[[], object]] = {
             "claim (5 due of all pending)": lambda: deliveries.claim_due(
@@ -104,11 +108,21 @@ def show_plans(kind: str, count: int) -> None:
             "deliveries list, first page of 200": lambda: deliveries.list_for_workspace(
                 workspace.id, limit=200
             ),
+            "deliveries list, dead letters only (none among the pending), first page of 200": (
+                lambda: deliveries.list_for_workspace(workspace.id, "dead", limit=200)
+            ),
+            "deliveries of one alert (its page)": lambda: deliveries.list_for_workspace(
+                workspace.id, alert_id=one_alert
+            ),
+            "audit log, first page of 100": lambda: AuditRepository(app.db).list(
+                workspace.id, limit=100
+            ),
             "alerts list, first page of 100": lambda: alerts.list_for_workspace(
                 workspace.id, limit=100
             ),
         }
-        print(f"== {kind}: {count} alerts, {count} deliveries pending ==")
+        stats = "with" if analyze else "without"
+        print(f"== {kind}: {count} alerts, {count} deliveries pending, {stats} ANALYZE ==")
         for name, run in queries.items():
             print(f"-- {name}")
             for line in explain(app.db, run):
@@ -130,5 +144,6 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--count", type=int, default=100_000)
     parser.add_argument("--db", choices=["sqlite", "postgres", "both"], default="both")
+    parser.add_argument("--analyze", action="store_true", help="ANALYZE after the load")
     args = parser.parse_args()
-    main(args.count, ["sqlite", "postgres"] if args.db == "both" else [args.db])
+    main(args.count, ["sqlite", "postgres"] if args.db == "both" else [args.db], args.analyze)

@@ -285,9 +285,9 @@ class DeliveryRow(Base):
     __table_args__ = (
         # One create per ticket generation, one comment per window, ... (see `sequence`).
         UniqueConstraint("alert_id", "provider", "operation", "sequence"),
-        Index(None, "status", "available_at"),
-        Index(None, "workspace_id", "status"),
-        Index(None, "workspace_id", "updated_at", "id"),  # the lists' order, keyset-paged
+        # The lists' order, keyset-paged: all of a workspace's deliveries, or those in one status.
+        Index(None, "workspace_id", "updated_at", "id"),
+        Index(None, "workspace_id", "status", "updated_at", "id"),
         Index(
             "ix_deliveries_due_waiting",
             "available_at",

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, Select, exists, literal_column, select, union_all, update
+from sqlalchemy import ColumnElement, Select, literal_column, select, union_all, update
 from sqlalchemy.orm import aliased
 from sqlalchemy.orm.util import AliasedClass
 
@@ -47,12 +47,22 @@ def is_leased(delivery: Candidate) -> ColumnElement[bool]:
 
 
 def _provider_active(delivery: Candidate) -> ColumnElement[bool]:
-    """Deliveries wait while their provider is disabled or paused (after an auth failure)."""
-    return exists().where(
-        TicketProviderRow.workspace_id == delivery.workspace_id,
-        TicketProviderRow.provider == delivery.provider,
-        TicketProviderRow.is_enabled.is_(True),
-        TicketProviderRow.paused_at.is_(None),
+    """Deliveries wait while their provider is disabled or paused (after an auth failure).
+
+    A scalar subquery, checked per row as the index is read, rather than EXISTS: PostgreSQL
+    turns EXISTS into a join, and without statistics (a table autovacuum has not analyzed yet)
+    joins from the providers into (workspace_id, status, ...) and sorts every due row.
+    """
+    return (
+        select(literal_column("1"))
+        .where(
+            TicketProviderRow.workspace_id == delivery.workspace_id,
+            TicketProviderRow.provider == delivery.provider,
+            TicketProviderRow.is_enabled.is_(True),
+            TicketProviderRow.paused_at.is_(None),
+        )
+        .scalar_subquery()
+        .is_not(None)
     )
 
 

@@ -1,5 +1,5 @@
-"""The claim's order as two partial indexes: waiting deliveries by available_at, in-flight ones by
-lease_until.
+"""The claim's order as two partial indexes (waiting deliveries by available_at, in-flight ones by
+lease_until), and the order of a status-filtered delivery list.
 
 Revision ID: 0013
 Revises: 0012
@@ -10,6 +10,13 @@ backlog for every batch (PostgreSQL: a sequential scan and a sort). Each kind no
 index in the order it is claimed in, holding only the rows that can become due (delivered and
 dead ones are not in it), so a claim reads `limit` index entries per kind however long the
 backlog (storage/deliveries/claims.py `due_ids`).
+
+A list of one status (the dead letters, the held tickets) walked (workspace_id, updated_at, id)
+past every delivery of other statuses, or sorted all of that status: (workspace_id, status,
+updated_at, id) is its order, and serves what (workspace_id, status) served.
+
+(status, available_at) goes: the claim was its only reader, and while it existed SQLite, which
+keeps no statistics here, preferred it (and a sort of every due row) to the partial index.
 """
 
 from collections.abc import Sequence
@@ -28,6 +35,13 @@ LEASED = "status = 'in_flight'"
 
 
 def upgrade() -> None:
+    op.create_index(
+        "ix_deliveries_workspace_id_status_updated_at_id",
+        "deliveries",
+        ["workspace_id", "status", "updated_at", "id"],
+    )
+    op.drop_index("ix_deliveries_workspace_id_status", table_name="deliveries")
+    op.drop_index("ix_deliveries_status_available_at", table_name="deliveries")
     for name, columns, predicate in (
         ("ix_deliveries_due_waiting", ["available_at", "id"], WAITING),
         ("ix_deliveries_due_leased", ["lease_until", "id"], LEASED),
@@ -42,5 +56,8 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.create_index("ix_deliveries_status_available_at", "deliveries", ["status", "available_at"])
+    op.create_index("ix_deliveries_workspace_id_status", "deliveries", ["workspace_id", "status"])
+    op.drop_index("ix_deliveries_workspace_id_status_updated_at_id", table_name="deliveries")
     op.drop_index("ix_deliveries_due_leased", table_name="deliveries")
     op.drop_index("ix_deliveries_due_waiting", table_name="deliveries")
