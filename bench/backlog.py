@@ -16,6 +16,7 @@ from contextlib import contextmanager
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import psycopg
 from sqlalchemy import insert, text
@@ -66,9 +67,11 @@ def fill(
     provider: str = "jira",
     prefix: str = "fill",
     analyze_after: bool = False,
+    payload: dict[str, Any] | None = None,
 ) -> None:
     """`count` alerts with one delivery each in `status`, due since T0 (a few hundred share each
-    second, as ingest batches do)."""
+    second, as ingest batches do). With `payload` (a stored alert's) their tickets can be filed;
+    without, the alerts are rows for the queries to wade through, not alerts to deliver."""
     for start in range(0, count, CHUNK):
         alerts, deliveries = [], []
         for n in range(start, min(count, start + CHUNK)):
@@ -78,7 +81,7 @@ def fill(
                     "id": alert_id, "workspace_id": workspace_id, "fingerprint": f"{prefix}-{n}",
                     "module": "aegis", "title": f"Alert {n}", "severity": "high",
                     "status": "new", "source": "bench", "detected_at": at, "description": "",
-                    "affected_assets": [], "tags": [], "payload": {}, "created_at": at,
+                    "affected_assets": [], "tags": [], "payload": payload or {}, "created_at": at,
                     "ingest_warnings": [],
                 }
             )  # fmt: skip
