@@ -1,16 +1,17 @@
 """Cost growth: what one alert's ingest, one delivery and one claim cost with 1k, 10k and 100k
-alerts stored, and with 100k deliveries pending (due, oldest first), on SQLite and PostgreSQL.
+alerts stored, with 100k deliveries pending (due, oldest first), and with 100k older deliveries
+of another workspace whose provider is paused, on SQLite and PostgreSQL.
 
 Each case starts from a fresh database: the stored alerts (each with its delivered ticket) or the
 pending backlog are written with Core, then measured through the public paths only:
 - claim: `claim_due(limit=5)`, median of 30 calls (the leased rows put back between calls);
 - ingest: `services.ingest.ingest_text` of 3 batches of 500 new alerts (median per alert), the
   path the CLI takes whatever ingest does inside;
-- delivery: one `Worker` (budget lifted, storm guard lifted) delivering 300 deliveries to the
+- delivery: one `Worker` (default batch of 5; budget and storm guard lifted) delivering 300 to the
   Jira sandbox on loopback (per delivery; with a backlog they are the backlog's oldest).
-Then, with the last case's database, `sentineliq serve --no-worker` and `sentineliq worker` run
-as processes (the worker delivers 300 more, the server answers /healthz and /metrics) and their
-resident memory is read from /proc (VmRSS now, VmHWM the peak).
+Then, on the database of the 100k pending case, `sentineliq serve --no-worker` and `sentineliq
+worker` run as processes (the worker delivers 300 more, the server answers /healthz and
+/metrics) and their resident memory is read from /proc (VmRSS now, VmHWM the peak).
 
 Usage: .venv/bin/python bench/growth.py [--db sqlite|postgres|both] [--sizes 1000,10000,100000]
 """
@@ -44,6 +45,7 @@ from sentineliq.services.providers import configure
 from sentineliq.settings import Settings
 from sentineliq.storage.alerts import AlertRepository
 from sentineliq.storage.deliveries import DeliveryRepository, DeliveryStatus
+from sentineliq.storage.providers import ProviderRepository
 from sentineliq.storage.tables import DeliveryRow
 from sentineliq.storage.workspaces import WorkspaceRepository
 
@@ -58,6 +60,7 @@ class Figures:
     db: str
     stored: int
     pending: int
+    paused: int
     claim_ms: float
     ingest_ms: float
     delivery_ms: float
@@ -103,7 +106,7 @@ def ingest_ms(app: AppContext, workspace_id: str, tag: str) -> float:
 
 
 def delivery_ms(app: AppContext, count: int) -> float:
-    worker = Worker(app, batch_size=50)
+    worker = Worker(app)  # the default batch of 5, as `sentineliq worker` claims
     try:
         worker.run_once()  # warm: provider, metadata, budget row
         started, delivered = time.perf_counter(), worker.stats.delivered
@@ -120,7 +123,9 @@ def unthrottled(settings: Settings) -> Settings:
     return replace(settings, delivery=replace(settings.delivery, rate_per_s=10_000.0))
 
 
-def measure(kind: str, stored: int, pending: int, *, processes: bool) -> Figures:
+def measure(
+    kind: str, stored: int, pending: int, *, paused: int = 0, processes: bool = False
+) -> Figures:
     with (
         bench_settings(kind) as base,
         JiraSandbox() as sandbox,
@@ -136,10 +141,16 @@ def measure(kind: str, stored: int, pending: int, *, processes: bool) -> Figures
             fill(app.db, workspace.id, stored, status="delivered", prefix="stored")
         if pending:
             fill(app.db, workspace.id, pending, status="pending", prefix="due", payload=payload)
+        if paused:  # another workspace's backlog, older than everything, its provider paused
+            other = WorkspaceRepository(app.db).create("paused")
+            configure(app, other.id, "jira", bench_provider_config(sandbox.url), actor="bench")
+            fill(app.db, other.id, paused, status="pending", prefix="held-up", payload=payload)
+            ProviderRepository(app.db, app.secrets).pause(other.id, "jira", "bench", actor="b")
         figures = Figures(
             kind,
             stored,
             pending,
+            paused,
             claim_ms(app),
             ingest_ms(app, workspace.id, "new"),
             delivery_ms(app, DELIVERIES),
@@ -208,30 +219,36 @@ def report_rss(app: AppContext, settings: Settings) -> list[str]:
 
 def main(kinds: list[str], sizes: list[int]) -> None:
     configure_logging("WARNING")
-    print("db        stored  pending  claim ms  ingest ms/alert  delivery ms")
+    print("db        stored  pending  paused  claim ms  ingest ms/alert  delivery ms")
     for kind in kinds:
-        cases = [(size, 0) for size in sizes] + [(0, max(sizes))]
-        results = []
-        for index, (stored, pending) in enumerate(cases):
-            last = index == len(cases) - 1
-            figures = measure(kind, stored, pending, processes=last)
-            results.append(figures)
-            print(
-                f"{kind:8} {stored:7} {pending:8} {figures.claim_ms:9.2f} "
-                f"{figures.ingest_ms:16.2f} {figures.delivery_ms:12.2f}",
-                flush=True,
-            )
-            for line in figures.memory:
-                print(f"   {line}")
+        results = [measure(kind, size, 0) for size in sizes[:1]]
+        _row(results[0])
+        for size in sizes[1:]:
+            results.append(measure(kind, size, 0))
+            _row(results[-1])
+        results.append(measure(kind, 0, max(sizes), processes=True))
+        _row(results[-1])
+        results.append(measure(kind, 0, 0, paused=max(sizes)))
+        _row(results[-1])
         smallest = results[0]
         for figures in results[1:]:
             print(
-                f"   x{figures.stored or figures.pending} "
-                f"{'stored' if figures.stored else 'pending'} against {smallest.stored}: "
-                f"claim {figures.claim_ms / smallest.claim_ms:.2f}, "
-                f"ingest {figures.ingest_ms / smallest.ingest_ms:.2f}, "
-                f"delivery {figures.delivery_ms / smallest.delivery_ms:.2f}"
+                f"   {figures.stored} stored, {figures.pending} pending, {figures.paused} paused "
+                f"against {smallest.stored} stored: "
+                f"claim x{figures.claim_ms / smallest.claim_ms:.2f}, "
+                f"ingest x{figures.ingest_ms / smallest.ingest_ms:.2f}, "
+                f"delivery x{figures.delivery_ms / smallest.delivery_ms:.2f}"
             )
+
+
+def _row(figures: Figures) -> None:
+    print(
+        f"{figures.db:8} {figures.stored:7} {figures.pending:8} {figures.paused:7} "
+        f"{figures.claim_ms:9.2f} {figures.ingest_ms:16.2f} {figures.delivery_ms:12.2f}",
+        flush=True,
+    )
+    for line in figures.memory:
+        print(f"   {line}")
 
 
 if __name__ == "__main__":

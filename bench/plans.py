@@ -14,12 +14,12 @@ from __future__ import annotations
 import argparse
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from backlog import T0, bench_settings, fill
 from benchconfig import bench_provider_config
-from sqlalchemy import Engine, event, select
+from sqlalchemy import Engine, event, func, select
 
 from sentineliq.services.context import AppContext
 from sentineliq.services.providers import configure
@@ -27,7 +27,7 @@ from sentineliq.storage.alerts import AlertRepository
 from sentineliq.storage.audit import AuditRepository
 from sentineliq.storage.db import Database
 from sentineliq.storage.deliveries import DeliveryRepository
-from sentineliq.storage.tables import AlertRow
+from sentineliq.storage.tables import AlertRow, DeliveryRow
 from sentineliq.storage.workspaces import WorkspaceRepository
 
 
@@ -105,6 +105,9 @@ def show_plans(kind: str, count: int, analyze: bool) -> None:
             "ingest duplicate lookup (500 fingerprints)": lambda: _dedup(
                 app.db, workspace.id, prints
             ),
+            "ingest's storm guard count (a provider's creates in its window)": lambda: _storm(
+                app.db, workspace.id, now
+            ),
             "deliveries list, first page of 200": lambda: deliveries.list_for_workspace(
                 workspace.id, limit=200
             ),
@@ -128,6 +131,21 @@ def show_plans(kind: str, count: int, analyze: bool) -> None:
             for line in explain(app.db, run):
                 # The duplicate lookup's 500 values make lines of kilobytes.
                 print(f"   {line[:200]}{' ...' if len(line) > 200 else ''}")
+
+
+def _storm(database: Database, workspace_id: str, now: datetime) -> object:
+    # What every ingest batch counts per provider (storage/alerts.py `_enabled_providers`).
+    with database.session() as session:
+        return session.execute(
+            select(DeliveryRow.status, func.count())
+            .where(
+                DeliveryRow.workspace_id == workspace_id,
+                DeliveryRow.provider == "jira",
+                DeliveryRow.operation == "create_issue",
+                DeliveryRow.created_at >= now - timedelta(minutes=10),
+            )
+            .group_by(DeliveryRow.status)
+        ).all()
 
 
 def _dedup(database: Database, workspace_id: str, prints: list[str]) -> object:
