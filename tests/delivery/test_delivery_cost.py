@@ -56,10 +56,10 @@ def test_a_delivery_costs_two_transactions_in_steady_state(pipeline: Pipeline) -
     # transaction; then each delivery takes its budget token with its "possibly sent" marker,
     # and records its outcome. Before: 5 per delivery (config, alert, token, marker, outcome).
     assert tally.transactions == 1 + 2 * BATCH
-    # The claim: the UPDATE, the alerts with their evidence and links, the config versions.
-    # Per delivery: the budget row (read locked, written), the marker, and the outcome (row,
-    # attempt, audit entry, ticket link, the comments that waited for the ticket).
-    claim = tally.statements[:5]
-    assert claim[0] in {"UPDATE", "WITH"}
-    assert claim[1:] == ["SELECT"] * 4
+    # The claim: the active providers, the UPDATE, the alerts with their evidence and links,
+    # the config versions. Per delivery: the budget row (read locked, written), the marker, and
+    # the outcome (row, attempt, audit entry, ticket link, the comments that waited for it).
+    claim = tally.statements[:6]
+    assert claim[1] in {"UPDATE", "WITH"}
+    assert claim[:1] + claim[2:] == ["SELECT"] * 5
     assert len(tally.statements) - len(claim) <= 9 * BATCH

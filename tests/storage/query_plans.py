@@ -1,5 +1,5 @@
-"""SQLite's plan of the first statement a call sends: the statement is stopped at the cursor and
-explained with the same parameters (EXPLAIN QUERY PLAN reads no rows)."""
+"""SQLite's plan of a statement a call sends: the statement is stopped at the cursor and explained
+with the same parameters (EXPLAIN QUERY PLAN reads no rows)."""
 
 from __future__ import annotations
 
@@ -15,12 +15,13 @@ class _Stop(Exception):
     """Raised at the cursor once the statement is in hand."""
 
 
-def sqlite_plan(database: Database, call: Callable[[], object]) -> list[str]:
+def sqlite_plan(database: Database, call: Callable[[], object], containing: str = "") -> list[str]:
+    """The plan of the first statement of `call` containing `containing`; the ones before it run."""
     assert database.is_sqlite
     seen: list[tuple[str, Any]] = []
 
     def grab(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
-        if not statement.lstrip().upper().startswith("BEGIN"):
+        if not statement.lstrip().upper().startswith("BEGIN") and containing in statement:
             seen.append((statement, parameters))
             raise _Stop
 

@@ -56,8 +56,13 @@ def test_lists_and_the_claim_read_their_index_in_order(sqlite_url: str) -> None:
             database, lambda: deliveries.list_for_workspace(workspace.id, "dead", limit=200)
         )
         assert any("ix_deliveries_workspace_id_status_updated_at_id" in s for s in dead_page)
-        claim = sqlite_plan(database, lambda: deliveries.claim_due("w", limit=5, lease_seconds=30))
-        assert any("USING INDEX ix_deliveries_due_waiting (available_at<?)" in s for s in claim)
+        claim = sqlite_plan(
+            database,
+            lambda: deliveries.claim_due("w", limit=5, lease_seconds=30),
+            containing="lease_until",
+        )
+        waiting = "USING INDEX ix_deliveries_due_waiting_by_provider (workspace_id=? AND provider=?"
+        assert any(waiting in s for s in claim)
         assert any("USING INDEX ix_deliveries_due_leased (lease_until<?)" in s for s in claim)
         for plan in (dead_page, claim):
             # Only the claim's merge of its two short branches (2 x limit rows) is sorted.

@@ -291,6 +291,15 @@ class DeliveryRow(Base):
         # The storm guard's count of a provider's recent creates, made by every ingest batch.
         Index(None, "workspace_id", "provider", "created_at"),
         Index(
+            "ix_deliveries_due_waiting_by_provider",
+            "workspace_id",
+            "provider",
+            "available_at",
+            "id",
+            sqlite_where=text(WAITING_PREDICATE),
+            postgresql_where=text(WAITING_PREDICATE),
+        ),
+        Index(
             "ix_deliveries_due_waiting",
             "available_at",
             "id",

@@ -6,10 +6,21 @@ unique per claimant (e.g. host:pid:thread). Once a lease expires the row may be 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, Select, literal_column, select, union_all, update
-from sqlalchemy.orm import aliased
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    and_,
+    func,
+    literal_column,
+    select,
+    true,
+    union_all,
+    update,
+)
+from sqlalchemy.orm import Session, aliased
 from sqlalchemy.orm.util import AliasedClass
 
 from sentineliq.outbox import DeliveryStatus
@@ -66,26 +77,60 @@ def _provider_active(delivery: Candidate) -> ColumnElement[bool]:
     )
 
 
-def due_ids(now: datetime, limit: int) -> Select[tuple[str]]:
-    """The ids of up to `limit` due deliveries, oldest (available_at) first.
+# Up to this many enabled providers, waiting rows are read per provider (see `due_ids`); beyond
+# it (and SQLite's limit of 500 terms in a compound SELECT) through one filtered branch.
+PER_PROVIDER_BRANCHES = 100
 
-    Two branches, each an ordered range of its partial index cut at `limit`: waiting rows by
-    available_at, and in-flight rows whose lease expired by lease_until. The provider check
-    and (on PostgreSQL) the row lock with SKIP LOCKED sit inside each branch, before its LIMIT:
-    rows of a paused provider or rows another worker is claiming are passed over, never allowed
-    to fill a branch while other rows are due. Locks are taken only on rows a branch returns,
-    at most twice `limit`, for the length of the claim's transaction.
-    """
+
+def active_providers(session: Session) -> list[tuple[str, str]]:
+    """(workspace, provider) of every provider whose deliveries may go: enabled, not paused."""
+    rows = session.execute(
+        select(TicketProviderRow.workspace_id, TicketProviderRow.provider)
+        .where(TicketProviderRow.is_enabled.is_(True), TicketProviderRow.paused_at.is_(None))
+        .order_by(TicketProviderRow.workspace_id, TicketProviderRow.provider)
+    )
+    return [(workspace, provider) for workspace, provider in rows]
+
+
+def _waiting(
+    now: datetime | None, limit: int, provider: tuple[str, str] | None, *, lock: bool
+) -> Select[str, datetime]:
+    """Waiting due rows in claim order, `limit` at most: of one provider (an index range of
+    the waiting partial index), or of every active one (read past the inactive ones' rows)."""
     waiting = aliased(DeliveryRow)
-    leased = aliased(DeliveryRow)
-    waiting_due = (
+    if provider is None:
+        scope = _provider_active(waiting)
+    else:
+        scope = and_(waiting.workspace_id == provider[0], waiting.provider == provider[1])
+    due = waiting.available_at <= now if now is not None else true()
+    rows = (
         select(waiting.id, waiting.available_at)
-        .where(is_waiting(waiting), waiting.available_at <= now, _provider_active(waiting))
+        .where(scope, is_waiting(waiting), due)
         .order_by(waiting.available_at, waiting.id)
         .limit(limit)
-        .with_for_update(skip_locked=True, of=waiting)
-        .cte("waiting_due")
     )
+    return rows.with_for_update(skip_locked=True, of=waiting) if lock else rows
+
+
+def due_ids(now: datetime, limit: int, active: Sequence[tuple[str, str]]) -> Select[tuple[str]]:
+    """The ids of up to `limit` due deliveries of the `active` providers, oldest first.
+
+    Branches, each an ordered index range cut at `limit`: the waiting rows of each active
+    provider by available_at, and the in-flight rows whose lease expired by lease_until (few:
+    only a crashed worker's). Rows of a paused or disabled provider are never read, so a
+    backlog of theirs neither hides due rows nor costs a claim anything. On PostgreSQL each
+    branch locks its rows FOR UPDATE SKIP LOCKED before its LIMIT: rows another worker is
+    claiming are passed over, never allowed to fill a branch. The union's `limit` oldest are
+    claimed; the other locked rows are free again when the claim's transaction ends.
+    """
+    scopes: list[tuple[str, str] | None] = list(active)
+    if len(scopes) > PER_PROVIDER_BRANCHES:
+        scopes = [None]
+    branches = [
+        _waiting(now, limit, scope, lock=True).cte(f"waiting_{number}")
+        for number, scope in enumerate(scopes)
+    ]
+    leased = aliased(DeliveryRow)
     expired = (
         select(leased.id, leased.available_at)
         .where(is_leased(leased), leased.lease_until < now, _provider_active(leased))
@@ -94,8 +139,8 @@ def due_ids(now: datetime, limit: int) -> Select[tuple[str]]:
         .with_for_update(skip_locked=True, of=leased)
         .cte("expired_leases")
     )
-    both = union_all(select(waiting_due), select(expired)).subquery("due")
-    return select(both.c.id).order_by(both.c.available_at, both.c.id).limit(limit)
+    due = union_all(*(select(branch) for branch in branches), select(expired)).subquery("due")
+    return select(due.c.id).order_by(due.c.available_at, due.c.id).limit(limit)
 
 
 class ClaimMixin:
@@ -148,16 +193,15 @@ class ClaimMixin:
         Due: pending or failed with available_at reached, or in flight with an expired lease (its
         worker crashed or stalled), and the provider enabled and not paused. PostgreSQL skips
         rows other workers are claiming right now (FOR UPDATE SKIP LOCKED); SQLite runs the
-        statement under its database write lock. Each kind of due row is read from its own
-        partial index in that index's order, `limit` at most (see `due_ids`), so a claim costs
-        the same however long the backlog.
+        statement under its database write lock. The due rows are read from partial indexes in
+        their order, `limit` at most per provider (see `due_ids`), so a claim costs the same
+        however long the backlog; two statements (the active providers, then the claim).
         """
         if limit <= 0:
             return []
         now = now or utcnow()
         statement = (
             update(DeliveryRow)
-            .where(DeliveryRow.id.in_(due_ids(now, limit)))
             .values(
                 status=DeliveryStatus.IN_FLIGHT.value,
                 claimed_by=worker_id,
@@ -170,6 +214,10 @@ class ClaimMixin:
             .execution_options(synchronize_session=False)
         )
         with self._db.session() as session:
+            active = active_providers(session)
+            if not active:
+                return []
+            statement = statement.where(DeliveryRow.id.in_(due_ids(now, limit, active)))
             claimed = [record_from_row(row) for row in session.execute(statement)]
         return sorted(claimed, key=lambda record: (record.available_at, record.id))
 
@@ -177,28 +225,30 @@ class ClaimMixin:
         """When the earliest delivery becomes claimable (possibly in the past), or None.
 
         Deliveries of disabled or paused providers are not counted: they wait indefinitely.
-        One statement; each half is the head of its partial index.
+        Each part is the head of an index range, as in the claim.
         """
-        waiting = aliased(DeliveryRow)
-        leased = aliased(DeliveryRow)
-        first_waiting = (
-            select(waiting.available_at)
-            .where(is_waiting(waiting), _provider_active(waiting))
-            .order_by(waiting.available_at, waiting.id)
-            .limit(1)
-            .scalar_subquery()
-        )
-        first_expiry = (
-            select(leased.lease_until)
-            .where(is_leased(leased), _provider_active(leased))
-            .order_by(leased.lease_until, leased.id)
-            .limit(1)
-            .scalar_subquery()
-        )
         with self._db.session() as session:
-            times = session.execute(select(first_waiting, first_expiry)).one()
-        present = [moment for moment in times if moment is not None]
-        return min(present) if present else None
+            active = active_providers(session)
+            if not active:
+                return None
+            scopes: list[tuple[str, str] | None] = list(active)
+            if len(scopes) > PER_PROVIDER_BRANCHES:
+                scopes = [None]
+            heads = [_waiting(None, 1, scope, lock=False).subquery() for scope in scopes]
+            leased = aliased(DeliveryRow)
+            expiry = (
+                select(leased.lease_until)
+                .where(is_leased(leased), _provider_active(leased))
+                .order_by(leased.lease_until, leased.id)
+                .limit(1)
+                .subquery()
+            )
+            times = union_all(
+                *(select(head.c.available_at.label("at")) for head in heads),
+                select(expiry.c.lease_until.label("at")),
+            ).subquery()
+            earliest: datetime | None = session.scalar(select(func.min(times.c.at)))
+            return earliest
 
     def leased_to(self, worker_id: str) -> list[DeliveryRecord]:
         """The deliveries the database says are leased to `worker_id` (expired leases too)."""

@@ -1,5 +1,6 @@
-"""Indexes for flat cost: the claim's order as two partial indexes (waiting deliveries by
-available_at, in-flight ones by lease_until), a status-filtered list's order, the storm count's.
+"""Indexes for flat cost: the claim's order as partial indexes (waiting deliveries by provider
+and available_at, in-flight ones by lease_until), a status-filtered list's order, the storm
+count's.
 
 Revision ID: 0013
 Revises: 0012
@@ -8,8 +9,10 @@ Create Date: 2026-12-02
 The claim read both kinds through (status, available_at), ORed, and sorted the whole due
 backlog for every batch (PostgreSQL: a sequential scan and a sort). Each kind now has its own
 index in the order it is claimed in, holding only the rows that can become due (delivered and
-dead ones are not in it), so a claim reads `limit` index entries per kind however long the
-backlog (storage/deliveries/claims.py `due_ids`).
+dead ones are not in it): waiting rows per provider (a paused provider's backlog is never
+read), with (available_at, id) for installations with more providers than the claim reads one
+by one, and in-flight rows by lease expiry. A claim reads `limit` index entries per branch
+however long the backlog (storage/deliveries/claims.py `due_ids`).
 
 A list of one status (the dead letters, the held tickets) walked (workspace_id, updated_at, id)
 past every delivery of other statuses, or sorted all of that status: (workspace_id, status,
@@ -52,6 +55,11 @@ def upgrade() -> None:
     op.drop_index("ix_deliveries_workspace_id_status", table_name="deliveries")
     op.drop_index("ix_deliveries_status_available_at", table_name="deliveries")
     for name, columns, predicate in (
+        (
+            "ix_deliveries_due_waiting_by_provider",
+            ["workspace_id", "provider", "available_at", "id"],
+            WAITING,
+        ),
         ("ix_deliveries_due_waiting", ["available_at", "id"], WAITING),
         ("ix_deliveries_due_leased", ["lease_until", "id"], LEASED),
     ):
@@ -71,3 +79,4 @@ def downgrade() -> None:
     op.drop_index("ix_deliveries_workspace_id_status_updated_at_id", table_name="deliveries")
     op.drop_index("ix_deliveries_due_leased", table_name="deliveries")
     op.drop_index("ix_deliveries_due_waiting", table_name="deliveries")
+    op.drop_index("ix_deliveries_due_waiting_by_provider", table_name="deliveries")
