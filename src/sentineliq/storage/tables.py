@@ -36,7 +36,8 @@ NAMING_CONVENTION = {
 
 DELIVERY_STATUSES = ("pending", "in_flight", "delivered", "failed", "dead", "held", "discarded")
 # The claim's two kinds of due rows, each with a partial index in the order it is claimed in:
-# waiting ones by available_at, in-flight ones by lease_until (claimable once it passed). The
+# waiting ones by provider and available_at, in-flight ones by lease_until (claimable once it
+# passed). The
 # predicates are literal SQL so both planners match them to the index, whatever the parameters.
 WAITING_STATUSES = ("failed", "pending")
 LEASED_STATUS = "in_flight"
@@ -294,13 +295,6 @@ class DeliveryRow(Base):
             "ix_deliveries_due_waiting_by_provider",
             "workspace_id",
             "provider",
-            "available_at",
-            "id",
-            sqlite_where=text(WAITING_PREDICATE),
-            postgresql_where=text(WAITING_PREDICATE),
-        ),
-        Index(
-            "ix_deliveries_due_waiting",
             "available_at",
             "id",
             sqlite_where=text(WAITING_PREDICATE),

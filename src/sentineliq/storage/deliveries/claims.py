@@ -77,9 +77,10 @@ def _provider_active(delivery: Candidate) -> ColumnElement[bool]:
     )
 
 
-# Up to this many enabled providers, waiting rows are read per provider (see `due_ids`); beyond
-# it (and SQLite's limit of 500 terms in a compound SELECT) through one filtered branch.
-PER_PROVIDER_BRANCHES = 100
+# Up to this many enabled providers, waiting rows are read per provider (see `due_ids`). Beyond
+# it (SQLite allows 500 terms in a compound SELECT) one filtered branch reads and sorts every
+# due row, as the claim did before it had these indexes.
+PER_PROVIDER_BRANCHES = 400
 
 
 def active_providers(session: Session) -> list[tuple[str, str]]:

@@ -10,8 +10,8 @@ The claim read both kinds through (status, available_at), ORed, and sorted the w
 backlog for every batch (PostgreSQL: a sequential scan and a sort). Each kind now has its own
 index in the order it is claimed in, holding only the rows that can become due (delivered and
 dead ones are not in it): waiting rows per provider (a paused provider's backlog is never
-read), with (available_at, id) for installations with more providers than the claim reads one
-by one, and in-flight rows by lease expiry. A claim reads `limit` index entries per branch
+read; no index on available_at alone, which PostgreSQL would prefer and read past a paused
+provider's rows), and in-flight rows by lease expiry. A claim reads `limit` index entries per branch
 however long the backlog (storage/deliveries/claims.py `due_ids`).
 
 A list of one status (the dead letters, the held tickets) walked (workspace_id, updated_at, id)
@@ -60,7 +60,6 @@ def upgrade() -> None:
             ["workspace_id", "provider", "available_at", "id"],
             WAITING,
         ),
-        ("ix_deliveries_due_waiting", ["available_at", "id"], WAITING),
         ("ix_deliveries_due_leased", ["lease_until", "id"], LEASED),
     ):
         op.create_index(
@@ -78,5 +77,4 @@ def downgrade() -> None:
     op.create_index("ix_deliveries_workspace_id_status", "deliveries", ["workspace_id", "status"])
     op.drop_index("ix_deliveries_workspace_id_status_updated_at_id", table_name="deliveries")
     op.drop_index("ix_deliveries_due_leased", table_name="deliveries")
-    op.drop_index("ix_deliveries_due_waiting", table_name="deliveries")
     op.drop_index("ix_deliveries_due_waiting_by_provider", table_name="deliveries")
