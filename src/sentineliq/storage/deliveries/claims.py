@@ -97,7 +97,7 @@ def _waiting(
     now: datetime | None, limit: int, provider: tuple[str, str] | None, *, lock: bool
 ) -> Select[str, datetime]:
     """Waiting due rows in claim order, `limit` at most: of one provider (an index range of
-    the waiting partial index), or of every active one (read past the inactive ones' rows)."""
+    the waiting partial index), or of every active one (every due row read and sorted)."""
     waiting = aliased(DeliveryRow)
     if provider is None:
         scope = _provider_active(waiting)
