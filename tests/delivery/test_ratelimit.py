@@ -19,6 +19,7 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from pydantic import SecretStr
+from sqlalchemy import event
 
 from sentineliq.providers import registry
 from sentineliq.providers.base import ErrorKind, ProviderError
@@ -34,7 +35,7 @@ from sentineliq.ratelimit import (
     site_key,
 )
 from sentineliq.sandbox.jira import ADMIN_EMAIL, ADMIN_TOKEN, JiraSandbox
-from sentineliq.storage import Database, upgrade_to_head
+from sentineliq.storage import Database, LeaseLostError, WorkspaceRepository, upgrade_to_head
 from sentineliq.storage.ratebudget import DatabaseRateLimiter
 
 SITE = "https://acme.atlassian.net"
@@ -383,6 +384,38 @@ def test_database_budget_is_shared_between_database_instances(
     assert state is not None
     assert state.limit_rate == 4.0
     assert state.learned_rate == pytest.approx(5.0, abs=0.1)  # halved by the 429
+
+
+def test_database_budget_takes_the_token_and_runs_then_in_one_transaction(
+    database: Database, fake_time: FakeTime
+) -> None:
+    # The worker's "possibly sent" marker rides in the token's transaction: both commit, or
+    # (the lease was lost, nothing is sent) neither does.
+    limiter = DatabaseRateLimiter(database, 10.0, 2, clock=fake_time, sleep=fake_time.sleep)
+    workspaces = WorkspaceRepository(database)
+    began: list[object] = []
+
+    def count(connection: object) -> None:
+        began.append(connection)
+
+    event.listen(database.engine, "begin", count)
+
+    def refused() -> None:
+        workspaces.create("written inside, then refused")
+        raise LeaseLostError("another worker holds the lease")
+
+    with pytest.raises(LeaseLostError):
+        limiter.acquire(SITE, then=refused)
+    assert workspaces.list() == []  # rolled back with the token
+    limiter.acquire(SITE, then=lambda: workspaces.create("kept"))
+    limiter.acquire(SITE, then=lambda: workspaces.create("kept too"))
+    event.remove(database.engine, "begin", count)
+    assert len(began) == 3 + 1  # one per acquire (+ the list() above)
+    assert sorted(w.name for w in workspaces.list()) == ["kept", "kept too"]
+    # Only the two that went spent the burst of 2: the refused one's token was not taken.
+    assert fake_time.slept == []
+    with pytest.raises(RateLimitDeadline):
+        limiter.acquire(SITE, deadline=fake_time())
 
 
 def test_database_budget_first_use_is_safe_under_concurrency(

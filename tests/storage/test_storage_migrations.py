@@ -63,7 +63,8 @@ def test_migration_creates_tables_and_constraints(database: Database) -> None:
     assert ("alert_id", "provider") in _unique_sets(inspector, "ticket_links")
     assert ("name",) in _unique_sets(inspector, "workspaces")
     indexes = {tuple(ix["column_names"]) for ix in inspector.get_indexes("deliveries")}
-    assert ("status", "available_at") in indexes
+    assert ("workspace_id", "provider", "available_at", "id") in indexes  # the claim (partial)
+    assert ("workspace_id", "status", "updated_at", "id") in indexes  # a list of one status
     config = {c["name"]: c for c in inspector.get_columns("ticket_providers")}["config"]
     if database.url.get_backend_name() == "postgresql":
         assert isinstance(config["type"], JSONB)

@@ -33,6 +33,7 @@ from sentineliq.storage import (
     LeaseLostError,
     ProviderRepository,
     WorkspaceRecord,
+    WorkspaceRepository,
 )
 from sentineliq.storage.deliveries import ConnectionLostError
 from sentineliq.storage.tables import DeliveryRow, TicketLinkRow
@@ -204,6 +205,37 @@ def test_disabled_provider_holds_its_deliveries(
     assert deliveries.count_by_status(workspace.id)[DeliveryStatus.PENDING] == 2
     providers.set_enabled(workspace.id, "jira", True)
     assert len(deliveries.claim_due("w1", limit=5, lease_seconds=30, now=T0)) == 2
+
+
+def test_a_paused_providers_older_rows_never_fill_a_claim(
+    database: Database,
+    providers: ProviderRepository,
+    deliveries: ReportingRepository,
+    alerts: AlertRepository,
+    workspace: WorkspaceRecord,
+) -> None:
+    # Each branch of the claim (waiting rows, expired leases) stops at `limit` rows: the
+    # provider check must come before that cut, or a head of paused rows would hide due ones.
+    config = {**jira_config(), "lifecycle": {"storm_threshold": 10_000}}
+    providers.save(workspace.id, "jira", config, secret_fields={"api_token"})
+    other = WorkspaceRepository(database).create("other-soc")
+    providers.save(other.id, "jira", config, secret_fields={"api_token"})
+    stale = _ingest(alerts, workspace, 6)
+    leased = deliveries.claim_due("crashed", limit=3, lease_seconds=30, now=T0)
+    assert {d.alert_id for d in leased} <= set(stale)
+    fresh = _ingest(alerts, other, 2)
+    providers.pause(workspace.id, "jira", "401 from Jira", actor="t")
+
+    later = T0 + timedelta(seconds=60)  # the crashed worker's leases have expired too
+    claimed = deliveries.claim_due("w1", limit=2, lease_seconds=30, now=later)
+    assert sorted(d.alert_id for d in claimed) == sorted(fresh)
+    assert deliveries.claim_due("w1", limit=2, lease_seconds=30, now=later) == []
+    # Next due: w1's leases expiring, not the paused provider's older rows.
+    assert deliveries.next_due_at() == later + timedelta(seconds=30)
+
+    providers.resume(workspace.id, "jira", actor="t")
+    again = deliveries.claim_due("w2", limit=10, lease_seconds=30, now=later)
+    assert sorted(d.alert_id for d in again) == sorted(stale)
 
 
 @pytest.mark.usefixtures("jira")

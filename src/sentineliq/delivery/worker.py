@@ -35,6 +35,7 @@ from datetime import UTC, datetime, timedelta
 import structlog
 
 from sentineliq import metrics
+from sentineliq.delivery.batch import ClaimedBatch, claim_batch
 from sentineliq.delivery.bulk import BulkCreates
 from sentineliq.delivery.operations import Done, Job, Operation, WaitFor, operation_for
 from sentineliq.delivery.reconcile_schedule import ReconcileSchedule
@@ -195,6 +196,8 @@ class Worker:
         self._configs = ProviderRepository(app.db, app.secrets)
         # One provider per (workspace, provider) and config version: a new config opens a new one.
         self._providers: dict[tuple[str, str], tuple[int, TicketProvider]] = {}
+        # The batch in hand: its creates' alerts and its providers' config versions.
+        self._batch = ClaimedBatch()
         # Providers paused lately, with the error that paused them (shared with the lanes).
         self._pauses = _RecentPauses()
         # Reports, held while the database does not answer.
@@ -223,7 +226,10 @@ class Worker:
         """
         self._reports.reconnect()
         claim_started = time.monotonic()
-        claimed = self._deliveries.claim_due(
+        self._batch = claim_batch(
+            self.app.db,
+            self._deliveries,
+            self._configs,
             self.worker_id,
             limit=self.batch_size,
             lease_seconds=self.settings.lease_s,
@@ -231,7 +237,7 @@ class Worker:
         )
         try:
             # Creates of a provider with a backlog go out in bulk (delivery/bulk.py).
-            claimed, bulk_handled = self._bulk.take(claimed, stop, claim_started)
+            claimed, bulk_handled = self._bulk.take(self._batch.deliveries, stop, claim_started)
         except DatabaseGoneError:
             self._reports.database_gone()
             raise
@@ -424,7 +430,9 @@ class Worker:
             hours = self.policy.max_age_s / 3600
             raise ProviderError(ErrorKind.CONFIG, f"older than the maximum age ({hours:g} h)")
         provider = self._provider(delivery)
-        job = Job(delivery, provider, self._alerts, now)
+        job = Job(
+            delivery, provider, self._batch.alerts_for(delivery, self._alerts, self.app.db), now
+        )
         try:
             self._attempt(operation, job, provider, bound)
         except WaitFor as wait:
@@ -514,6 +522,12 @@ class Worker:
         )
 
     def _provider(self, delivery: DeliveryRecord) -> TicketProvider:
+        key = (delivery.workspace_id, delivery.provider)
+        cached = self._providers.get(key)
+        # Decrypted once per config version: the claim read the current one.
+        version = self._batch.config_version(*key)
+        if cached is not None and version is not None and cached[0] == version:
+            return cached[1]
         record = self._configs.get(delivery.workspace_id, delivery.provider, decrypt=True)
         if record is None or not record.is_enabled:
             raise ProviderError(
@@ -521,8 +535,6 @@ class Worker:
                 f"the {delivery.provider} provider is no longer configured or enabled "
                 "for this workspace",
             )
-        key = (delivery.workspace_id, delivery.provider)
-        cached = self._providers.get(key)
         if cached is not None and cached[0] == record.config_version:
             return cached[1]
         if cached is not None:

@@ -78,10 +78,19 @@ class SiteRateLimiter(Protocol):
         """The limiter's clock: `acquire` deadlines are times on it."""
         ...
 
-    def acquire(self, site: str, *, deadline: float | None = None) -> None:
+    def acquire(
+        self,
+        site: str,
+        *,
+        deadline: float | None = None,
+        then: Callable[[], None] | None = None,
+    ) -> None:
         """Block until one request may be sent to `site`.
 
         Raises RateLimitDeadline, without waiting, when that is only possible after `deadline`.
+        `then` runs once the turn is granted, before acquire returns; a limiter that keeps its
+        budget in a database runs it in the transaction that takes the token (one transaction
+        for both, and an exception from `then` leaves the token untaken).
         """
         ...
 
@@ -253,6 +262,7 @@ def wait_for_turn(
     sleep: Callable[[float], None],
     deadline: float | None,
 ) -> None:
+    """Take a turn with `try_take` (0 once taken, else the seconds to wait), sleeping between."""
     while True:
         wait = try_take()
         if wait <= 0:

@@ -45,8 +45,16 @@ class LocalRateLimiter:
         with self._lock:
             return self._budgets.get(site)
 
-    def acquire(self, site: str, *, deadline: float | None = None) -> None:
+    def acquire(
+        self,
+        site: str,
+        *,
+        deadline: float | None = None,
+        then: Callable[[], None] | None = None,
+    ) -> None:
         wait_for_turn(site, lambda: self._try_take(site), self._clock, self._sleep, deadline)
+        if then is not None:
+            then()  # outside the lock: it may write to a database
 
     def observe(self, site: str, response: RateSignal) -> None:
         with self._lock:

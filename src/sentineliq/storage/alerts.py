@@ -434,37 +434,51 @@ class AlertRepository:
 
     def get(self, alert_id: str) -> StoredAlert:
         """Raises NotFoundError if there is no such alert."""
+        found = self.get_many([alert_id]).get(alert_id)
+        if found is None:
+            raise NotFoundError(f"alert {alert_id} not found")
+        return found
+
+    def get_many(self, alert_ids: Sequence[str]) -> dict[str, StoredAlert]:
+        """The alerts among `alert_ids` that exist, by id: three statements however many."""
+        if not alert_ids:
+            return {}
+        ids = sorted(set(alert_ids))
         with self._db.session() as session:
             found = session.execute(
                 select(AlertRow, WorkspaceRow.name)
                 .join(WorkspaceRow, WorkspaceRow.id == AlertRow.workspace_id)
-                .where(AlertRow.id == alert_id)
-            ).one_or_none()
-            if found is None:
-                raise NotFoundError(f"alert {alert_id} not found")
-            row, workspace_name = found
-            evidence_ids = session.scalars(
-                select(EvidenceRow.id)
-                .where(EvidenceRow.alert_id == alert_id)
-                .order_by(EvidenceRow.position)
+                .where(AlertRow.id.in_(ids))
             ).all()
-            links = session.scalars(
+            evidence: dict[str, list[str]] = {}
+            for alert_id, evidence_id in session.execute(
+                select(EvidenceRow.alert_id, EvidenceRow.id)
+                .where(EvidenceRow.alert_id.in_(ids))
+                .order_by(EvidenceRow.alert_id, EvidenceRow.position)
+            ):
+                evidence.setdefault(alert_id, []).append(evidence_id)
+            links: dict[str, list[TicketLinkRow]] = {}
+            for link in session.scalars(
                 select(TicketLinkRow)
-                .where(TicketLinkRow.alert_id == alert_id)
-                .order_by(TicketLinkRow.provider)
-            ).all()
-            return StoredAlert(
-                id=row.id,
-                workspace_id=row.workspace_id,
-                workspace_name=workspace_name,
-                fingerprint=row.fingerprint,
-                created_at=row.created_at,
-                # JSON mode: the strict model accepts ISO dates and enum values only from JSON.
-                alert=Alert.model_validate_json(json.dumps(row.payload)),
-                evidence_ids=tuple(evidence_ids),
-                tickets=tuple(link_record(link) for link in links),
-                warnings=tuple(IngestWarning.from_json(w) for w in row.ingest_warnings or ()),
-            )
+                .where(TicketLinkRow.alert_id.in_(ids))
+                .order_by(TicketLinkRow.alert_id, TicketLinkRow.provider)
+            ):
+                links.setdefault(link.alert_id, []).append(link)
+            return {
+                row.id: StoredAlert(
+                    id=row.id,
+                    workspace_id=row.workspace_id,
+                    workspace_name=workspace_name,
+                    fingerprint=row.fingerprint,
+                    created_at=row.created_at,
+                    # JSON mode: the strict model accepts ISO dates and enum values only from JSON.
+                    alert=Alert.model_validate_json(json.dumps(row.payload)),
+                    evidence_ids=tuple(evidence.get(row.id, ())),
+                    tickets=tuple(link_record(link) for link in links.get(row.id, ())),
+                    warnings=tuple(IngestWarning.from_json(w) for w in row.ingest_warnings or ()),
+                )
+                for row, workspace_name in found
+            }
 
     def list_for_workspace(self, workspace_id: str, *, limit: int = 100) -> list[AlertSummary]:
         """Newest first."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.orm import Session, sessionmaker
@@ -15,12 +16,19 @@ from sentineliq.storage.migrate import upgrade_to_head
 
 
 class Database:
-    """Owns the engine; `session()` is the unit of work (commit on success, rollback on error)."""
+    """Owns the engine; `session()` is the unit of work (commit on success, rollback on error).
+
+    `transaction()` makes several units one: every `session()` opened inside it (in the same
+    thread or task) joins its transaction instead of beginning its own. The worker uses it to
+    claim a batch and load what the batch needs at once, and to take the rate budget's token
+    with the "possibly sent" marker.
+    """
 
     def __init__(self, url: str | URL) -> None:
         self.url = make_url(url)
         self.engine = create_db_engine(self.url)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self._joined: ContextVar[Session | None] = ContextVar(f"db-{id(self)}", default=None)
 
     @classmethod
     def from_settings(cls, settings: Settings, *, migrate: bool = True) -> Database:
@@ -43,8 +51,26 @@ class Database:
 
     @contextmanager
     def session(self) -> Iterator[Session]:
+        joined = self._joined.get()
+        if joined is not None:
+            yield joined  # the enclosing transaction() commits or rolls back
+            return
         with self._sessions.begin() as session:
             yield session
+
+    @contextmanager
+    def transaction(self) -> Iterator[Session]:
+        """One transaction for everything inside, `session()` calls included (see the class)."""
+        joined = self._joined.get()
+        if joined is not None:
+            yield joined
+            return
+        with self._sessions.begin() as session:
+            token = self._joined.set(session)
+            try:
+                yield session
+            finally:
+                self._joined.reset(token)
 
     def dispose(self) -> None:
         self.engine.dispose()

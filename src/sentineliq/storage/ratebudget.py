@@ -120,7 +120,8 @@ class DatabaseRateLimiter:
     """The budget of each site for all processes on one database (`rate_budgets` rows).
 
     Each acquire is one short transaction that refills and takes a token or says how long to
-    wait; each observe that can change something is another. The clock is wall-clock epoch
+    wait, and runs the caller's `then` (the worker's "possibly sent" marker) inside it once the
+    token is taken; each observe that can change something is another. The clock is wall-clock epoch
     seconds, which every process on the machine agrees on.
     """
 
@@ -138,6 +139,7 @@ class DatabaseRateLimiter:
         rng: random.Random | None = None,
     ) -> None:
         self.policy = BudgetPolicy(rate, burst, backoff_base_s, backoff_cap_s, recovery_per_s)
+        self._db = db
         self._budgets = RateBudgetRepository(db)
         self._clock = clock
         self._sleep = sleep
@@ -152,8 +154,14 @@ class DatabaseRateLimiter:
     def state(self, site: str) -> BudgetState | None:
         return self._budgets.get(site)
 
-    def acquire(self, site: str, *, deadline: float | None = None) -> None:
-        wait_for_turn(site, lambda: self._try_take(site), self._clock, self._sleep, deadline)
+    def acquire(
+        self,
+        site: str,
+        *,
+        deadline: float | None = None,
+        then: Callable[[], None] | None = None,
+    ) -> None:
+        wait_for_turn(site, lambda: self._try_take(site, then), self._clock, self._sleep, deadline)
 
     def observe(self, site: str, response: RateSignal) -> None:
         seen = self._seen.get(site)
@@ -173,12 +181,17 @@ class DatabaseRateLimiter:
             # pacing; nothing goes out unpaced, as the next acquire needs the database too.
             log.warning("rate budget of %s not updated: the database did not answer", site)
 
-    def _try_take(self, site: str) -> float:
+    def _try_take(self, site: str, then: Callable[[], None] | None) -> float:
         def change(state: BudgetState) -> tuple[BudgetState, tuple[BudgetState, float]]:
             new, wait = self.policy.take(state, self._clock())
             return new, (new, wait)
 
-        state, wait = self._budgets.update(site, self._initial, change)
+        # `then` writes through its own repositories; their sessions join this transaction, so
+        # the token and what `then` records commit together, or neither does.
+        with self._db.transaction():
+            state, wait = self._budgets.update(site, self._initial, change)
+            if wait <= 0 and then is not None:
+                then()
         self._seen[site] = state
         return wait
 

@@ -35,6 +35,14 @@ NAMING_CONVENTION = {
 }
 
 DELIVERY_STATUSES = ("pending", "in_flight", "delivered", "failed", "dead", "held", "discarded")
+# The claim's two kinds of due rows, each with a partial index in the order it is claimed in:
+# waiting ones by provider and available_at, in-flight ones by lease_until (claimable once it
+# passed). The
+# predicates are literal SQL so both planners match them to the index, whatever the parameters.
+WAITING_STATUSES = ("failed", "pending")
+LEASED_STATUS = "in_flight"
+WAITING_PREDICATE = "status IN (" + ", ".join(f"'{s}'" for s in WAITING_STATUSES) + ")"
+LEASED_PREDICATE = f"status = '{LEASED_STATUS}'"
 # What one claim of a delivery ended in (see DeliveryAttemptRow); "replayed" marks an operator's
 # requeue, so a history reads true although the attempt counter starts again.
 ATTEMPT_OUTCOMES = (
@@ -278,9 +286,27 @@ class DeliveryRow(Base):
     __table_args__ = (
         # One create per ticket generation, one comment per window, ... (see `sequence`).
         UniqueConstraint("alert_id", "provider", "operation", "sequence"),
-        Index(None, "status", "available_at"),
-        Index(None, "workspace_id", "status"),
-        Index(None, "workspace_id", "updated_at", "id"),  # the lists' order, keyset-paged
+        # The lists' order, keyset-paged: all of a workspace's deliveries, or those in one status.
+        Index(None, "workspace_id", "updated_at", "id"),
+        Index(None, "workspace_id", "status", "updated_at", "id"),
+        # The storm guard's count of a provider's recent creates, made by every ingest batch.
+        Index(None, "workspace_id", "provider", "created_at"),
+        Index(
+            "ix_deliveries_due_waiting_by_provider",
+            "workspace_id",
+            "provider",
+            "available_at",
+            "id",
+            sqlite_where=text(WAITING_PREDICATE),
+            postgresql_where=text(WAITING_PREDICATE),
+        ),
+        Index(
+            "ix_deliveries_due_leased",
+            "lease_until",
+            "id",
+            sqlite_where=text(LEASED_PREDICATE),
+            postgresql_where=text(LEASED_PREDICATE),
+        ),
         CheckConstraint(
             "status IN (" + ", ".join(f"'{s}'" for s in DELIVERY_STATUSES) + ")",
             name="status",

@@ -375,8 +375,10 @@ class JiraClient:
         """The answer if 2xx (or its status is in `accept`), else the classified ProviderError."""
         secrets = (self._token.get_secret_value(),)
         if self._limiter is not None:
-            self._take_turn(self._limiter, action)
-        if before_send is not None:
+            # The limiter runs `before_send` with the token it takes: one transaction for both
+            # when the budget is kept in the database.
+            self._take_turn(self._limiter, action, before_send)
+        elif before_send is not None:
             before_send()
         started = time.monotonic()
         try:
@@ -504,13 +506,15 @@ class JiraClient:
         log.warning("jira paging of %s stopped after %d pages", path, _MAX_PAGES)
         return items
 
-    def _take_turn(self, limiter: SiteRateLimiter, action: str) -> None:
+    def _take_turn(
+        self, limiter: SiteRateLimiter, action: str, then: Callable[[], None] | None
+    ) -> None:
         wait = self.max_rate_wait_s
         if wait is None:
-            limiter.acquire(self.site)
+            limiter.acquire(self.site, then=then)
             return
         try:
-            limiter.acquire(self.site, deadline=limiter.now() + wait)
+            limiter.acquire(self.site, deadline=limiter.now() + wait, then=then)
         except RateLimitDeadline as exc:
             raise ProviderError(
                 ErrorKind.RATE_LIMITED,

@@ -6,13 +6,24 @@ unique per claimant (e.g. host:pid:thread). Once a lease expires the row may be 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, and_, exists, func, or_, select, update
-from sqlalchemy.orm import aliased
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    and_,
+    func,
+    literal_column,
+    select,
+    true,
+    union_all,
+    update,
+)
+from sqlalchemy.orm import Session, aliased
 from sqlalchemy.orm.util import AliasedClass
 
-from sentineliq.outbox import RULES, DeliveryStatus, EventKind
+from sentineliq.outbox import DeliveryStatus
 from sentineliq.storage.audit import add_audit
 from sentineliq.storage.db import Database
 from sentineliq.storage.deliveries.enqueue import enqueue as queue_next
@@ -24,24 +35,46 @@ from sentineliq.storage.deliveries.records import (
     record_of,
 )
 from sentineliq.storage.errors import NotFoundError
-from sentineliq.storage.tables import AlertRow, DeliveryRow, TicketProviderRow
+from sentineliq.storage.tables import (
+    LEASED_STATUS,
+    WAITING_STATUSES,
+    AlertRow,
+    DeliveryRow,
+    TicketProviderRow,
+)
 from sentineliq.storage.types import utcnow
 
-# Claimable when due: waiting ones (pending, failed) and in-flight ones whose lease expired.
-_WAITING = tuple(
-    s.value for s in sorted(RULES[EventKind.CLAIMED].sources - {DeliveryStatus.IN_FLIGHT})
-)
+Candidate = type[DeliveryRow] | AliasedClass[DeliveryRow]
 
 
-def _provider_active(
-    delivery: type[DeliveryRow] | AliasedClass[DeliveryRow],
-) -> ColumnElement[bool]:
-    """Deliveries wait while their provider is disabled or paused (after an auth failure)."""
-    return exists().where(
-        TicketProviderRow.workspace_id == delivery.workspace_id,
-        TicketProviderRow.provider == delivery.provider,
-        TicketProviderRow.is_enabled.is_(True),
-        TicketProviderRow.paused_at.is_(None),
+def is_waiting(delivery: Candidate) -> ColumnElement[bool]:
+    """Waiting (pending, or failed awaiting its retry): the rows of the waiting partial index.
+    Literal values, not parameters: the planners match them to the index's predicate."""
+    return delivery.status.in_([literal_column(f"'{status}'") for status in WAITING_STATUSES])
+
+
+def is_leased(delivery: Candidate) -> ColumnElement[bool]:
+    """In flight: the rows of the leased partial index (claimable once lease_until passed)."""
+    return delivery.status == literal_column(f"'{LEASED_STATUS}'")
+
+
+def _provider_active(delivery: Candidate) -> ColumnElement[bool]:
+    """Deliveries wait while their provider is disabled or paused (after an auth failure).
+
+    A scalar subquery, checked per row as the index is read, rather than EXISTS: PostgreSQL
+    turns EXISTS into a join, and without statistics (a table autovacuum has not analyzed yet)
+    joins from the providers into (workspace_id, status, ...) and sorts every due row.
+    """
+    return (
+        select(literal_column("1"))
+        .where(
+            TicketProviderRow.workspace_id == delivery.workspace_id,
+            TicketProviderRow.provider == delivery.provider,
+            TicketProviderRow.is_enabled.is_(True),
+            TicketProviderRow.paused_at.is_(None),
+        )
+        .scalar_subquery()
+        .is_not(None)
     )
 
 
@@ -57,11 +90,78 @@ def _fresh_creates(
         delivery.workspace_id == workspace_id,
         delivery.provider == provider,
         delivery.operation == CREATE_ISSUE,
-        delivery.status.in_(_WAITING),
+        is_waiting(delivery),
         delivery.available_at <= now,
         delivery.reconcile_until.is_(None),
         _provider_active(delivery),
     )
+
+
+# Up to this many enabled providers, waiting rows are read per provider (see `due_ids`). Beyond
+# it (SQLite allows 500 terms in a compound SELECT) one filtered branch reads and sorts every
+# due row, as the claim did before it had these indexes.
+PER_PROVIDER_BRANCHES = 400
+
+
+def active_providers(session: Session) -> list[tuple[str, str]]:
+    """(workspace, provider) of every provider whose deliveries may go: enabled, not paused."""
+    rows = session.execute(
+        select(TicketProviderRow.workspace_id, TicketProviderRow.provider)
+        .where(TicketProviderRow.is_enabled.is_(True), TicketProviderRow.paused_at.is_(None))
+        .order_by(TicketProviderRow.workspace_id, TicketProviderRow.provider)
+    )
+    return [(workspace, provider) for workspace, provider in rows]
+
+
+def _waiting(
+    now: datetime | None, limit: int, provider: tuple[str, str] | None, *, lock: bool
+) -> Select[str, datetime]:
+    """Waiting due rows in claim order, `limit` at most: of one provider (an index range of
+    the waiting partial index), or of every active one (every due row read and sorted)."""
+    waiting = aliased(DeliveryRow)
+    if provider is None:
+        scope = _provider_active(waiting)
+    else:
+        scope = and_(waiting.workspace_id == provider[0], waiting.provider == provider[1])
+    due = waiting.available_at <= now if now is not None else true()
+    rows = (
+        select(waiting.id, waiting.available_at)
+        .where(scope, is_waiting(waiting), due)
+        .order_by(waiting.available_at, waiting.id)
+        .limit(limit)
+    )
+    return rows.with_for_update(skip_locked=True, of=waiting) if lock else rows
+
+
+def due_ids(now: datetime, limit: int, active: Sequence[tuple[str, str]]) -> Select[tuple[str]]:
+    """The ids of up to `limit` due deliveries of the `active` providers, oldest first.
+
+    Branches, each an ordered index range cut at `limit`: the waiting rows of each active
+    provider by available_at, and the in-flight rows whose lease expired by lease_until (few:
+    only a crashed worker's). Rows of a paused or disabled provider are never read, so a
+    backlog of theirs neither hides due rows nor costs a claim anything. On PostgreSQL each
+    branch locks its rows FOR UPDATE SKIP LOCKED before its LIMIT: rows another worker is
+    claiming are passed over, never allowed to fill a branch. The union's `limit` oldest are
+    claimed; the other locked rows are free again when the claim's transaction ends.
+    """
+    scopes: list[tuple[str, str] | None] = list(active)
+    if len(scopes) > PER_PROVIDER_BRANCHES:
+        scopes = [None]
+    branches = [
+        _waiting(now, limit, scope, lock=True).cte(f"waiting_{number}")
+        for number, scope in enumerate(scopes)
+    ]
+    leased = aliased(DeliveryRow)
+    expired = (
+        select(leased.id, leased.available_at)
+        .where(is_leased(leased), leased.lease_until < now, _provider_active(leased))
+        .order_by(leased.lease_until, leased.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True, of=leased)
+        .cte("expired_leases")
+    )
+    due = union_all(*(select(branch) for branch in branches), select(expired)).subquery("due")
+    return select(due.c.id).order_by(due.c.available_at, due.c.id).limit(limit)
 
 
 class ClaimMixin:
@@ -114,29 +214,15 @@ class ClaimMixin:
         Due: pending or failed with available_at reached, or in flight with an expired lease (its
         worker crashed or stalled), and the provider enabled and not paused. PostgreSQL skips
         rows other workers are claiming right now (FOR UPDATE SKIP LOCKED); SQLite runs the
-        statement under its database write lock.
+        statement under its database write lock. The due rows are read from partial indexes in
+        their order, `limit` at most per provider (see `due_ids`), so a claim costs the same
+        however long the backlog; two statements (the active providers, then the claim).
         """
         if limit <= 0:
             return []
         now = now or utcnow()
-        candidate = aliased(DeliveryRow)
-        due = or_(
-            and_(
-                candidate.status.in_(_WAITING),
-                candidate.available_at <= now,
-            ),
-            and_(candidate.status == DeliveryStatus.IN_FLIGHT.value, candidate.lease_until < now),
-        )
-        chosen = (
-            select(candidate.id)
-            .where(due, _provider_active(candidate))
-            .order_by(candidate.available_at, candidate.id)
-            .limit(limit)
-            .with_for_update(skip_locked=True, of=candidate)
-        )
         statement = (
             update(DeliveryRow)
-            .where(DeliveryRow.id.in_(chosen.scalar_subquery()))
             .values(
                 status=DeliveryStatus.IN_FLIGHT.value,
                 claimed_by=worker_id,
@@ -149,6 +235,10 @@ class ClaimMixin:
             .execution_options(synchronize_session=False)
         )
         with self._db.session() as session:
+            active = active_providers(session)
+            if not active:
+                return []
+            statement = statement.where(DeliveryRow.id.in_(due_ids(now, limit, active)))
             claimed = [record_from_row(row) for row in session.execute(statement)]
         return sorted(claimed, key=lambda record: (record.available_at, record.id))
 
@@ -216,18 +306,30 @@ class ClaimMixin:
         """When the earliest delivery becomes claimable (possibly in the past), or None.
 
         Deliveries of disabled or paused providers are not counted: they wait indefinitely.
+        Each part is the head of an index range, as in the claim.
         """
-        waiting = select(func.min(DeliveryRow.available_at)).where(
-            DeliveryRow.status.in_(_WAITING),
-            _provider_active(DeliveryRow),
-        )
-        leased = select(func.min(DeliveryRow.lease_until)).where(
-            DeliveryRow.status == DeliveryStatus.IN_FLIGHT.value, _provider_active(DeliveryRow)
-        )
         with self._db.session() as session:
-            times = [session.scalar(waiting), session.scalar(leased)]
-        present = [moment for moment in times if moment is not None]
-        return min(present) if present else None
+            active = active_providers(session)
+            if not active:
+                return None
+            scopes: list[tuple[str, str] | None] = list(active)
+            if len(scopes) > PER_PROVIDER_BRANCHES:
+                scopes = [None]
+            heads = [_waiting(None, 1, scope, lock=False).subquery() for scope in scopes]
+            leased = aliased(DeliveryRow)
+            expiry = (
+                select(leased.lease_until)
+                .where(is_leased(leased), _provider_active(leased))
+                .order_by(leased.lease_until, leased.id)
+                .limit(1)
+                .subquery()
+            )
+            times = union_all(
+                *(select(head.c.available_at.label("at")) for head in heads),
+                select(expiry.c.lease_until.label("at")),
+            ).subquery()
+            earliest: datetime | None = session.scalar(select(func.min(times.c.at)))
+            return earliest
 
     def leased_to(self, worker_id: str) -> list[DeliveryRecord]:
         """The deliveries the database says are leased to `worker_id` (expired leases too)."""

@@ -7,7 +7,7 @@ import builtins
 import copy
 import json
 import re
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -171,6 +171,28 @@ class ProviderRepository:
                 )
             )
             return to_record(row, self._box, decrypt=decrypt) if row is not None else None
+
+    def versions(self, keys: Iterable[tuple[str, str]]) -> dict[tuple[str, str], tuple[int, bool]]:
+        """(config_version, is_enabled) of the given (workspace, provider) pairs that exist, in
+        one statement: enough to tell whether a decrypted config in hand is still current."""
+        wanted = set(keys)
+        if not wanted:
+            return {}
+        workspaces = sorted({workspace for workspace, _ in wanted})
+        with self._db.session() as session:
+            rows = session.execute(
+                select(
+                    TicketProviderRow.workspace_id,
+                    TicketProviderRow.provider,
+                    TicketProviderRow.config_version,
+                    TicketProviderRow.is_enabled,
+                ).where(TicketProviderRow.workspace_id.in_(workspaces))
+            )
+            return {
+                (workspace, provider): (version, enabled)
+                for workspace, provider, version, enabled in rows
+                if (workspace, provider) in wanted
+            }
 
     def list(self, workspace_id: str) -> builtins.list[ProviderRecord]:
         """All providers of the workspace, masked."""
