@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import random
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal
@@ -23,6 +23,7 @@ from sentineliq.lifecycle.fingerprint import DEFAULT_RECIPE, fingerprint_of
 from sentineliq.lifecycle.policy import LifecyclePolicy, policy_from_config
 from sentineliq.outbox import DeliveryStatus
 from sentineliq.storage.alertrows import NewRows, alert_values
+from sentineliq.storage.audit import AuditEntry, add_audit
 from sentineliq.storage.custody import ChainVerification
 from sentineliq.storage.custody import verify_custody_chain as _verify
 from sentineliq.storage.db import Database
@@ -70,6 +71,10 @@ class IngestOutcome:
     fingerprint: str
     held: tuple[str, ...] = ()  # providers whose new ticket the storm guard held
     occurrence: int | None = None  # the repeat's number
+
+
+# The caller's audit entry for a whole ingest call, made from its outcomes (None: no entry).
+AuditOf = Callable[[Sequence[IngestOutcome]], AuditEntry | None]
 
 
 @dataclass(frozen=True)
@@ -263,10 +268,13 @@ class AlertRepository:
         *,
         actor: str,
         warnings: Sequence[Sequence[IngestWarning]] | None = None,
+        audit: AuditOf | None = None,
     ) -> list[IngestOutcome]:
         """Store `alerts` and queue their deliveries, all in ONE transaction.
 
         `warnings`, if given, holds each alert's ingest warnings (same order), kept with it.
+        `audit`, if given, makes the caller's own audit entry from the outcomes; it is written
+        in the same transaction (an API request is one transaction, its audit entry included).
         An alert whose fingerprint the workspace already has is a repeat of it: an occurrence
         is recorded and reported to its tickets (or, the same record sent again, a duplicate:
         nothing is written), and its outcome names the existing alert. Concurrent ingests of
@@ -278,7 +286,7 @@ class AlertRepository:
             raise ValueError("one list of warnings per alert")
         for attempt in range(1, CONFLICT_ATTEMPTS + 1):
             try:
-                return self._ingest_batch(workspace_id, alerts, actor, warnings)
+                return self._ingest_batch(workspace_id, alerts, actor, warnings, audit)
             except DBAPIError as exc:
                 # PostgreSQL broke a deadlock between concurrent batches (new alerts of one
                 # problem inserted in different orders): the batch was rolled back whole, so
@@ -294,6 +302,7 @@ class AlertRepository:
         alerts: Sequence[Alert],
         actor: str,
         warnings: Sequence[Sequence[IngestWarning]] | None,
+        audit: AuditOf | None,
     ) -> list[IngestOutcome]:
         """The chunk's new alerts with their children, outbox rows and audit entries in one
         multi-row insert per table; then its repeats, one by one, in the chunk's order."""
@@ -373,6 +382,17 @@ class AlertRepository:
                 if outcome is None:
                     outcome = _repeat(session, stored[prints[index]], alert, providers, now)
                 done.append(outcome)
+            entry = audit(done) if audit is not None else None
+            if entry is not None:
+                add_audit(
+                    session,
+                    entry.action,
+                    actor=entry.actor,
+                    workspace_id=entry.workspace_id,
+                    target=entry.target,
+                    details=entry.details,
+                    at=now,
+                )
         return done
 
     def get(self, alert_id: str) -> StoredAlert:

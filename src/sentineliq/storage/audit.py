@@ -28,6 +28,17 @@ class AuditRecord:
     details: Mapping[str, Any]
 
 
+@dataclass(frozen=True)
+class AuditEntry:
+    """An entry a caller wants written in a repository's transaction (see AlertRepository)."""
+
+    action: str
+    actor: str
+    workspace_id: str | None = None
+    target: str | None = None
+    details: Mapping[str, Any] | None = None
+
+
 def audit_values(
     action: str,
     *,

@@ -9,7 +9,7 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from sentineliq.settings import Settings
-from sentineliq.storage.engine import create_db_engine, sqlite_path
+from sentineliq.storage.engine import READ_ONLY, create_db_engine, sqlite_path
 from sentineliq.storage.filemodes import make_private_dirs, warn_exposed
 from sentineliq.storage.migrate import upgrade_to_head
 
@@ -21,6 +21,9 @@ class Database:
         self.url = make_url(url)
         self.engine = create_db_engine(self.url)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self._reads = sessionmaker(
+            self.engine.execution_options(**{READ_ONLY: True}), expire_on_commit=False
+        )
 
     @classmethod
     def from_settings(cls, settings: Settings, *, migrate: bool = True) -> Database:
@@ -44,6 +47,13 @@ class Database:
     @contextmanager
     def session(self) -> Iterator[Session]:
         with self._sessions.begin() as session:
+            yield session
+
+    @contextmanager
+    def read(self) -> Iterator[Session]:
+        """A unit of work that only reads: on SQLite it neither takes nor waits for the write
+        lock (`session()` begins IMMEDIATE so read-then-write cannot fail with SQLITE_BUSY)."""
+        with self._reads.begin() as session:
             yield session
 
     def dispose(self) -> None:
