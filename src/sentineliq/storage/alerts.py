@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal
 
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import DBAPIError
@@ -23,7 +23,7 @@ from sentineliq.lifecycle.fingerprint import DEFAULT_RECIPE, fingerprint_of
 from sentineliq.lifecycle.policy import LifecyclePolicy, policy_from_config
 from sentineliq.outbox import DeliveryStatus
 from sentineliq.storage.alertrows import NewRows, alert_values
-from sentineliq.storage.audit import AuditEntry, add_audit
+from sentineliq.storage.audit import AuditEntry, audit_values
 from sentineliq.storage.custody import ChainVerification
 from sentineliq.storage.custody import verify_custody_chain as _verify
 from sentineliq.storage.db import Database
@@ -40,6 +40,7 @@ from sentineliq.storage.occurrences import (
 )
 from sentineliq.storage.tables import (
     AlertRow,
+    AuditRow,
     DeliveryRow,
     EvidenceRow,
     TicketLinkRow,
@@ -191,15 +192,19 @@ def _audit_storms(
 def _locked_alerts(
     session: Session, workspace_id: str, fingerprints: Sequence[str]
 ) -> dict[str, AlertRow]:
-    """The workspace's stored alerts with these fingerprints, locked in fingerprint order."""
+    """The workspace's stored alerts with these fingerprints, locked in fingerprint order.
+    Most alerts are new: the lock is a plain query, entities are loaded only for repeats."""
     if not fingerprints:
         return {}
-    rows = session.scalars(
-        select(AlertRow)
+    found = session.execute(
+        select(AlertRow.id)
         .where(AlertRow.workspace_id == workspace_id, AlertRow.fingerprint.in_(fingerprints))
         .order_by(AlertRow.fingerprint)
         .with_for_update()
-    )
+    ).all()
+    if not found:
+        return {}
+    rows = session.scalars(select(AlertRow).where(AlertRow.id.in_([f.id for f in found])))
     return {row.fingerprint: row for row in rows}
 
 
@@ -384,8 +389,7 @@ class AlertRepository:
                 done.append(outcome)
             entry = audit(done) if audit is not None else None
             if entry is not None:
-                add_audit(
-                    session,
+                values = audit_values(
                     entry.action,
                     actor=entry.actor,
                     workspace_id=entry.workspace_id,
@@ -393,6 +397,7 @@ class AlertRepository:
                     details=entry.details,
                     at=now,
                 )
+                session.connection().execute(insert(AuditRow), [values])
         return done
 
     def get(self, alert_id: str) -> StoredAlert:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -9,7 +10,12 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from sentineliq.settings import Settings
-from sentineliq.storage.engine import READ_ONLY, create_db_engine, sqlite_path
+from sentineliq.storage.engine import (
+    READ_ONLY,
+    SQLITE_BUSY_TIMEOUT_MS,
+    create_db_engine,
+    sqlite_path,
+)
 from sentineliq.storage.filemodes import make_private_dirs, warn_exposed
 from sentineliq.storage.migrate import upgrade_to_head
 
@@ -21,6 +27,7 @@ class Database:
         self.url = make_url(url)
         self.engine = create_db_engine(self.url)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self._writer = threading.RLock()  # SQLite: this process's writers, one at a time
         self._reads = sessionmaker(
             self.engine.execution_options(**{READ_ONLY: True}), expire_on_commit=False
         )
@@ -46,8 +53,21 @@ class Database:
 
     @contextmanager
     def session(self) -> Iterator[Session]:
-        with self._sessions.begin() as session:
-            yield session
+        if not self.is_sqlite:
+            with self._sessions.begin() as session:
+                yield session
+            return
+        # SQLite has one writer at a time, and its busy handler waits for the lock by sleeping
+        # (1, 2, 5, 10 ... 100 ms): threads of one process queue here instead and are woken at
+        # once. Other processes still meet the busy timeout; after that long this thread goes
+        # on to SQLite's own wait, as it did before.
+        acquired = self._writer.acquire(timeout=SQLITE_BUSY_TIMEOUT_MS / 1000)
+        try:
+            with self._sessions.begin() as session:
+                yield session
+        finally:
+            if acquired:
+                self._writer.release()
 
     @contextmanager
     def read(self) -> Iterator[Session]:
