@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import event, select, text
 from storage_samples import jira_config, make_alert
 
 from sentineliq.alerts.model import Alert
@@ -19,6 +19,7 @@ from sentineliq.storage import (
     Database,
     ProviderRepository,
     WorkspaceRecord,
+    WorkspaceRepository,
 )
 from sentineliq.storage.tables import AlertOccurrenceRow, AlertRow, AuditRow, DeliveryRow
 
@@ -260,3 +261,32 @@ def test_repeats_in_a_chunk_cost_statements_per_repeat_only(
     with _statements(database) as hundred_new:
         alerts.ingest(workspace.id, many, actor="t")
     assert hundred_new == one_new
+
+
+@pytest.fixture
+def pg_database(pg_url: str) -> Iterator[Database]:
+    from sentineliq.storage import upgrade_to_head
+
+    upgrade_to_head(pg_url)
+    with Database(pg_url) as db:
+        yield db
+
+
+@pytest.mark.postgres
+def test_the_duplicate_check_is_never_run_from_a_generic_plan(pg_database: Database) -> None:
+    """psycopg prepares a statement after 5 runs; PostgreSQL then may keep a generic plan made
+    while the table was empty, which walks the workspace's created_at index instead of the
+    unique fingerprint index. Ingest plans its statements with their values every time."""
+    workspace = WorkspaceRepository(pg_database).create("plans")
+    repository = AlertRepository(pg_database)
+    for number in range(12):  # one connection, used again and again
+        repository.ingest(workspace.id, [_alert(f"g{number}")], actor="t")
+    with pg_database.session() as session:
+        prepared = session.execute(
+            text(
+                "SELECT statement, generic_plans, custom_plans FROM pg_prepared_statements "
+                "WHERE statement LIKE 'SELECT alerts.id %FOR UPDATE'"
+            )
+        ).all()
+    assert prepared, "the duplicate check was not prepared: nothing to check"
+    assert [(p.generic_plans, p.custom_plans > 0) for p in prepared] == [(0, True)]

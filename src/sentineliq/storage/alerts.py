@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, insert, select, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import DBAPIError
@@ -312,6 +312,13 @@ class AlertRepository:
         """The chunk's new alerts with their children, outbox rows and audit entries in one
         multi-row insert per table; then its repeats, one by one, in the chunk's order."""
         with self._db.session() as session:
+            if not self._db.is_sqlite:
+                # psycopg prepares a statement after its 5th run, and PostgreSQL may then keep
+                # one generic plan: built while the alerts table was nearly empty, the duplicate
+                # check walks the workspace's (workspace_id, created_at) index and filters every
+                # alert of it. Planned with each chunk's values instead, it takes the unique
+                # (workspace_id, fingerprint) index as soon as the table has grown.
+                session.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
             # A share lock held to commit: a provider being enabled meanwhile (backfill takes
             # this row FOR UPDATE) either waits for these alerts or is seen by them.
             found = session.execute(
