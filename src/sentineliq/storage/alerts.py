@@ -79,6 +79,17 @@ AuditOf = Callable[[Sequence[IngestOutcome]], AuditEntry | None]
 
 
 @dataclass(frozen=True)
+class IngestPart:
+    """One caller's alerts in an ingest transaction that several callers may share (see
+    storage.ingestgroup): its actor, its alerts' warnings, its own audit entry."""
+
+    alerts: Sequence[Alert]
+    actor: str
+    warnings: Sequence[Sequence[IngestWarning]] | None = None
+    audit: AuditOf | None = None
+
+
+@dataclass(frozen=True)
 class StoredAlert:
     id: str
     workspace_id: str
@@ -168,20 +179,21 @@ def _audit_storms(
     workspace_id: str,
     providers: Sequence[_Provider],
     outcomes: Sequence[IngestOutcome | None],
-    actor: str,
+    actors: Sequence[str],
     now: datetime,
 ) -> None:
-    """One audit entry when a provider's storm guard starts holding tickets in a window."""
+    """One audit entry when a provider's storm guard starts holding tickets in a window, by
+    the caller whose alert was held first."""
     for provider in providers:
-        held = sum(1 for o in outcomes if o is not None and provider.name in o.held)
+        held = [i for i, o in enumerate(outcomes) if o is not None and provider.name in o.held]
         if held and not provider.held_before:
             rows.add_audit(
                 "storm_guard.engaged",
-                actor=actor,
+                actor=actors[held[0]],
                 workspace_id=workspace_id,
                 target=f"provider:{provider.name}",
                 details={
-                    "held": held,
+                    "held": len(held),
                     "threshold": provider.policy.storm_threshold,
                     "window_s": provider.policy.storm_window_s,
                 },
@@ -287,11 +299,19 @@ class AlertRepository:
         repeat. A deadlock PostgreSQL breaks between concurrent batches is retried; any other
         failure rolls the whole call back.
         """
-        if warnings is not None and len(warnings) != len(alerts):
-            raise ValueError("one list of warnings per alert")
+        return self.ingest_parts(workspace_id, [IngestPart(alerts, actor, warnings, audit)])[0]
+
+    def ingest_parts(
+        self, workspace_id: str, parts: Sequence[IngestPart]
+    ) -> list[list[IngestOutcome]]:
+        """Several callers' alerts in ONE transaction, as if ingested one part after the
+        other: the outcomes per part. See ingest()."""
+        for part in parts:
+            if part.warnings is not None and len(part.warnings) != len(part.alerts):
+                raise ValueError("one list of warnings per alert")
         for attempt in range(1, CONFLICT_ATTEMPTS + 1):
             try:
-                return self._ingest_batch(workspace_id, alerts, actor, warnings, audit)
+                return self._ingest_batch(workspace_id, parts)
             except DBAPIError as exc:
                 # PostgreSQL broke a deadlock between concurrent batches (new alerts of one
                 # problem inserted in different orders): the batch was rolled back whole, so
@@ -302,15 +322,17 @@ class AlertRepository:
         raise AssertionError("unreachable")
 
     def _ingest_batch(
-        self,
-        workspace_id: str,
-        alerts: Sequence[Alert],
-        actor: str,
-        warnings: Sequence[Sequence[IngestWarning]] | None,
-        audit: AuditOf | None,
-    ) -> list[IngestOutcome]:
+        self, workspace_id: str, parts: Sequence[IngestPart]
+    ) -> list[list[IngestOutcome]]:
         """The chunk's new alerts with their children, outbox rows and audit entries in one
         multi-row insert per table; then its repeats, one by one, in the chunk's order."""
+        alerts = [alert for part in parts for alert in part.alerts]
+        actors = [part.actor for part in parts for _ in part.alerts]
+        warnings = [
+            part.warnings[index] if part.warnings is not None else ()
+            for part in parts
+            for index in range(len(part.alerts))
+        ]
         with self._db.session() as session:
             if not self._db.is_sqlite:
                 # psycopg prepares a statement after its 5th run, and PostgreSQL may then keep
@@ -350,7 +372,7 @@ class AlertRepository:
                         fingerprint,
                         alerts[index],
                         now,
-                        warnings[index] if warnings is not None else (),
+                        warnings[index],
                     )
                     # Fingerprint order: concurrent chunks wait for each other's new alerts
                     # in one order instead of deadlocking.
@@ -372,12 +394,12 @@ class AlertRepository:
                         ids[fingerprint],
                         fingerprint,
                         alerts[index],
-                        len(warnings[index]) if warnings is not None else 0,
+                        len(warnings[index]),
                         providers,
-                        actor,
+                        actors[index],
                         now,
                     )
-            _audit_storms(rows, workspace_id, providers, outcomes, actor, now)
+            _audit_storms(rows, workspace_id, providers, outcomes, actors, now)
             rows.write(session)
             # Repeats of the chunk's own new alerts: their rows, loaded once each.
             repeated = {prints[i] for i, o in enumerate(outcomes) if o is None} - set(stored)
@@ -394,18 +416,26 @@ class AlertRepository:
                 if outcome is None:
                     outcome = _repeat(session, stored[prints[index]], alert, providers, now)
                 done.append(outcome)
-            entry = audit(done) if audit is not None else None
-            if entry is not None:
-                values = audit_values(
-                    entry.action,
-                    actor=entry.actor,
-                    workspace_id=entry.workspace_id,
-                    target=entry.target,
-                    details=entry.details,
-                    at=now,
-                )
-                session.connection().execute(insert(AuditRow), [values])
-        return done
+            results: list[list[IngestOutcome]] = []
+            entries = []
+            for part in parts:
+                mine, done = done[: len(part.alerts)], done[len(part.alerts) :]
+                results.append(mine)
+                entry = part.audit(mine) if part.audit is not None else None
+                if entry is not None:
+                    entries.append(
+                        audit_values(
+                            entry.action,
+                            actor=entry.actor,
+                            workspace_id=entry.workspace_id,
+                            target=entry.target,
+                            details=entry.details,
+                            at=now,
+                        )
+                    )
+            if entries:
+                session.connection().execute(insert(AuditRow), entries)
+        return results
 
     def get(self, alert_id: str) -> StoredAlert:
         """Raises NotFoundError if there is no such alert."""

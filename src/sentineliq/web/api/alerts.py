@@ -20,11 +20,12 @@ from sentineliq.services.ingest import (
     note_held,
 )
 from sentineliq.settings import LimitSettings
-from sentineliq.storage.alerts import AlertRepository, IngestOutcome
+from sentineliq.storage.alerts import AlertRepository, IngestOutcome, IngestPart
 from sentineliq.storage.alertstate import AlertStateRepository
 from sentineliq.storage.audit import AuditEntry
 from sentineliq.storage.deliveries import DeliveryRepository
 from sentineliq.storage.errors import NotFoundError
+from sentineliq.storage.ingestgroup import ingest_group
 from sentineliq.storage.occurrence_reads import OccurrenceSummary, occurrence_summary
 from sentineliq.web.api.auth import Ingester, Viewer
 from sentineliq.web.api.models import (
@@ -176,12 +177,15 @@ def _ingest(caller: Ingester, body: Iterable[bytes]) -> tuple[IngestResult, bool
         )
 
     if parsed.accepted:
-        AlertRepository(caller.app.db).ingest(
+        # Concurrent requests into the workspace share a transaction (storage.ingestgroup).
+        ingest_group(caller.app.db).ingest(
             caller.workspace_id,
-            [record.alert for record in parsed.accepted],
-            actor=caller.actor,
-            warnings=[record.warnings for record in parsed.accepted],
-            audit=audit,
+            IngestPart(
+                [record.alert for record in parsed.accepted],
+                actor=caller.actor,
+                warnings=[record.warnings for record in parsed.accepted],
+                audit=audit,
+            ),
         )
     else:
         audit([])
