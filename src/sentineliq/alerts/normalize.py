@@ -173,7 +173,8 @@ def _prepare(value: Any, path: Path, warnings: list[IngestWarning]) -> list[Refu
 
 def _prepare_text(text: str, path: Path, warnings: list[IngestWarning]) -> str:
     name = next((part for part in reversed(path) if isinstance(part, str)), "")
-    if _SUSPECT.search(text) is not None:
+    suspect = _SUSPECT_MULTILINE if name in MULTILINE_FIELDS else _SUSPECT
+    if suspect.search(text) is not None:
         text = _replace_odd(text, path, name, warnings)
     if name in ENUM_FIELDS and len(path) <= 5 and not isinstance(path[-1], int):
         folded = text.strip().lower()
@@ -208,6 +209,10 @@ def _replace_odd(text: str, path: Path, name: str, warnings: list[IngestWarning]
 # U+007F-U+009F), line and paragraph separators (Zl, Zp), surrogates. Most text has none, and
 # one search is much cheaper than asking unicodedata about every character.
 _SUSPECT = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff]")
+# Free text keeps tabs, line breaks and separators.
+_SUSPECT_MULTILINE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
+# What _check_link removes before reading the scheme: whitespace and control characters.
+_LINK_NOISE = re.compile("[\\s\x00-\x1f\x7f-\x9f]")
 
 
 def _is_odd(char: str, multiline: bool) -> bool:
@@ -223,7 +228,9 @@ def _check_link(value: dict[str, Any], path: Path) -> list[Refusal]:
     if not isinstance(link, str):
         return []
     # Browsers ignore whitespace and control characters inside a scheme ("java\tscript:").
-    compact = "".join(c for c in link if not c.isspace() and unicodedata.category(c) != "Cc")
+    compact = link
+    if _LINK_NOISE.search(link) is not None:
+        compact = "".join(c for c in link if not c.isspace() and unicodedata.category(c) != "Cc")
     match = _SCHEME.match(compact)
     if match and match.group(1).lower() in DANGEROUS_SCHEMES:
         scheme = match.group(1).lower()
