@@ -34,8 +34,12 @@ class ChainVerification:
     length: int = 0
 
 
+# json.dumps with these options builds a new encoder per call, which cost more than the hash.
+_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
 def _digest(document: dict[str, Any]) -> str:
-    canonical = json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    canonical = _CANONICAL.encode(document)
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
