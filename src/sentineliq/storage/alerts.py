@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal
 
-from sqlalchemy import func, insert, select, text
+from sqlalchemy import exists, func, insert, select, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import DBAPIError
@@ -120,8 +120,8 @@ class _Provider:
 
     name: str
     policy: LifecyclePolicy
-    recent_creates: int  # tickets queued (not held) within the storm window
-    held_before: int  # tickets already held within the window (the guard is engaged)
+    recent_creates: int  # tickets queued (not held) within the storm window, up to the threshold
+    held_before: int  # 1 if a ticket was held within the window already (the guard is engaged)
 
     def holds_next(self) -> bool:
         return self.recent_creates >= self.policy.storm_threshold
@@ -140,21 +140,36 @@ def _enabled_providers(session: Session, workspace_id: str, now: datetime) -> li
     for name, config in rows:
         policy = policy_from_config(config)
         since = now - timedelta(seconds=policy.storm_window_s)
-        counts = dict(
-            session.execute(
-                select(DeliveryRow.status, func.count())
-                .where(
-                    DeliveryRow.workspace_id == workspace_id,
-                    DeliveryRow.provider == name,
-                    DeliveryRow.operation == CREATE_ISSUE,
-                    DeliveryRow.created_at >= since,
-                )
-                .group_by(DeliveryRow.status)
-            ).all()
+        window = (
+            DeliveryRow.workspace_id == workspace_id,
+            DeliveryRow.provider == name,
+            DeliveryRow.operation == CREATE_ISSUE,
+            DeliveryRow.created_at >= since,
         )
-        held = counts.pop(DeliveryStatus.HELD.value, 0)
-        counts.pop(DeliveryStatus.DISCARDED.value, None)
-        providers.append(_Provider(name, policy, sum(counts.values()), held))
+        # Counted only up to the threshold (all the guard needs to know), along the index on
+        # (workspace, provider, operation, created_at): the cost does not grow with the
+        # deliveries stored, nor with a storm's held ones.
+        queued = (
+            select(DeliveryRow.id)
+            .where(
+                *window,
+                DeliveryRow.status.not_in(
+                    [DeliveryStatus.HELD.value, DeliveryStatus.DISCARDED.value]
+                ),
+            )
+            .limit(policy.storm_threshold)
+            .subquery()
+        )
+        held = select(DeliveryRow.id).where(
+            *window, DeliveryRow.status == DeliveryStatus.HELD.value
+        )
+        recent, engaged = session.execute(
+            select(
+                select(func.count()).select_from(queued).scalar_subquery(),
+                exists(held),
+            )
+        ).one()
+        providers.append(_Provider(name, policy, int(recent), int(bool(engaged))))
     return providers
 
 

@@ -281,6 +281,8 @@ class DeliveryRow(Base):
         Index(None, "status", "available_at"),
         Index(None, "workspace_id", "status"),
         Index(None, "workspace_id", "updated_at", "id"),  # the lists' order, keyset-paged
+        # The storm guard's count of a provider's recent creates (storage.alerts).
+        Index(None, "workspace_id", "provider", "operation", "created_at"),
         CheckConstraint(
             "status IN (" + ", ".join(f"'{s}'" for s in DELIVERY_STATUSES) + ")",
             name="status",
