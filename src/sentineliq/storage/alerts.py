@@ -39,6 +39,7 @@ from sentineliq.storage.occurrences import (
     ticket_context,
 )
 from sentineliq.storage.tables import (
+    DELIVERY_STATUSES,
     AlertRow,
     AuditRow,
     DeliveryRow,
@@ -54,6 +55,12 @@ from sentineliq.storage.workspaces import stored_recipe
 # PostgreSQL's deadlock_detected and serialization_failure: the transaction was rolled back.
 CONFLICT_STATES = frozenset({"40P01", "40001"})
 CONFLICT_ATTEMPTS = 4
+# What counts as a ticket queued within the storm window: every status but held and discarded.
+QUEUED_STATUSES = tuple(
+    s
+    for s in DELIVERY_STATUSES
+    if s not in (DeliveryStatus.HELD.value, DeliveryStatus.DISCARDED.value)
+)
 
 
 def _conflict(exc: DBAPIError) -> bool:
@@ -146,17 +153,12 @@ def _enabled_providers(session: Session, workspace_id: str, now: datetime) -> li
             DeliveryRow.operation == CREATE_ISSUE,
             DeliveryRow.created_at >= since,
         )
-        # Counted only up to the threshold (all the guard needs to know), along the index on
-        # (workspace, provider, operation, created_at): the cost does not grow with the
-        # deliveries stored, nor with a storm's held ones.
+        # Counted only up to the threshold (all the guard needs to know), one index range per
+        # status (workspace, provider, operation, status, created_at): the cost does not grow
+        # with the deliveries stored.
         queued = (
             select(DeliveryRow.id)
-            .where(
-                *window,
-                DeliveryRow.status.not_in(
-                    [DeliveryStatus.HELD.value, DeliveryStatus.DISCARDED.value]
-                ),
-            )
+            .where(*window, DeliveryRow.status.in_(QUEUED_STATUSES))
             .limit(policy.storm_threshold)
             .subquery()
         )

@@ -281,8 +281,9 @@ class DeliveryRow(Base):
         Index(None, "status", "available_at"),
         Index(None, "workspace_id", "status"),
         Index(None, "workspace_id", "updated_at", "id"),  # the lists' order, keyset-paged
-        # The storm guard's count of a provider's recent creates (storage.alerts).
-        Index(None, "workspace_id", "provider", "operation", "created_at"),
+        # The storm guard's count of a provider's recent creates per status (storage.alerts):
+        # a range per status, read from the index alone.
+        Index(None, "workspace_id", "provider", "operation", "status", "created_at"),
         CheckConstraint(
             "status IN (" + ", ".join(f"'{s}'" for s in DELIVERY_STATUSES) + ")",
             name="status",

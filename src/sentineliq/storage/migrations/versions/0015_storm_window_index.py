@@ -1,4 +1,5 @@
-"""The storm guard's window as an index: (workspace_id, provider, operation, created_at).
+"""The storm guard's window as an index: (workspace_id, provider, operation, status,
+created_at).
 
 Revision ID: 0015
 Revises: 0012
@@ -18,12 +19,14 @@ down_revision: str | None = "0012"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-NAME = "ix_deliveries_workspace_id_provider_operation_created_at"
+NAME = "ix_deliveries_workspace_id_provider_operation_status_created_at"
 
 
 def upgrade() -> None:
     op.create_index(
-        op.f(NAME), "deliveries", ["workspace_id", "provider", "operation", "created_at"]
+        op.f(NAME),
+        "deliveries",
+        ["workspace_id", "provider", "operation", "status", "created_at"],
     )
 
 
