@@ -154,17 +154,16 @@ def test_failure_mid_ingest_leaves_nothing(
 ) -> None:
     before = _counts(database)
 
-    # Break the last write of the second alert: by then the first alert, its children and the
-    # outbox rows of both have been flushed inside the transaction.
+    # Break the chunk's last write (its audit entries): by then both alerts, their children
+    # and their outbox rows have been written inside the transaction.
     seen = {"audit": 0}
 
-    def fail_on_second_audit(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+    def fail_on_audit(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
         if statement.lstrip().upper().startswith("INSERT INTO AUDIT_LOG"):
             seen["audit"] += 1
-            if seen["audit"] == 2:
-                raise OperationalError(statement, {}, Exception("disk full (injected)"))
+            raise OperationalError(statement, {}, Exception("disk full (injected)"))
 
-    event.listen(database.engine, "before_cursor_execute", fail_on_second_audit)
+    event.listen(database.engine, "before_cursor_execute", fail_on_audit)
     try:
         with pytest.raises(OperationalError, match="injected"):
             alerts.ingest(
@@ -173,8 +172,8 @@ def test_failure_mid_ingest_leaves_nothing(
                 actor="cli",
             )
     finally:
-        event.remove(database.engine, "before_cursor_execute", fail_on_second_audit)
-    assert seen["audit"] == 2
+        event.remove(database.engine, "before_cursor_execute", fail_on_audit)
+    assert seen["audit"] == 1
     assert _counts(database) == before
     # And the same batch goes through afterwards.
     outcomes = alerts.ingest(

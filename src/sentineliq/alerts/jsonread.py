@@ -5,6 +5,7 @@ echo the input. alerts.parse decides what the values are (one object, an array, 
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator
 from typing import Any
@@ -161,9 +162,50 @@ class Builder:
         return f"{path}.{last_key}" if path else last_key
 
 
+# What Python's json reads differently from yajl, or cannot check as it reads: an escaped
+# surrogate (yajl reads a lone one as "?"), an integer yajl cannot hold, raw control bytes
+# (escaped first for yajl), and a UTF-8 byte-order mark.
+_SLOW_ONLY = re.compile(rb"\\u[dD][89a-fA-F]|\d{19}|[\x00-\x08\x0b\x0c\x0e-\x1f]|\xef\xbb\xbf")
+
+
+class _DuplicateKey(ValueError):
+    pass
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    value = dict(pairs)
+    if len(value) != len(pairs):
+        raise _DuplicateKey
+    return value
+
+
+def _no_constants(_name: str) -> Any:
+    raise ValueError("NaN and Infinity are not JSON")
+
+
+def _fast_decode(data: bytes, max_depth: int) -> Builder | None:
+    """The common record read by Python's json (C), about 5x faster than yajl's events built
+    into values in Python; None when only the yajl path can tell exactly what the record is
+    (it then reads it again, for the same value or the same refusal)."""
+    if data.count(b"{") + data.count(b"[") > max_depth or _SLOW_ONLY.search(data):
+        return None
+    try:
+        value = json.loads(
+            data.decode("utf-8"), object_pairs_hook=_unique_keys, parse_constant=_no_constants
+        )
+    except (ValueError, RecursionError):  # not JSON, not UTF-8, a duplicate key: yajl says
+        return None
+    builder = Builder(max_depth)
+    builder.value = value
+    return builder
+
+
 def decode(data: bytes, max_depth: int) -> tuple[Builder | None, str | None]:
     """One complete JSON text: (the builder holding its value or refusal, None), or (None, the
     reason it is not JSON)."""
+    fast = _fast_decode(data, max_depth)
+    if fast is not None:
+        return fast, None
     builder = Builder(max_depth)
     done = False
     try:

@@ -12,7 +12,6 @@ so what is stored is always a valid alert.
 from __future__ import annotations
 
 import contextlib
-import copy
 import hashlib
 import json
 import re
@@ -115,7 +114,7 @@ def error_location(error: ErrorDetails) -> tuple[Path, str]:
 
 def normalize_alert(record: dict[str, Any]) -> Normalized:
     """Repair `record` (a decoded JSON object; not modified) into an Alert, or refuse it."""
-    value = copy.deepcopy(record)
+    value = _copy(record)
     warnings: list[IngestWarning] = []
     refusals = _prepare(value, (), warnings)
     if refusals:
@@ -133,6 +132,16 @@ def normalize_alert(record: dict[str, Any]) -> Normalized:
             return Normalized(None, refusals=tuple(refusals))
     last = [error_location(error) for error in errors]
     return Normalized(None, refusals=tuple(Refusal(field_path(loc), p) for loc, p in last))
+
+
+def _copy(value: Any) -> Any:
+    """A copy of a decoded JSON value (containers copied, scalars are immutable): what
+    copy.deepcopy gives, without its memo and dispatch, which cost more than the rest."""
+    if isinstance(value, dict):
+        return {key: _copy(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_copy(item) for item in value]
+    return value
 
 
 # --- before validation: nulls, odd characters, letter case, link schemes, hash shapes ---------
@@ -164,6 +173,20 @@ def _prepare(value: Any, path: Path, warnings: list[IngestWarning]) -> list[Refu
 
 def _prepare_text(text: str, path: Path, warnings: list[IngestWarning]) -> str:
     name = next((part for part in reversed(path) if isinstance(part, str)), "")
+    suspect = _SUSPECT_MULTILINE if name in MULTILINE_FIELDS else _SUSPECT
+    if suspect.search(text) is not None:
+        text = _replace_odd(text, path, name, warnings)
+    if name in ENUM_FIELDS and len(path) <= 5 and not isinstance(path[-1], int):
+        folded = text.strip().lower()
+        if name == "tlp":
+            folded = folded.removeprefix("tlp:").strip()
+        if folded != text:
+            warnings.append(IngestWarning(field_path(path), f"read {_shown(text)} as {folded!r}"))
+            text = folded
+    return text
+
+
+def _replace_odd(text: str, path: Path, name: str, warnings: list[IngestWarning]) -> str:
     where = field_path(path)
     surrogates = sum(1 for char in text if "\ud800" <= char <= "\udfff")
     if surrogates:
@@ -179,14 +202,17 @@ def _prepare_text(text: str, path: Path, warnings: list[IngestWarning]) -> str:
         warnings.append(
             IngestWarning(where, f"{_count(odd, 'control character')} replaced by spaces")
         )
-    if name in ENUM_FIELDS and len(path) <= 5 and not isinstance(path[-1], int):
-        folded = text.strip().lower()
-        if name == "tlp":
-            folded = folded.removeprefix("tlp:").strip()
-        if folded != text:
-            warnings.append(IngestWarning(where, f"read {_shown(text)} as {folded!r}"))
-            text = folded
     return text
+
+
+# Every character _replace_odd may change: control characters (category Cc: U+0000-U+001F,
+# U+007F-U+009F), line and paragraph separators (Zl, Zp), surrogates. Most text has none, and
+# one search is much cheaper than asking unicodedata about every character.
+_SUSPECT = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff]")
+# Free text keeps tabs, line breaks and separators.
+_SUSPECT_MULTILINE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
+# What _check_link removes before reading the scheme: whitespace and control characters.
+_LINK_NOISE = re.compile("[\\s\x00-\x1f\x7f-\x9f]")
 
 
 def _is_odd(char: str, multiline: bool) -> bool:
@@ -202,7 +228,9 @@ def _check_link(value: dict[str, Any], path: Path) -> list[Refusal]:
     if not isinstance(link, str):
         return []
     # Browsers ignore whitespace and control characters inside a scheme ("java\tscript:").
-    compact = "".join(c for c in link if not c.isspace() and unicodedata.category(c) != "Cc")
+    compact = link
+    if _LINK_NOISE.search(link) is not None:
+        compact = "".join(c for c in link if not c.isspace() and unicodedata.category(c) != "Cc")
     match = _SCHEME.match(compact)
     if match and match.group(1).lower() in DANGEROUS_SCHEMES:
         scheme = match.group(1).lower()

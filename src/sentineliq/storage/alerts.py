@@ -6,25 +6,28 @@ from __future__ import annotations
 import json
 import random
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal
 
-from sqlalchemy import func, select
-from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy import exists, func, insert, select, text
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from sentineliq.alerts.model import Alert
 from sentineliq.alerts.normalize import IngestWarning
-from sentineliq.lifecycle.fingerprint import DEFAULT_RECIPE, FingerprintRecipe, fingerprint_of
+from sentineliq.lifecycle.fingerprint import DEFAULT_RECIPE, fingerprint_of
 from sentineliq.lifecycle.policy import LifecyclePolicy, policy_from_config
 from sentineliq.outbox import DeliveryStatus
-from sentineliq.storage.audit import add_audit
-from sentineliq.storage.custody import ChainVerification, build_chain, genesis_hash
+from sentineliq.storage.alertrows import NewRows, alert_values
+from sentineliq.storage.audit import AuditEntry, audit_values
+from sentineliq.storage.custody import ChainVerification
 from sentineliq.storage.custody import verify_custody_chain as _verify
 from sentineliq.storage.db import Database
-from sentineliq.storage.deliveries import CREATE_ISSUE, TicketLinkRecord, link_record, new_delivery
+from sentineliq.storage.deliveries import CREATE_ISSUE, TicketLinkRecord, link_record
 from sentineliq.storage.errors import NotFoundError
 from sentineliq.storage.occurrences import (
     OccurrenceRecord,
@@ -36,10 +39,9 @@ from sentineliq.storage.occurrences import (
     ticket_context,
 )
 from sentineliq.storage.tables import (
-    AlertAttackRefRow,
-    AlertObservableRow,
+    DELIVERY_STATUSES,
     AlertRow,
-    CustodyEntryRow,
+    AuditRow,
     DeliveryRow,
     EvidenceRow,
     TicketLinkRow,
@@ -53,6 +55,12 @@ from sentineliq.storage.workspaces import stored_recipe
 # PostgreSQL's deadlock_detected and serialization_failure: the transaction was rolled back.
 CONFLICT_STATES = frozenset({"40P01", "40001"})
 CONFLICT_ATTEMPTS = 4
+# What counts as a ticket queued within the storm window: every status but held and discarded.
+QUEUED_STATUSES = tuple(
+    s
+    for s in DELIVERY_STATUSES
+    if s not in (DeliveryStatus.HELD.value, DeliveryStatus.DISCARDED.value)
+)
 
 
 def _conflict(exc: DBAPIError) -> bool:
@@ -71,6 +79,21 @@ class IngestOutcome:
     fingerprint: str
     held: tuple[str, ...] = ()  # providers whose new ticket the storm guard held
     occurrence: int | None = None  # the repeat's number
+
+
+# The caller's audit entry for a whole ingest call, made from its outcomes (None: no entry).
+AuditOf = Callable[[Sequence[IngestOutcome]], AuditEntry | None]
+
+
+@dataclass(frozen=True)
+class IngestPart:
+    """One caller's alerts in an ingest transaction that several callers may share (see
+    storage.ingestgroup): its actor, its alerts' warnings, its own audit entry."""
+
+    alerts: Sequence[Alert]
+    actor: str
+    warnings: Sequence[Sequence[IngestWarning]] | None = None
+    audit: AuditOf | None = None
 
 
 @dataclass(frozen=True)
@@ -98,113 +121,14 @@ class AlertSummary:
     created_at: datetime
 
 
-def _alert_rows(
-    alert_id: str,
-    workspace_id: str,
-    fingerprint: str,
-    alert: Alert,
-    now: datetime,
-    warnings: Sequence[IngestWarning],
-) -> AlertRow:
-    return AlertRow(
-        id=alert_id,
-        workspace_id=workspace_id,
-        fingerprint=fingerprint,
-        module=alert.module.value,
-        title=alert.title,
-        severity=alert.severity.value,
-        status=alert.status.value,
-        source=alert.source,
-        category=alert.category,
-        detected_at=alert.detected_at,
-        threat_score=alert.threat_score,
-        external_id=alert.external_id,
-        link=str(alert.link) if alert.link is not None else None,
-        assignee_email=str(alert.assignee_email) if alert.assignee_email is not None else None,
-        due_date=alert.due_date,
-        description=alert.description,
-        affected_assets=list(alert.affected_assets),
-        tags=list(alert.tags),
-        payload=alert.model_dump(mode="json"),
-        created_at=now,
-        ingest_warnings=[warning.to_json() for warning in warnings],
-    )
-
-
-def _add_children(session: Session, alert_id: str, alert: Alert) -> None:
-    for position, observable in enumerate(alert.observables):
-        session.add(
-            AlertObservableRow(
-                id=new_id(),
-                alert_id=alert_id,
-                position=position,
-                type=observable.type.value,
-                value=observable.value,
-                tlp=observable.tlp.value,
-            )
-        )
-    for position, attack_id in enumerate(alert.mitre):
-        session.add(
-            AlertAttackRefRow(
-                id=new_id(), alert_id=alert_id, position=position, attack_id=attack_id
-            )
-        )
-    custody: list[CustodyEntryRow] = []
-    for position, evidence in enumerate(alert.evidence):
-        evidence_id = new_id()
-        hashes = evidence.hashes
-        entries, head = build_chain(
-            evidence_id,
-            genesis_hash(evidence.name, hashes.md5, hashes.sha1, hashes.sha256),
-            evidence.custody,
-        )
-        session.add(
-            EvidenceRow(
-                id=evidence_id,
-                alert_id=alert_id,
-                position=position,
-                name=evidence.name,
-                type=evidence.type.value,
-                size_bytes=evidence.size_bytes,
-                md5=hashes.md5,
-                sha1=hashes.sha1,
-                sha256=hashes.sha256,
-                location=evidence.location,
-                collected_at=evidence.collected_at,
-                collected_by=evidence.collected_by,
-                custody_length=len(entries),
-                custody_head=head,
-            )
-        )
-        custody.extend(entries)
-    # The models declare no relationships (nothing may lazy-load), so the unit of work does not
-    # know evidence must precede its custody entries: flush the parents first.
-    session.flush()
-    session.add_all(custody)
-
-
-def _existing_alert(session: Session, workspace_id: str, fingerprint: str) -> AlertRow | None:
-    """The stored alert with this fingerprint, locked: repeats of one alert are numbered and
-    counted one at a time. Looked up by id first: most alerts are new, and loading no entity is
-    what keeps ingest of new alerts fast."""
-    found = session.scalar(
-        select(AlertRow.id).where(
-            AlertRow.workspace_id == workspace_id, AlertRow.fingerprint == fingerprint
-        )
-    )
-    if found is None:
-        return None
-    return session.scalar(select(AlertRow).where(AlertRow.id == found).with_for_update())
-
-
 @dataclass
 class _Provider:
     """An enabled provider during one ingest call, with its storm guard's count so far."""
 
     name: str
     policy: LifecyclePolicy
-    recent_creates: int  # tickets queued (not held) within the storm window
-    held_before: int  # tickets already held within the window (the guard is engaged)
+    recent_creates: int  # tickets queued (not held) within the storm window, up to the threshold
+    held_before: int  # 1 if a ticket was held within the window already (the guard is engaged)
 
     def holds_next(self) -> bool:
         return self.recent_creates >= self.policy.storm_threshold
@@ -223,30 +147,32 @@ def _enabled_providers(session: Session, workspace_id: str, now: datetime) -> li
     for name, config in rows:
         policy = policy_from_config(config)
         since = now - timedelta(seconds=policy.storm_window_s)
-        counts = dict(
-            session.execute(
-                select(DeliveryRow.status, func.count())
-                .where(
-                    DeliveryRow.workspace_id == workspace_id,
-                    DeliveryRow.provider == name,
-                    DeliveryRow.operation == CREATE_ISSUE,
-                    DeliveryRow.created_at >= since,
-                )
-                .group_by(DeliveryRow.status)
-            ).all()
+        window = (
+            DeliveryRow.workspace_id == workspace_id,
+            DeliveryRow.provider == name,
+            DeliveryRow.operation == CREATE_ISSUE,
+            DeliveryRow.created_at >= since,
         )
-        held = counts.pop(DeliveryStatus.HELD.value, 0)
-        counts.pop(DeliveryStatus.DISCARDED.value, None)
-        providers.append(_Provider(name, policy, sum(counts.values()), held))
+        # Counted only up to the threshold (all the guard needs to know), one index range per
+        # status (workspace, provider, operation, status, created_at): the cost does not grow
+        # with the deliveries stored.
+        queued = (
+            select(DeliveryRow.id)
+            .where(*window, DeliveryRow.status.in_(QUEUED_STATUSES))
+            .limit(policy.storm_threshold)
+            .subquery()
+        )
+        held = select(DeliveryRow.id).where(
+            *window, DeliveryRow.status == DeliveryStatus.HELD.value
+        )
+        recent, engaged = session.execute(
+            select(
+                select(func.count()).select_from(queued).scalar_subquery(),
+                exists(held),
+            )
+        ).one()
+        providers.append(_Provider(name, policy, int(recent), int(bool(engaged))))
     return providers
-
-
-def _recipe(session: Session, workspace_id: str) -> FingerprintRecipe:
-    raw = session.scalar(
-        select(WorkspaceRow.fingerprint_recipe).where(WorkspaceRow.id == workspace_id)
-    )
-    # Validated when saved; one that no longer validates never stops ingest (the default).
-    return stored_recipe(raw) or DEFAULT_RECIPE
 
 
 def _repeat(
@@ -266,30 +192,103 @@ def _repeat(
 
 
 def _audit_storms(
-    session: Session,
+    rows: NewRows,
     workspace_id: str,
     providers: Sequence[_Provider],
-    outcomes: Sequence[IngestOutcome],
-    actor: str,
+    outcomes: Sequence[IngestOutcome | None],
+    actors: Sequence[str],
     now: datetime,
 ) -> None:
-    """One audit entry when a provider's storm guard starts holding tickets in a window."""
+    """One audit entry when a provider's storm guard starts holding tickets in a window, by
+    the caller whose alert was held first."""
     for provider in providers:
-        held = sum(1 for o in outcomes if provider.name in o.held)
+        held = [i for i, o in enumerate(outcomes) if o is not None and provider.name in o.held]
         if held and not provider.held_before:
-            add_audit(
-                session,
+            rows.add_audit(
                 "storm_guard.engaged",
-                actor=actor,
+                actor=actors[held[0]],
                 workspace_id=workspace_id,
                 target=f"provider:{provider.name}",
                 details={
-                    "held": held,
+                    "held": len(held),
                     "threshold": provider.policy.storm_threshold,
                     "window_s": provider.policy.storm_window_s,
                 },
                 at=now,
             )
+
+
+def _locked_alerts(
+    session: Session, workspace_id: str, fingerprints: Sequence[str]
+) -> dict[str, AlertRow]:
+    """The workspace's stored alerts with these fingerprints, locked in fingerprint order.
+    Most alerts are new: the lock is a plain query, entities are loaded only for repeats."""
+    if not fingerprints:
+        return {}
+    found = session.execute(
+        select(AlertRow.id)
+        .where(AlertRow.workspace_id == workspace_id, AlertRow.fingerprint.in_(fingerprints))
+        .order_by(AlertRow.fingerprint)
+        .with_for_update()
+    ).all()
+    if not found:
+        return {}
+    rows = session.scalars(select(AlertRow).where(AlertRow.id.in_([f.id for f in found])))
+    return {row.fingerprint: row for row in rows}
+
+
+def _insert_alerts(session: Session, values: Sequence[dict[str, object]]) -> set[str]:
+    """Insert the alert rows, skipping a fingerprint the workspace has by now; the fingerprints
+    inserted. One statement (SQLAlchemy sends it as multi-row VALUES batches)."""
+    if not values:
+        return set()
+    dialect = session.get_bind().dialect.name
+    upsert = pg_insert(AlertRow) if dialect == "postgresql" else sqlite_insert(AlertRow)
+    statement = upsert.on_conflict_do_nothing(
+        index_elements=["workspace_id", "fingerprint"]
+    ).returning(AlertRow.fingerprint)
+    return set(session.connection().execute(statement, list(values)).scalars())
+
+
+def _queue_new(
+    rows: NewRows,
+    workspace_id: str,
+    alert_id: str,
+    fingerprint: str,
+    alert: Alert,
+    warnings: int,
+    providers: Sequence[_Provider],
+    actor: str,
+    now: datetime,
+) -> IngestOutcome:
+    """A new alert's children, its ticket's create per enabled provider (held past the storm
+    guard's threshold) and its audit entry."""
+    rows.add_children(alert_id, alert)
+    held: list[str] = []
+    for provider in providers:
+        if provider.holds_next():
+            status = DeliveryStatus.HELD.value
+            held.append(provider.name)
+        else:
+            status = DeliveryStatus.PENDING.value
+            provider.recent_creates += 1
+        rows.add_delivery(alert_id, workspace_id, provider.name, now, status=status)
+    rows.add_audit(
+        "alert.ingested",
+        actor=actor,
+        workspace_id=workspace_id,
+        target=f"alert:{alert_id}",
+        details={
+            "fingerprint": fingerprint,
+            "severity": alert.severity.value,
+            "source": alert.source,
+            "providers": [p.name for p in providers],
+            "held": held,
+            "warnings": warnings,
+        },
+        at=now,
+    )
+    return IngestOutcome(alert_id, "accepted", len(providers), fingerprint, tuple(held))
 
 
 class AlertRepository:
@@ -303,10 +302,13 @@ class AlertRepository:
         *,
         actor: str,
         warnings: Sequence[Sequence[IngestWarning]] | None = None,
+        audit: AuditOf | None = None,
     ) -> list[IngestOutcome]:
         """Store `alerts` and queue their deliveries, all in ONE transaction.
 
         `warnings`, if given, holds each alert's ingest warnings (same order), kept with it.
+        `audit`, if given, makes the caller's own audit entry from the outcomes; it is written
+        in the same transaction (an API request is one transaction, its audit entry included).
         An alert whose fingerprint the workspace already has is a repeat of it: an occurrence
         is recorded and reported to its tickets (or, the same record sent again, a duplicate:
         nothing is written), and its outcome names the existing alert. Concurrent ingests of
@@ -314,11 +316,19 @@ class AlertRepository:
         repeat. A deadlock PostgreSQL breaks between concurrent batches is retried; any other
         failure rolls the whole call back.
         """
-        if warnings is not None and len(warnings) != len(alerts):
-            raise ValueError("one list of warnings per alert")
+        return self.ingest_parts(workspace_id, [IngestPart(alerts, actor, warnings, audit)])[0]
+
+    def ingest_parts(
+        self, workspace_id: str, parts: Sequence[IngestPart]
+    ) -> list[list[IngestOutcome]]:
+        """Several callers' alerts in ONE transaction, as if ingested one part after the
+        other: the outcomes per part. See ingest()."""
+        for part in parts:
+            if part.warnings is not None and len(part.warnings) != len(part.alerts):
+                raise ValueError("one list of warnings per alert")
         for attempt in range(1, CONFLICT_ATTEMPTS + 1):
             try:
-                return self._ingest_batch(workspace_id, alerts, actor, warnings)
+                return self._ingest_batch(workspace_id, parts)
             except DBAPIError as exc:
                 # PostgreSQL broke a deadlock between concurrent batches (new alerts of one
                 # problem inserted in different orders): the batch was rolled back whole, so
@@ -329,108 +339,120 @@ class AlertRepository:
         raise AssertionError("unreachable")
 
     def _ingest_batch(
-        self,
-        workspace_id: str,
-        alerts: Sequence[Alert],
-        actor: str,
-        warnings: Sequence[Sequence[IngestWarning]] | None,
-    ) -> list[IngestOutcome]:
-        outcomes: list[IngestOutcome] = []
+        self, workspace_id: str, parts: Sequence[IngestPart]
+    ) -> list[list[IngestOutcome]]:
+        """The chunk's new alerts with their children, outbox rows and audit entries in one
+        multi-row insert per table; then its repeats, one by one, in the chunk's order."""
+        alerts = [alert for part in parts for alert in part.alerts]
+        actors = [part.actor for part in parts for _ in part.alerts]
+        warnings = [
+            part.warnings[index] if part.warnings is not None else ()
+            for part in parts
+            for index in range(len(part.alerts))
+        ]
         with self._db.session() as session:
+            if not self._db.is_sqlite:
+                # psycopg prepares a statement after its 5th run, and PostgreSQL may then keep
+                # one generic plan: built while the alerts table was nearly empty, the duplicate
+                # check walks the workspace's (workspace_id, created_at) index and filters every
+                # alert of it. Planned with each chunk's values instead, it takes the unique
+                # (workspace_id, fingerprint) index as soon as the table has grown.
+                session.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
             # A share lock held to commit: a provider being enabled meanwhile (backfill takes
             # this row FOR UPDATE) either waits for these alerts or is seen by them.
-            found = session.scalar(
-                select(WorkspaceRow.id)
+            found = session.execute(
+                select(WorkspaceRow.id, WorkspaceRow.fingerprint_recipe)
                 .where(WorkspaceRow.id == workspace_id)
                 .with_for_update(read=True)
-            )
+            ).one_or_none()
             if found is None:
                 raise NotFoundError(f"workspace {workspace_id} not found")
             now = utcnow()
-            recipe = _recipe(session, workspace_id)
+            # Validated when saved; one that no longer validates never stops ingest (default).
+            recipe = stored_recipe(found.fingerprint_recipe) or DEFAULT_RECIPE
             providers = _enabled_providers(session, workspace_id, now)
             prints = [fingerprint_of(alert, recipe) for alert in alerts]
-            # The alerts this batch repeats, locked up front in one order: two batches that
+            # The alerts this chunk repeats, locked up front in one order: two chunks that
             # repeat the same alerts in different orders wait for each other, never deadlock.
-            session.execute(
-                select(AlertRow.id)
-                .where(
-                    AlertRow.workspace_id == workspace_id,
-                    AlertRow.fingerprint.in_(sorted(set(prints))),
-                )
-                .order_by(AlertRow.fingerprint)
-                .with_for_update()
-            ).all()
-            for index, alert in enumerate(alerts):
-                repaired = warnings[index] if warnings is not None else ()
-                outcomes.append(
-                    self._ingest_one(
-                        session,
+            stored = _locked_alerts(session, workspace_id, sorted(set(prints)))
+            first: dict[str, int] = {}  # a new fingerprint -> the record that brings it
+            for index, fingerprint in enumerate(prints):
+                if fingerprint not in stored:
+                    first.setdefault(fingerprint, index)
+            ids = {fingerprint: new_id() for fingerprint in first}
+            won = _insert_alerts(
+                session,
+                [
+                    alert_values(
+                        ids[fingerprint],
                         workspace_id,
-                        alert,
-                        prints[index],
-                        repaired,
+                        fingerprint,
+                        alerts[index],
+                        now,
+                        warnings[index],
+                    )
+                    # Fingerprint order: concurrent chunks wait for each other's new alerts
+                    # in one order instead of deadlocking.
+                    for fingerprint, index in sorted(first.items())
+                ],
+            )
+            # Another ingest stored some of these problems a moment ago (PostgreSQL: the insert
+            # waited for it, then skipped the row): those records are its repeats.
+            lost = sorted(set(first) - won)
+            if lost:
+                stored.update(_locked_alerts(session, workspace_id, lost))
+            outcomes: list[IngestOutcome | None] = [None] * len(alerts)
+            rows = NewRows()
+            for fingerprint, index in first.items():  # the chunk's order: the storm guard's
+                if fingerprint in won:
+                    outcomes[index] = _queue_new(
+                        rows,
+                        workspace_id,
+                        ids[fingerprint],
+                        fingerprint,
+                        alerts[index],
+                        len(warnings[index]),
                         providers,
-                        actor,
+                        actors[index],
                         now,
                     )
+            _audit_storms(rows, workspace_id, providers, outcomes, actors, now)
+            rows.write(session)
+            # Repeats of the chunk's own new alerts: their rows, loaded once each.
+            repeated = {prints[i] for i, o in enumerate(outcomes) if o is None} - set(stored)
+            if repeated:
+                stored.update(
+                    (row.fingerprint, row)
+                    for row in session.scalars(
+                        select(AlertRow).where(AlertRow.id.in_([ids[f] for f in repeated]))
+                    )
                 )
-            _audit_storms(session, workspace_id, providers, outcomes, actor, now)
-        return outcomes
-
-    def _ingest_one(
-        self,
-        session: Session,
-        workspace_id: str,
-        alert: Alert,
-        fingerprint: str,
-        warnings: Sequence[IngestWarning],
-        providers: Sequence[_Provider],
-        actor: str,
-        now: datetime,
-    ) -> IngestOutcome:
-        existing = _existing_alert(session, workspace_id, fingerprint)
-        if existing is not None:
-            return _repeat(session, existing, alert, providers, now)
-        alert_id = new_id()
-        try:
-            # Only the alert row can collide; the savepoint keeps the rest of the batch alive.
-            with session.begin_nested():
-                session.add(_alert_rows(alert_id, workspace_id, fingerprint, alert, now, warnings))
-        except IntegrityError:
-            # Another ingest stored this problem a moment ago: this alert is its repeat.
-            existing = _existing_alert(session, workspace_id, fingerprint)
-            if existing is None:
-                raise
-            return _repeat(session, existing, alert, providers, now)
-        _add_children(session, alert_id, alert)
-        held: list[str] = []
-        for provider in providers:
-            delivery = new_delivery(alert_id, workspace_id, provider.name, now)
-            if provider.holds_next():
-                delivery.status = DeliveryStatus.HELD.value
-                held.append(provider.name)
-            else:
-                provider.recent_creates += 1
-            session.add(delivery)
-        add_audit(
-            session,
-            "alert.ingested",
-            actor=actor,
-            workspace_id=workspace_id,
-            target=f"alert:{alert_id}",
-            details={
-                "fingerprint": fingerprint,
-                "severity": alert.severity.value,
-                "source": alert.source,
-                "providers": [p.name for p in providers],
-                "held": held,
-                "warnings": len(warnings),
-            },
-            at=now,
-        )
-        session.flush()
-        return IngestOutcome(alert_id, "accepted", len(providers), fingerprint, tuple(held))
+            done: list[IngestOutcome] = []
+            for index, alert in enumerate(alerts):
+                outcome = outcomes[index]
+                if outcome is None:
+                    outcome = _repeat(session, stored[prints[index]], alert, providers, now)
+                done.append(outcome)
+            results: list[list[IngestOutcome]] = []
+            entries = []
+            for part in parts:
+                mine, done = done[: len(part.alerts)], done[len(part.alerts) :]
+                results.append(mine)
+                entry = part.audit(mine) if part.audit is not None else None
+                if entry is not None:
+                    entries.append(
+                        audit_values(
+                            entry.action,
+                            actor=entry.actor,
+                            workspace_id=entry.workspace_id,
+                            target=entry.target,
+                            details=entry.details,
+                            at=now,
+                        )
+                    )
+            if entries:
+                session.connection().execute(insert(AuditRow), entries)
+        return results
 
     def get(self, alert_id: str) -> StoredAlert:
         """Raises NotFoundError if there is no such alert."""

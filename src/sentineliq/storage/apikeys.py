@@ -100,8 +100,9 @@ class ApiKeyRepository:
             raise PrefixTakenError("API key prefix already in use") from None
 
     def by_prefix(self, prefix: str) -> tuple[ApiKeyRecord, str] | None:
-        """The key with this prefix and its stored hash, for verification only."""
-        with self._db.session() as session:
+        """The key with this prefix and its stored hash, for verification only. A plain read:
+        every API request makes it, and it must not queue behind ingest for the write lock."""
+        with self._db.read() as session:
             row = session.scalar(select(ApiKeyRow).where(ApiKeyRow.prefix == prefix))
             return (_record(row), row.key_hash) if row is not None else None
 

@@ -28,6 +28,38 @@ class AuditRecord:
     details: Mapping[str, Any]
 
 
+@dataclass(frozen=True)
+class AuditEntry:
+    """An entry a caller wants written in a repository's transaction (see AlertRepository)."""
+
+    action: str
+    actor: str
+    workspace_id: str | None = None
+    target: str | None = None
+    details: Mapping[str, Any] | None = None
+
+
+def audit_values(
+    action: str,
+    *,
+    actor: str,
+    workspace_id: str | None = None,
+    target: str | None = None,
+    details: Mapping[str, Any] | None = None,
+    at: datetime | None = None,
+) -> dict[str, Any]:
+    """An audit entry's columns, for a multi-row insert in the caller's transaction."""
+    return {
+        "id": new_id(),
+        "at": at or utcnow(),
+        "workspace_id": workspace_id,
+        "actor": actor,
+        "action": action,
+        "target": target,
+        "details": scrub(dict(details or {})),
+    }
+
+
 def add_audit(
     session: Session,
     action: str,
@@ -40,13 +72,14 @@ def add_audit(
 ) -> AuditRow:
     """Add an audit entry to `session`'s transaction: it commits or rolls back with the change."""
     row = AuditRow(
-        id=new_id(),
-        at=at or utcnow(),
-        workspace_id=workspace_id,
-        actor=actor,
-        action=action,
-        target=target,
-        details=scrub(dict(details or {})),
+        **audit_values(
+            action,
+            actor=actor,
+            workspace_id=workspace_id,
+            target=target,
+            details=details,
+            at=at,
+        )
     )
     session.add(row)
     return row

@@ -34,8 +34,12 @@ class ChainVerification:
     length: int = 0
 
 
+# json.dumps with these options builds a new encoder per call, which cost more than the hash.
+_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
 def _digest(document: dict[str, Any]) -> str:
-    canonical = json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    canonical = _CANONICAL.encode(document)
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
@@ -70,11 +74,11 @@ def entry_hash(
     )
 
 
-def build_chain(
+def chain_values(
     evidence_id: str, genesis: str, entries: Sequence[CustodyEntry]
-) -> tuple[list[CustodyEntryRow], str]:
-    """Rows for `entries` in order, linked from `genesis`; returns the rows and the head hash."""
-    rows: list[CustodyEntryRow] = []
+) -> tuple[list[dict[str, Any]], str]:
+    """Column values for `entries` in order, linked from `genesis`; and the head hash."""
+    rows: list[dict[str, Any]] = []
     prev = genesis
     for position, entry in enumerate(entries):
         at = entry.at.astimezone(UTC)
@@ -89,21 +93,29 @@ def build_chain(
             prev_hash=prev,
         )
         rows.append(
-            CustodyEntryRow(
-                id=new_id(),
-                evidence_id=evidence_id,
-                position=position,
-                action=entry.action.value,
-                actor=entry.actor,
-                at=at,
-                location=entry.location,
-                notes=entry.notes,
-                prev_hash=prev,
-                entry_hash=current,
-            )
+            {
+                "id": new_id(),
+                "evidence_id": evidence_id,
+                "position": position,
+                "action": entry.action.value,
+                "actor": entry.actor,
+                "at": at,
+                "location": entry.location,
+                "notes": entry.notes,
+                "prev_hash": prev,
+                "entry_hash": current,
+            }
         )
         prev = current
     return rows, prev
+
+
+def build_chain(
+    evidence_id: str, genesis: str, entries: Sequence[CustodyEntry]
+) -> tuple[list[CustodyEntryRow], str]:
+    """Rows for `entries` in order, linked from `genesis`; returns the rows and the head hash."""
+    values, head = chain_values(evidence_id, genesis, entries)
+    return [CustodyEntryRow(**row) for row in values], head
 
 
 def verify_custody_chain(session: Session, evidence_id: str) -> ChainVerification:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -10,7 +11,12 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from sentineliq.settings import Settings
-from sentineliq.storage.engine import create_db_engine, sqlite_path
+from sentineliq.storage.engine import (
+    READ_ONLY,
+    SQLITE_BUSY_TIMEOUT_MS,
+    create_db_engine,
+    sqlite_path,
+)
 from sentineliq.storage.filemodes import make_private_dirs, warn_exposed
 from sentineliq.storage.migrate import upgrade_to_head
 
@@ -29,6 +35,10 @@ class Database:
         self.engine = create_db_engine(self.url)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
         self._joined: ContextVar[Session | None] = ContextVar(f"db-{id(self)}", default=None)
+        self._writer = threading.RLock()  # SQLite: this process's writers, one at a time
+        self._reads = sessionmaker(
+            self.engine.execution_options(**{READ_ONLY: True}), expire_on_commit=False
+        )
 
     @classmethod
     def from_settings(cls, settings: Settings, *, migrate: bool = True) -> Database:
@@ -55,7 +65,31 @@ class Database:
         if joined is not None:
             yield joined  # the enclosing transaction() commits or rolls back
             return
-        with self._sessions.begin() as session:
+        if not self.is_sqlite:
+            with self._sessions.begin() as session:
+                yield session
+            return
+        # SQLite has one writer at a time, and its busy handler waits for the lock by sleeping
+        # (1, 2, 5, 10 ... 100 ms): threads of one process queue here instead and are woken at
+        # once. Other processes still meet the busy timeout; after that long this thread goes
+        # on to SQLite's own wait, as it did before.
+        acquired = self._writer.acquire(timeout=SQLITE_BUSY_TIMEOUT_MS / 1000)
+        try:
+            with self._sessions.begin() as session:
+                yield session
+        finally:
+            if acquired:
+                self._writer.release()
+
+    @contextmanager
+    def read(self) -> Iterator[Session]:
+        """A unit of work that only reads: on SQLite it neither takes nor waits for the write
+        lock (`session()` begins IMMEDIATE so read-then-write cannot fail with SQLITE_BUSY)."""
+        joined = self._joined.get()
+        if joined is not None:
+            yield joined
+            return
+        with self._reads.begin() as session:
             yield session
 
     @contextmanager
@@ -65,7 +99,7 @@ class Database:
         if joined is not None:
             yield joined
             return
-        with self._sessions.begin() as session:
+        with self.session() as session:  # SQLite: takes this process's writer lock too
             token = self._joined.set(session)
             try:
                 yield session

@@ -289,8 +289,9 @@ class DeliveryRow(Base):
         # The lists' order, keyset-paged: all of a workspace's deliveries, or those in one status.
         Index(None, "workspace_id", "updated_at", "id"),
         Index(None, "workspace_id", "status", "updated_at", "id"),
-        # The storm guard's count of a provider's recent creates, made by every ingest batch.
-        Index(None, "workspace_id", "provider", "created_at"),
+        # The storm guard's count of a provider's recent creates per status (storage.alerts):
+        # a range per status, read from the index alone.
+        Index(None, "workspace_id", "provider", "operation", "status", "created_at"),
         Index(
             "ix_deliveries_due_waiting_by_provider",
             "workspace_id",

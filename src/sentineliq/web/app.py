@@ -5,7 +5,6 @@ from __future__ import annotations
 import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
 
 import structlog
 from fastapi import FastAPI, Request
@@ -26,6 +25,7 @@ from sentineliq.web.api.problems import (
     install_problem_handlers,
     problem_response,
 )
+from sentineliq.web.apiheaders import ApiSecurityHeaders, machine_path
 from sentineliq.web.bodylimit import BodyLimit
 from sentineliq.web.proxies import TrustedProxyHeaders
 
@@ -61,36 +61,10 @@ class BackgroundWorker:
         return self._thread.is_alive() and not self._stop.is_set()
 
 
-_API_HEADERS = {"x-content-type-options": "nosniff", "cache-control": "no-store"}
-# /docs is one self-contained page: its only asset is an inline stylesheet, and it runs no script.
-_DOCS_CSP = "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'"
-# Only on https answers (directly, or from a trusted proxy): over plain http browsers ignore it.
-_HSTS = "max-age=31536000; includeSubDomains"
-
-
-def _machine_path(path: str) -> bool:
-    """Answered for programs (JSON, problem documents), not for people in the panel."""
-    return path.startswith("/api/") or path in ("/healthz", "/metrics", "/docs")
-
-
-async def _security_headers(request: Request, call_next: Any) -> Response:
-    response: Response = await call_next(request)
-    path = request.url.path
-    if _machine_path(path):
-        for name, value in _API_HEADERS.items():
-            response.headers.setdefault(name, value)
-    if path == "/docs":
-        response.headers["content-security-policy"] = _DOCS_CSP
-        response.headers["x-frame-options"] = "DENY"
-    if request.url.scheme == "https":
-        response.headers.setdefault("strict-transport-security", _HSTS)
-    return response
-
-
 async def _expected_error(request: Request, exc: Exception) -> Response:
     # An error of the hierarchy a route let through: the API's table (web.api.problems) answers
     # for programs, the panel's (web.admin.errors) for people.
-    if not _machine_path(request.url.path):
+    if not machine_path(request.url.path):
         page = error_page(request, exc)
         if page is not None:
             return page
@@ -135,7 +109,7 @@ def create_app(context: AppContext, *, run_worker: bool = False) -> FastAPI:
     install_problem_handlers(app)
     install_error_faces(app)
     app.add_middleware(BodyLimit, context=context)  # first added: the headers below apply too
-    app.middleware("http")(_security_headers)
+    app.add_middleware(ApiSecurityHeaders)
     app.include_router(api_router)
     app.include_router(health.router)
     app.include_router(reference.router)

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from typing import Annotated
 
 import anyio.from_thread
@@ -11,7 +12,7 @@ from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
 from sentineliq import metrics
-from sentineliq.alerts.parse import TooManyRecords, parse_chunks
+from sentineliq.alerts.parse import ParseResult, TooManyRecords, parse_chunks
 from sentineliq.services.ingest import (
     held_by_provider,
     held_warnings,
@@ -19,10 +20,12 @@ from sentineliq.services.ingest import (
     note_held,
 )
 from sentineliq.settings import LimitSettings
-from sentineliq.storage.alerts import AlertRepository
+from sentineliq.storage.alerts import AlertRepository, IngestOutcome, IngestPart
 from sentineliq.storage.alertstate import AlertStateRepository
+from sentineliq.storage.audit import AuditEntry
 from sentineliq.storage.deliveries import DeliveryRepository
 from sentineliq.storage.errors import NotFoundError
+from sentineliq.storage.ingestgroup import ingest_group
 from sentineliq.storage.occurrence_reads import OccurrenceSummary, occurrence_summary
 from sentineliq.web.api.auth import Ingester, Viewer
 from sentineliq.web.api.models import (
@@ -44,6 +47,7 @@ router = APIRouter(tags=["alerts"])
 # The default cap, for the OpenAPI document; the running cap is SENTINELIQ_MAX_INGEST_RECORDS.
 MAX_RECORDS = LimitSettings().ingest_max_records
 JSON_TYPES = frozenset({"application/json"})
+SMALL_BODY_BYTES = 64 * 1024  # a body this small is read whole before it is parsed
 NDJSON_TYPES = frozenset({"application/x-ndjson", "application/ndjson"})
 
 AlertId = Annotated[
@@ -126,8 +130,14 @@ class _BodyChunks:
 )
 async def ingest_alerts(request: Request, caller: Ingester) -> JSONResponse:
     _check_media_type(request)
+    length = request.headers.get("content-length", "")
+    body: Iterable[bytes] = _BodyChunks(request)
+    if length.isdigit() and int(length) <= SMALL_BODY_BYTES:
+        # Read at once: streaming it to the parser would cost two hops between the threads
+        # for a body that holds a few records at most.
+        body = [await request.body()]
     # Parsing and storing are blocking work: keep them off the event loop.
-    result, refused = await run_in_threadpool(_ingest, caller, _BodyChunks(request))
+    result, refused = await run_in_threadpool(_ingest, caller, body)
     return JSONResponse(result.model_dump(mode="json"), status_code=207 if refused else 200)
 
 
@@ -154,16 +164,64 @@ def _ingest(caller: Ingester, body: Iterable[bytes]) -> tuple[IngestResult, bool
             kind="unreadable",
             errors=[FieldError(field=e.field, message=e.problem) for e in unreadable],
         )
-    outcomes = (
-        AlertRepository(caller.app.db).ingest(
-            caller.workspace_id,
-            [record.alert for record in parsed.accepted],
-            actor=caller.actor,
-            warnings=[record.warnings for record in parsed.accepted],
+    summary: list[_Summary] = []
+
+    def audit(outcomes: Sequence[IngestOutcome]) -> AuditEntry | None:
+        # Made inside the ingest transaction: the request's audit entry commits with it.
+        summary[:] = [_summarize(parsed, outcomes)]
+        totals, stranded, held = summary[0].totals, summary[0].stranded, summary[0].held
+        if not (totals.accepted or totals.occurrence):
+            return None
+        return caller.audit_entry(
+            "api.alerts.ingested",
+            target=f"workspace:{caller.workspace_id}",
+            accepted=totals.accepted,
+            occurrence=totals.occurrence,
+            duplicate=totals.duplicate,
+            refused=totals.refused,
+            without_delivery=stranded,
+            held=held,
         )
-        if parsed.accepted
-        else []
+
+    if parsed.accepted:
+        # Concurrent requests into the workspace share a transaction (storage.ingestgroup).
+        ingest_group(caller.app.db).ingest(
+            caller.workspace_id,
+            IngestPart(
+                [record.alert for record in parsed.accepted],
+                actor=caller.actor,
+                warnings=[record.warnings for record in parsed.accepted],
+                audit=audit,
+            ),
+        )
+    else:
+        audit([])
+    done = summary[0]
+    for record, outcome in zip(parsed.accepted, done.outcomes, strict=True):
+        if outcome.status == "accepted":
+            metrics.ALERTS_INGESTED.labels(record.alert.module.value).inc()
+    note_held(caller.workspace_id, done.held)
+    warning = no_delivery_warning(done.stranded)
+    result = IngestResult(
+        results=done.results,
+        totals=done.totals,
+        without_delivery=done.stranded,
+        warnings=([warning] if warning else []) + held_warnings(done.held),
     )
+    return result, done.totals.refused > 0
+
+
+@dataclass(frozen=True)
+class _Summary:
+    outcomes: Sequence[IngestOutcome]
+    results: list[RecordResult]
+    totals: IngestTotals
+    stranded: int  # accepted without a delivery
+    held: dict[str, int]
+
+
+def _summarize(parsed: ParseResult, outcomes: Sequence[IngestOutcome]) -> _Summary:
+    """The answer per record, in the body's order, and its totals."""
     results: dict[int, RecordResult] = {}
     for record, outcome in zip(parsed.accepted, outcomes, strict=True):
         results[record.record] = RecordResult(
@@ -176,8 +234,6 @@ def _ingest(caller: Ingester, body: Iterable[bytes]) -> tuple[IngestResult, bool
             deliveries=outcome.deliveries,
             without_delivery=outcome.status == "accepted" and outcome.deliveries == 0,
         )
-        if outcome.status == "accepted":
-            metrics.ALERTS_INGESTED.labels(record.alert.module.value).inc()
     for error in parsed.errors:
         refused = results.setdefault(
             error.record, RecordResult(record=error.record, status="refused")
@@ -185,7 +241,6 @@ def _ingest(caller: Ingester, body: Iterable[bytes]) -> tuple[IngestResult, bool
         refused.errors.append(FieldError(field=error.field, message=error.problem))
     ordered = [results[number] for number in sorted(results)]
     held = held_by_provider(outcomes)
-    note_held(caller.workspace_id, held)
     totals = IngestTotals(
         records=len(ordered),
         accepted=sum(1 for r in ordered if r.status == "accepted"),
@@ -195,25 +250,7 @@ def _ingest(caller: Ingester, body: Iterable[bytes]) -> tuple[IngestResult, bool
         held=sum(held.values()),
     )
     stranded = sum(1 for r in ordered if r.without_delivery)
-    if totals.accepted or totals.occurrence:
-        caller.audit(
-            "api.alerts.ingested",
-            target=f"workspace:{caller.workspace_id}",
-            accepted=totals.accepted,
-            occurrence=totals.occurrence,
-            duplicate=totals.duplicate,
-            refused=totals.refused,
-            without_delivery=stranded,
-            held=held,
-        )
-    warning = no_delivery_warning(stranded)
-    result = IngestResult(
-        results=ordered,
-        totals=totals,
-        without_delivery=stranded,
-        warnings=([warning] if warning else []) + held_warnings(held),
-    )
-    return result, totals.refused > 0
+    return _Summary(outcomes, ordered, totals, stranded, held)
 
 
 def _occurrences(summary: OccurrenceSummary) -> list[OccurrenceOut]:

@@ -24,7 +24,7 @@ from sentineliq.services.identity import (
     Principal,
     audit_origin,
 )
-from sentineliq.storage.audit import AuditRepository
+from sentineliq.storage.audit import AuditEntry, AuditRepository
 from sentineliq.web.api.problems import ApiProblem
 from sentineliq.web.context import app_context
 
@@ -100,7 +100,18 @@ class Caller:
 
     def audit(self, action: str, *, target: str | None = None, **details: Any) -> None:
         """Record a state change with who and from where (the repositories record what)."""
+        entry = self.audit_entry(action, target=target, **details)
         AuditRepository(self.app.db).record(
+            entry.action,
+            actor=entry.actor,
+            workspace_id=entry.workspace_id,
+            target=entry.target,
+            details=entry.details,
+        )
+
+    def audit_entry(self, action: str, *, target: str | None = None, **details: Any) -> AuditEntry:
+        """The same entry, for a repository to write in its own transaction."""
+        return AuditEntry(
             action,
             actor=self.actor,
             workspace_id=self.workspace_id,

@@ -1,6 +1,5 @@
 """Indexes for flat cost: the claim's order as partial indexes (waiting deliveries by provider
-and available_at, in-flight ones by lease_until), a status-filtered list's order, the storm
-count's.
+and available_at, in-flight ones by lease_until), a status-filtered list's order.
 
 Revision ID: 0013
 Revises: 0012
@@ -17,10 +16,6 @@ however long the backlog (storage/deliveries/claims.py `due_ids`).
 A list of one status (the dead letters, the held tickets) walked (workspace_id, updated_at, id)
 past every delivery of other statuses, or sorted all of that status: (workspace_id, status,
 updated_at, id) is its order, and serves what (workspace_id, status) served.
-
-Every ingest batch counts each provider's creates within the storm window: (workspace_id,
-provider, created_at) makes that a range of the window instead of a read of every delivery of
-the workspace (100k rows per single-alert request at 100k stored).
 
 (status, available_at) goes: the claim was its only reader, and while it existed SQLite, which
 keeps no statistics here, preferred it (and a sort of every due row) to the partial index.
@@ -47,11 +42,6 @@ def upgrade() -> None:
         "deliveries",
         ["workspace_id", "status", "updated_at", "id"],
     )
-    op.create_index(
-        "ix_deliveries_workspace_id_provider_created_at",
-        "deliveries",
-        ["workspace_id", "provider", "created_at"],
-    )
     op.drop_index("ix_deliveries_workspace_id_status", table_name="deliveries")
     op.drop_index("ix_deliveries_status_available_at", table_name="deliveries")
     for name, columns, predicate in (
@@ -72,7 +62,6 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    op.drop_index("ix_deliveries_workspace_id_provider_created_at", table_name="deliveries")
     op.create_index("ix_deliveries_status_available_at", "deliveries", ["status", "available_at"])
     op.create_index("ix_deliveries_workspace_id_status", "deliveries", ["workspace_id", "status"])
     op.drop_index("ix_deliveries_workspace_id_status_updated_at_id", table_name="deliveries")
