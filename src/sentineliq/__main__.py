@@ -2,4 +2,5 @@
 
 from sentineliq.cli.app import main
 
-main()
+if __name__ == "__main__":  # importing the package's modules (tests walk them all) runs nothing
+    main()
