@@ -12,6 +12,8 @@ from typing import Any
 
 import ijson
 
+from sentineliq.errors import InputError
+
 # yajl refuses raw control characters inside strings; Python's json (strict=False), which this
 # reader replaced, kept them and alerts.normalize repairs them. A byte below 0x20 is never part
 # of a multi-byte UTF-8 sequence, so writing it as a \u escape keeps every string's value. Tab,
@@ -168,8 +170,8 @@ class Builder:
 _SLOW_ONLY = re.compile(rb"\\u[dD][89a-fA-F]|\d{19}|[\x00-\x08\x0b\x0c\x0e-\x1f]|\xef\xbb\xbf")
 
 
-class _DuplicateKey(ValueError):
-    pass
+class _DuplicateKey(InputError, ValueError):
+    """A key twice in one object: the fast reader hands the record to yajl, which names it."""
 
 
 def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
