@@ -5,7 +5,8 @@ Ingests N alerts (default 1000), then one worker process (this one) delivers the
 sandbox with its `slow` fault delaying every Jira answer by --delay seconds (default 0.15), under
 SentinelIQ's database-backed site budget (--rate, default 10 requests/s) while the sandbox itself
 allows the same rate (so any overshoot shows as 429s). Prints issues/s, the 429s seen, Jira
-requests per issue and the worker's concurrency (its lanes).
+requests per issue and the worker's concurrency (its lanes). Single creates only (bulk off):
+bench/bulk.py measures bulk calls.
 
 Usage: .venv/bin/python bench/inflight.py [N] [--concurrency K] [--delay S] [--rate R]
 """
@@ -39,7 +40,10 @@ def main(count: int, concurrency: int | None, delay: float, rate: float) -> None
         settings = bench.app.settings
         app = replace(
             bench.app,
-            settings=replace(settings, delivery=replace(settings.delivery, rate_per_s=rate)),
+            settings=replace(
+                settings,
+                delivery=replace(settings.delivery, rate_per_s=rate, bulk_threshold=0),
+            ),
         )
         bench.sandbox.set_fault("slow", delay_s=delay)  # every Jira answer, metadata included
         bench.sandbox.set_rate_limit(rate)

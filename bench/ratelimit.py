@@ -18,6 +18,7 @@ import shutil
 import tempfile
 import threading
 import time
+from dataclasses import replace
 from pathlib import Path
 
 from benchconfig import bench_provider_config
@@ -69,7 +70,9 @@ def main(count: int, limit: float, burst: int | None, workers: int) -> None:
     configure_logging("WARNING")  # one log line per delivery would drown the figures
     data_dir = Path(tempfile.mkdtemp(prefix="sentineliq-bench-"))
     try:
-        settings = demo_settings(data_dir)
+        # Single creates: this measures how requests are paced (bench/bulk.py measures bulk).
+        defaults = demo_settings(data_dir)
+        settings = replace(defaults, delivery=replace(defaults.delivery, bulk_threshold=0))
         with JiraSandbox() as sandbox:
             with AppContext.open(settings) as app:
                 workspace = WorkspaceRepository(app.db).create("bench")

@@ -311,7 +311,7 @@ def part_e(launcher: Launcher, count: int) -> list[str]:
 
 
 def external(script: str, title: str, quick: bool) -> list[str]:
-    """Another bench's own output, verbatim (it prints its tables), or n/a when it is absent."""
+    """Another bench's own output, verbatim, or n/a when it is absent."""
     path = BENCH / script
     if not path.exists():
         return [f"### {title}", "", f"n/a (bench/{script} not built)"]
@@ -330,7 +330,8 @@ def external(script: str, title: str, quick: bool) -> list[str]:
     body = done.stdout.strip() or "(no output)"
     if done.returncode != 0:
         body += f"\n\nexit {done.returncode}: {done.stderr.strip()[-1500:]}"
-    return [f"### {title}", "", f"`{shown}`:", "", body]
+    # Its own layout (aligned columns), kept as it is: fenced so markdown does not reflow it.
+    return [f"### {title}", "", f"`{shown}`:", "", "```text", body, "```"]
 
 
 def machine() -> str:
