@@ -31,6 +31,7 @@ import time
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from typing import NamedTuple
 
 import structlog
 
@@ -70,8 +71,17 @@ from sentineliq.storage.deliveries import (
 from sentineliq.storage.errors import LeaseLostError, NotFoundError
 from sentineliq.storage.providers import ProviderRepository
 from sentineliq.storage.ratebudget import DatabaseRateLimiter
+from sentineliq.tickets.content import TicketContent, content_from_config
 
 log = structlog.get_logger("sentineliq.worker")
+
+
+class _Opened(NamedTuple):
+    """A provider opened from one config version, with that version's content settings."""
+
+    version: int
+    provider: TicketProvider
+    content: TicketContent
 
 
 class _SendFailed(TicketSystemError):
@@ -195,7 +205,7 @@ class Worker:
         self._alerts = AlertRepository(app.db)
         self._configs = ProviderRepository(app.db, app.secrets)
         # One provider per (workspace, provider) and config version: a new config opens a new one.
-        self._providers: dict[tuple[str, str], tuple[int, TicketProvider]] = {}
+        self._providers: dict[tuple[str, str], _Opened] = {}
         # The batch in hand: its creates' alerts and its providers' config versions.
         self._batch = ClaimedBatch()
         # Providers paused lately, with the error that paused them (shared with the lanes).
@@ -386,7 +396,7 @@ class Worker:
         return due is not None and due <= self.clock() + timedelta(seconds=horizon_s)
 
     def close(self) -> None:
-        for _version, provider in self._providers.values():
+        for _version, provider, _content in self._providers.values():
             provider.close()
         self._providers.clear()
 
@@ -429,10 +439,10 @@ class Worker:
         if too_old and operation.ages_out and delivery.reconcile_until is None:
             hours = self.policy.max_age_s / 3600
             raise ProviderError(ErrorKind.CONFIG, f"older than the maximum age ({hours:g} h)")
-        provider = self._provider(delivery)
-        job = Job(
-            delivery, provider, self._batch.alerts_for(delivery, self._alerts, self.app.db), now
-        )
+        opened = self._opened(delivery)
+        provider = opened.provider
+        alerts = self._batch.alerts_for(delivery, self._alerts, self.app.db)
+        job = Job(delivery, provider, alerts, now, content=opened.content)
         try:
             self._attempt(operation, job, provider, bound)
         except WaitFor as wait:
@@ -522,12 +532,19 @@ class Worker:
         )
 
     def _provider(self, delivery: DeliveryRecord) -> TicketProvider:
+        return self._opened(delivery).provider
+
+    def _content(self, delivery: DeliveryRecord) -> TicketContent:
+        """The workspace's content settings, of the config version the provider was opened with."""
+        return self._opened(delivery).content
+
+    def _opened(self, delivery: DeliveryRecord) -> _Opened:
         key = (delivery.workspace_id, delivery.provider)
         cached = self._providers.get(key)
         # Decrypted once per config version: the claim read the current one.
         version = self._batch.config_version(*key)
-        if cached is not None and version is not None and cached[0] == version:
-            return cached[1]
+        if cached is not None and version is not None and cached.version == version:
+            return cached
         record = self._configs.get(delivery.workspace_id, delivery.provider, decrypt=True)
         if record is None or not record.is_enabled:
             raise ProviderError(
@@ -535,16 +552,17 @@ class Worker:
                 f"the {delivery.provider} provider is no longer configured or enabled "
                 "for this workspace",
             )
-        if cached is not None and cached[0] == record.config_version:
-            return cached[1]
+        if cached is not None and cached.version == record.config_version:
+            return cached
         if cached is not None:
-            cached[1].close()
+            cached.provider.close()
         try:
             provider = open_provider(self.app, record, limiter=self.limiter)
         except ProviderConfigError as exc:
             raise ProviderError(ErrorKind.CONFIG, str(exc)) from None
-        self._providers[key] = (record.config_version, provider)
-        return provider
+        opened = _Opened(record.config_version, provider, content_from_config(record.config))
+        self._providers[key] = opened
+        return opened
 
     def _failed(
         self,
@@ -589,7 +607,7 @@ class Worker:
                 paused = Paused(
                     Failure(error.kind.value, str(error), error.status),
                     # A pause from a configuration an operator has since replaced is ignored.
-                    config_version=cached[0] if cached else None,
+                    config_version=cached.version if cached else None,
                 )
                 self._reports.report(delivery, *marker, paused, now=now)
                 self.stats.paused += 1

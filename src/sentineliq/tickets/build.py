@@ -8,6 +8,7 @@ from sentineliq.alerts.model import Alert, Severity
 from sentineliq.document.model import Document
 from sentineliq.lifecycle.fingerprint import fingerprint_of
 from sentineliq.mitre.catalog import AttackCatalog
+from sentineliq.tickets.content import DEFAULT_CONTENT, TicketContent
 from sentineliq.tickets.draft import AttributeValue, Priority, TicketDraft
 from sentineliq.tickets.layout import build_description, iso_utc
 
@@ -33,12 +34,17 @@ def build_draft(
     workspace_name: str,
     catalog: AttackCatalog | None = None,
     fingerprint: str | None = None,
+    content: TicketContent = DEFAULT_CONTENT,
 ) -> TicketDraft:
     """`fingerprint`: the one the alert is stored under (a workspace's recipe may derive it);
-    by default the alert's own."""
+    by default the alert's own. `content`: the workspace's choices of what tickets show."""
     fingerprint = fingerprint or fingerprint_of(alert)
     document: Document = build_description(
-        alert, workspace_name=workspace_name, catalog=catalog, fingerprint=fingerprint
+        alert,
+        workspace_name=workspace_name,
+        catalog=catalog,
+        fingerprint=fingerprint,
+        content=content,
     )
     return TicketDraft(
         summary=one_line(alert.title),

@@ -40,6 +40,8 @@ from sentineliq.document.model import (
 )
 from sentineliq.lifecycle.fingerprint import fingerprint_of
 from sentineliq.mitre.catalog import AttackCatalog, Resolved, attack_url, default_catalog
+from sentineliq.tickets.content import DEFAULT_CONTENT, TicketContent
+from sentineliq.tickets.indicators import indicator
 
 _MODULES = {
     Module.AEGIS: "Aegis — security alert",
@@ -82,6 +84,7 @@ def build_description(
     workspace_name: str,
     catalog: AttackCatalog | None = None,
     fingerprint: str | None = None,
+    content: TicketContent = DEFAULT_CONTENT,
 ) -> Document:
     catalog = catalog or default_catalog()
     blocks: list[Block] = []
@@ -92,7 +95,7 @@ def build_description(
     blocks.append(_facts(alert, workspace_name, fingerprint or fingerprint_of(alert)))
     blocks += _alert_text(alert)
     blocks += _mitre(alert.mitre, catalog)
-    blocks += _observables(alert.observables)
+    blocks += _observables(alert.observables, content)
     blocks += _assets(alert.affected_assets)
     blocks += _evidence(alert.evidence)
     blocks += _link(alert)
@@ -244,12 +247,12 @@ def _mitre_tactics(resolved: Resolved) -> Paragraph:
     return Paragraph(tuple(inlines) or (Text("—"),))
 
 
-def _observables(observables: Iterable[Observable]) -> list[Block]:
+def _observables(observables: Iterable[Observable], content: TicketContent) -> list[Block]:
     rows = [
         TableRow(
             (
                 _cell(Text(_OBSERVABLE_TYPES[item.type])),
-                _cell(Text(item.value, code=True)),
+                _cell(indicator(item.value, content, item.type)),
                 _cell(Text(tlp_label(item.tlp))),
             )
         )

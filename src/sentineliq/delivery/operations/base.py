@@ -21,6 +21,7 @@ from sentineliq.outbox import FollowUp, TicketRef
 from sentineliq.providers.base import ErrorKind, ProviderError, TicketProvider
 from sentineliq.storage.alerts import AlertRepository
 from sentineliq.storage.deliveries import DeliveryRecord
+from sentineliq.tickets.content import DEFAULT_CONTENT, TicketContent
 
 
 @dataclass(frozen=True)
@@ -31,6 +32,8 @@ class Job:
     provider: TicketProvider
     alerts: AlertRepository
     now: datetime
+    # The workspace's content settings, from the same config version as `provider`.
+    content: TicketContent = DEFAULT_CONTENT
 
 
 @dataclass(frozen=True)

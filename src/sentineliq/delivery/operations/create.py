@@ -10,6 +10,7 @@ from sentineliq.providers.base import BulkCreate, CreatedTicket
 from sentineliq.storage.alerts import AlertRepository
 from sentineliq.storage.deliveries import CREATE_ISSUE, DeliveryRecord
 from sentineliq.tickets.build import build_draft
+from sentineliq.tickets.content import TicketContent
 
 
 def filed(ticket: CreatedTicket, severity: str | None = None) -> Done:
@@ -21,12 +22,17 @@ def filed(ticket: CreatedTicket, severity: str | None = None) -> Done:
     return Done(TicketRef(ticket.id, ticket.key, ticket.url), dropped, ticket_severity=severity)
 
 
-def ticket_to_file(delivery: DeliveryRecord, alerts: AlertRepository) -> tuple[BulkCreate, str]:
+def ticket_to_file(
+    delivery: DeliveryRecord, alerts: AlertRepository, content: TicketContent
+) -> tuple[BulkCreate, str]:
     """What a create delivery files (also one element of a bulk create), and the alert's
     severity the ticket's priority reflects."""
     stored = alerts.get(delivery.alert_id)
     draft = build_draft(
-        stored.alert, workspace_name=stored.workspace_name, fingerprint=stored.fingerprint
+        stored.alert,
+        workspace_name=stored.workspace_name,
+        fingerprint=stored.fingerprint,
+        content=content,
     )
     relates_to = delivery.payload.get("relates_to")
     item = BulkCreate(
@@ -48,7 +54,7 @@ class CreateIssue(Operation):
         return None if existing is None else filed(existing)
 
     def perform(self, job: Job, before_send: Callable[[], None]) -> Done:
-        item, severity = ticket_to_file(job.delivery, job.alerts)
+        item, severity = ticket_to_file(job.delivery, job.alerts, job.content)
         ticket = job.provider.create_ticket(
             item.draft,
             idempotency_key=item.idempotency_key,

@@ -33,6 +33,7 @@ from pydantic_core import PydanticCustomError
 from sentineliq.addresses import EmailAddress
 from sentineliq.lifecycle.policy import LifecyclePolicy
 from sentineliq.providers.net import UnsafeTargetError, check_host
+from sentineliq.tickets.content import TicketContent
 
 NeutralPriority = Literal["low", "medium", "high", "critical", "urgent"]
 AlertAttribute = Literal[
@@ -244,6 +245,11 @@ class JiraConfig(BaseModel):
     lifecycle: LifecyclePolicy = Field(
         default_factory=LifecyclePolicy,
         description="Repeats, reopening, the status map and the storm guard (docs/lifecycle.md).",
+    )
+    content: TicketContent = Field(
+        default_factory=TicketContent,
+        description="What the tickets show and hide: ATT&CK labels, defanging, redaction, "
+        "brand-protection gating.",
     )
     mirror_comments: bool = Field(
         default=False,
