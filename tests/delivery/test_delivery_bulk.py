@@ -118,6 +118,23 @@ def test_a_bulk_call_refused_whole_retries_each_element_without_reconciling(
     assert stats.adopted == 0
 
 
+@pytest.mark.parametrize("status", [400, 404, 405, 413])
+def test_a_bulk_call_the_site_refuses_as_such_goes_one_by_one(
+    pipeline: Pipeline, status: int
+) -> None:
+    # A proxy's body limit, an endpoint switched off, a 400 that names no element: nothing was
+    # created and nothing is wrong with the alerts, so none of them is failed or dead-lettered.
+    pipeline.ingest(60)
+    pipeline.sandbox.set_fault("error", status=status, count=1, path=BULK_PATH)
+    stats = pipeline.worker().run(until_idle=True, poll_interval=0.1)
+    pipeline.assert_exactly_once(60)
+    assert stats.dead == 0
+    assert stats.adopted == 0  # refused: nothing to look up by label
+    assert posts(pipeline, BULK_PATH) == 1  # the site's creates stay one by one for a while
+    assert posts(pipeline, SINGLE) == 60
+    assert "failed" not in pipeline.outcomes()
+
+
 def test_an_ambiguous_bulk_call_is_reconciled_by_label_never_duplicated(
     pipeline: Pipeline,
 ) -> None:

@@ -123,8 +123,9 @@ def test_sqlite_connection_pragmas(sqlite_url: str) -> None:
         assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
         assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
         assert connection.exec_driver_sql("PRAGMA busy_timeout").scalar() == 10_000
-        # 1 = NORMAL: WAL commits are not synced one by one (docs/operations.md).
-        assert connection.exec_driver_sql("PRAGMA synchronous").scalar() == 1
+        # 2 = FULL: every commit is synced, so a power loss takes back nothing already acted on
+        # (an accepted alert, a "possibly sent" marker; docs/operations.md).
+        assert connection.exec_driver_sql("PRAGMA synchronous").scalar() == 2
 
 
 def test_from_settings_creates_data_dir_and_schema(tmp_path: Path) -> None:

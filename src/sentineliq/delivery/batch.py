@@ -69,6 +69,8 @@ def claim_batch(
         if not claimed:
             return ClaimedBatch()
         creates = [d.alert_id for d in claimed if d.operation == CREATE_ISSUE]
-        alerts = AlertRepository(db).get_many(creates)
+        # An alert that no longer reads must not undo the claim (that would block the outbox
+        # behind it): it is left out here, and its delivery reads it again and fails alone.
+        alerts, _unreadable = AlertRepository(db).get_readable(creates)
         versions = configs.versions({(d.workspace_id, d.provider) for d in claimed})
     return ClaimedBatch(claimed, alerts, versions)

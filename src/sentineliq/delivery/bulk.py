@@ -16,13 +16,18 @@ Safety is the single create's, element by element:
   description or optional field is first repeated alone, as a single create would be);
 - a failure of the whole call is every element's: an ambiguous one (timeout, connection lost
   after sending, a 5xx other than 503) marks each Unanswered, so each is looked up by its label
-  before anything is sent again; a refusal of the whole call (nothing created) is Refused;
+  before anything is sent again; a temporary refusal (429, 503, network) or one that pauses the
+  provider (401, CAPTCHA) is each element's, as it would be for a single create;
+- any other refusal of the whole call (404, 405, 413, a 400 not in the per-element shape) says
+  nothing about the elements, only that this site will not take this bulk call: they go the
+  one-by-one way at once, and the provider's creates stay one by one for `BULK_REFUSED_PAUSE_S`;
 - the marker extends each lease over the call, as for one create.
 """
 
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
@@ -36,6 +41,8 @@ from sentineliq.delivery.reports import DatabaseGoneError
 from sentineliq.outbox import AttemptInfo, Created, PossiblySent
 from sentineliq.providers.base import (
     MAX_BULK_CREATE,
+    PAUSING,
+    RETRYABLE,
     BulkCreate,
     BulkTicketProvider,
     ErrorKind,
@@ -56,6 +63,10 @@ if TYPE_CHECKING:
     from sentineliq.delivery.worker import Worker
 
 log = structlog.get_logger("sentineliq.worker")
+
+# After a site refused a whole bulk call (not its elements), its creates go one by one this long
+# before bulk is tried again: the cause (a proxy's body limit, an endpoint switched off) lasts.
+BULK_REFUSED_PAUSE_S = 900.0
 
 
 def sent_marker(
@@ -95,6 +106,8 @@ class BulkCreates:
     def __init__(self, worker: Worker) -> None:
         self._worker = worker
         self.threshold = worker.settings.bulk_threshold
+        # (workspace, provider) -> monotonic time before which that site gets no bulk call.
+        self._refused_until: dict[tuple[str, str], float] = {}
 
     def take(
         self,
@@ -131,6 +144,8 @@ class BulkCreates:
         site = (first.workspace_id, first.provider)
         if worker._pauses.since(site, claim_started) is not None:
             return group, 0
+        if self._refused_until.get(site, 0.0) > time.monotonic():
+            return group, 0
         now = worker.clock()
         try:
             due = worker._deliveries.count_due_creates(
@@ -158,7 +173,11 @@ class BulkCreates:
         members = group + extra
         left: list[DeliveryRecord] = []
         for start in range(0, len(members), MAX_BULK_CREATE):
-            left.extend(self._file_call(provider, members[start : start + MAX_BULK_CREATE], stop))
+            chunk = members[start : start + MAX_BULK_CREATE]
+            if worker._pauses.since(site, claim_started) is not None:
+                left.extend(chunk)  # paused meanwhile: they wait for the resume, unsent
+                continue
+            left.extend(self._file_call(provider, chunk, stop))
         return left, len(members) - len(left)
 
     def _file_call(
@@ -211,7 +230,12 @@ class BulkCreates:
                 [item for _delivery, item, _severity in ready], before_send=mark_all
             )
         except ProviderError as error:
-            # The whole call failed: each element gets what a single create's failure gets.
+            members = [delivery for delivery, _item, _severity in ready]
+            if error.kind not in RETRYABLE and error.kind not in PAUSING:
+                # Refused as a bulk call, nothing created: each is still worth one request.
+                self._refuse_bulk(chunk[0], error)
+                return left + members
+            # Each element gets what a single create's failure gets.
             self._report_each(ready, [error] * len(ready))
             return left
         except LeaseLostError:
@@ -225,6 +249,18 @@ class BulkCreates:
         self._report_each(ready, outcomes)
         return left
 
+    def _refuse_bulk(self, delivery: DeliveryRecord, error: ProviderError) -> None:
+        site = (delivery.workspace_id, delivery.provider)
+        self._refused_until[site] = time.monotonic() + BULK_REFUSED_PAUSE_S
+        log.warning(
+            "delivery.bulk_refused",
+            workspace_id=delivery.workspace_id,
+            provider=delivery.provider,
+            error_kind=error.kind.value,
+            error=str(error),
+            one_by_one_for_s=BULK_REFUSED_PAUSE_S,
+        )
+
     def _report_each(
         self,
         ready: list[tuple[DeliveryRecord, BulkCreate, str]],
@@ -236,19 +272,22 @@ class BulkCreates:
         worker = self._worker
         gone: DatabaseGoneError | None = None
         filed_ones: list[tuple[DeliveryRecord, Done]] = []
+        refusals: list[tuple[DeliveryRecord, ProviderError]] = []
         for (delivery, _item, severity), outcome in zip(ready, outcomes, strict=True):
-            if not isinstance(outcome, ProviderError):
+            if isinstance(outcome, ProviderError):
+                refusals.append((delivery, outcome))
+            else:
                 filed_ones.append((delivery, filed(outcome, severity)))
-                continue
-            bound = _bound(delivery)
-            try:
-                # No earlier marker (fresh creates only): a refusal proves nothing was done.
-                worker._failed(delivery, outcome, bound, refused=True)
-            except DatabaseGoneError as error:
-                gone = error
+        # The filed tickets first: an issue that exists is recorded before anything else can fail.
         if filed_ones:
             try:
                 self._record_filed(filed_ones)
+            except DatabaseGoneError as error:
+                gone = error
+        for delivery, refusal in refusals:
+            try:
+                # No earlier marker (fresh creates only): a refusal proves nothing was done.
+                worker._failed(delivery, refusal, _bound(delivery), refused=True)
             except DatabaseGoneError as error:
                 gone = error
         if gone is not None:

@@ -463,8 +463,18 @@ class AlertRepository:
 
     def get_many(self, alert_ids: Sequence[str]) -> dict[str, StoredAlert]:
         """The alerts among `alert_ids` that exist, by id: three statements however many."""
+        found, unreadable = self.get_readable(alert_ids)
+        for error in unreadable.values():
+            raise error
+        return found
+
+    def get_readable(
+        self, alert_ids: Sequence[str]
+    ) -> tuple[dict[str, StoredAlert], dict[str, Exception]]:
+        """As `get_many`, but a stored alert that no longer reads (a payload the model refuses)
+        is returned apart with its error instead of failing the rest."""
         if not alert_ids:
-            return {}
+            return {}, {}
         ids = sorted(set(alert_ids))
         with self._db.session() as session:
             found = session.execute(
@@ -486,21 +496,28 @@ class AlertRepository:
                 .order_by(TicketLinkRow.alert_id, TicketLinkRow.provider)
             ):
                 links.setdefault(link.alert_id, []).append(link)
-            return {
-                row.id: StoredAlert(
-                    id=row.id,
-                    workspace_id=row.workspace_id,
-                    workspace_name=workspace_name,
-                    fingerprint=row.fingerprint,
-                    created_at=row.created_at,
-                    # JSON mode: the strict model accepts ISO dates and enum values only from JSON.
-                    alert=Alert.model_validate_json(json.dumps(row.payload)),
-                    evidence_ids=tuple(evidence.get(row.id, ())),
-                    tickets=tuple(link_record(link) for link in links.get(row.id, ())),
-                    warnings=tuple(IngestWarning.from_json(w) for w in row.ingest_warnings or ()),
-                )
-                for row, workspace_name in found
-            }
+            readable: dict[str, StoredAlert] = {}
+            unreadable: dict[str, Exception] = {}
+            for row, workspace_name in found:
+                try:
+                    readable[row.id] = StoredAlert(
+                        id=row.id,
+                        workspace_id=row.workspace_id,
+                        workspace_name=workspace_name,
+                        fingerprint=row.fingerprint,
+                        created_at=row.created_at,
+                        # JSON mode: the strict model accepts ISO dates and enum values only
+                        # from JSON.
+                        alert=Alert.model_validate_json(json.dumps(row.payload)),
+                        evidence_ids=tuple(evidence.get(row.id, ())),
+                        tickets=tuple(link_record(link) for link in links.get(row.id, ())),
+                        warnings=tuple(
+                            IngestWarning.from_json(w) for w in row.ingest_warnings or ()
+                        ),
+                    )
+                except (ValueError, TypeError, KeyError) as error:  # pydantic's is a ValueError
+                    unreadable[row.id] = error
+            return readable, unreadable
 
     def list_for_workspace(self, workspace_id: str, *, limit: int = 100) -> list[AlertSummary]:
         """Newest first."""

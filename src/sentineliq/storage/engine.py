@@ -33,7 +33,7 @@ def sqlite_path(url: str | URL) -> Path | None:
 def create_db_engine(url: str | URL, *, foreign_keys: bool = True, pooled: bool = True) -> Engine:
     """An engine configured for this application.
 
-    SQLite gets WAL (readers never block the writer) with synchronous=NORMAL, a busy timeout
+    SQLite gets WAL (readers never block the writer) with synchronous=FULL, a busy timeout
     instead of immediate "database is locked" errors, enforced foreign keys, and `BEGIN
     IMMEDIATE` transactions (deferred `BEGIN` for Database.read()). The sqlite3 module's own
     transaction handling is switched off: it does not begin a transaction before SELECT or
@@ -62,10 +62,11 @@ def _configure_sqlite(engine: Engine, *, foreign_keys: bool) -> None:
         try:
             cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
             cursor.execute("PRAGMA journal_mode = WAL")
-            # In WAL mode NORMAL syncs at checkpoints, not at every commit: a commit survives
-            # a crash of the process, and a power loss may lose the last commits before the
-            # checkpoint but never corrupts the database (docs/operations.md).
-            cursor.execute("PRAGMA synchronous = NORMAL")
+            # FULL syncs the WAL at every commit. NORMAL (sync at checkpoints only) would let a
+            # power loss take back commits already acted on: an alert answered `accepted`, or
+            # the "possibly sent" marker of a create that left, which would then be sent again
+            # as a duplicate ticket. Group commit (ingestgroup) spreads the fsync over callers.
+            cursor.execute("PRAGMA synchronous = FULL")
             cursor.execute(f"PRAGMA cache_size = {SQLITE_CACHE_KIB}")
             cursor.execute("PRAGMA temp_store = MEMORY")
             cursor.execute(f"PRAGMA foreign_keys = {'ON' if foreign_keys else 'OFF'}")
