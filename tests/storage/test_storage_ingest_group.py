@@ -119,3 +119,61 @@ def test_a_failure_fails_every_request_of_the_transaction_and_stores_none(
         )
     [outcome] = group.ingest(workspace.id, IngestPart([make_alert(fingerprint="x")], actor="t"))
     assert outcome.status == "accepted"  # nothing of the failed transaction was kept
+
+
+def test_a_request_that_fails_a_shared_transaction_fails_alone(
+    database: Database, workspace: WorkspaceRecord
+) -> None:
+    group = IngestGroup(database)
+    release = threading.Event()
+    began = threading.Event()
+
+    def held(outcomes: Sequence[IngestOutcome]) -> AuditEntry:
+        began.set()
+        release.wait(timeout=30)
+        return _audit("first", workspace.id)(outcomes)
+
+    def broken(_outcomes: Sequence[IngestOutcome]) -> AuditEntry:
+        raise RuntimeError("injected")
+
+    results: dict[str, list[IngestOutcome]] = {}
+    errors: dict[str, BaseException] = {}
+
+    def send(name: str, part: IngestPart) -> None:
+        try:
+            results[name] = group.ingest(workspace.id, part)
+        except Exception as error:
+            errors[name] = error
+
+    parts = {
+        "first": IngestPart([make_alert(fingerprint="f1")], actor="first", audit=held),
+        "good": IngestPart(
+            [make_alert(fingerprint="g1")], actor="good", audit=_audit("good", workspace.id)
+        ),
+        "bad": IngestPart([make_alert(fingerprint="b1")], actor="bad", audit=broken),
+        "also": IngestPart(
+            [make_alert(fingerprint="a1")], actor="also", audit=_audit("also", workspace.id)
+        ),
+    }
+    threads = {
+        name: threading.Thread(target=send, args=(name, part)) for name, part in parts.items()
+    }
+    threads["first"].start()
+    _until(began.is_set, "the first transaction began")
+    for queued, name in enumerate(("good", "bad", "also"), start=1):
+        threads[name].start()
+        _until(partial(_queued, group, workspace.id, queued), f"{name} queued")
+    release.set()
+    for thread in threads.values():
+        thread.join(timeout=60)
+
+    assert set(errors) == {"bad"}
+    assert str(errors["bad"]) == "injected"
+    assert {name: [o.status for o in outcomes] for name, outcomes in results.items()} == {
+        "first": ["accepted"],
+        "good": ["accepted"],
+        "also": ["accepted"],
+    }
+    # The bad request's alert was not kept: it is new when sent again.
+    [again] = group.ingest(workspace.id, IngestPart([make_alert(fingerprint="b1")], actor="t"))
+    assert again.status == "accepted"

@@ -5,8 +5,9 @@ the same work costs a fraction per alert. While one request's transaction is und
 has one writer at a time anyway), the requests that arrive for the same workspace wait here;
 the first of them then stores all of them in one transaction, as if one after the other (each
 keeps its own outcomes, actor and audit entry), and wakes the others. Nothing waits when there
-is no concurrency: a lone request is stored at once. A failure fails every request of the
-shared transaction (each then reports it; none is half stored).
+is no concurrency: a lone request is stored at once. When the shared transaction fails, nothing
+of it is kept and each of its requests is stored again in a transaction of its own: one bad
+request fails alone, never its neighbours (none is ever half stored).
 """
 
 from __future__ import annotations
@@ -78,9 +79,16 @@ class IngestGroup:
     def _store(self, workspace_id: str, batch: Sequence[_Request]) -> None:
         try:
             results = self._repository.ingest_parts(workspace_id, [r.part for r in batch])
-        except BaseException as exc:
+        except Exception as exc:
+            if len(batch) == 1:
+                batch[0].error = exc
+            else:
+                for request in batch:
+                    self._store_alone(workspace_id, request)
+        except BaseException as exc:  # interrupted: no request is stored, each is told
             for request in batch:
                 request.error = exc
+            raise
         else:
             for request, outcomes in zip(batch, results, strict=True):
                 request.outcomes = outcomes
@@ -90,6 +98,12 @@ class IngestGroup:
                     request.done = True
                 self._busy.discard(workspace_id)
                 self._changed.notify_all()
+
+    def _store_alone(self, workspace_id: str, request: _Request) -> None:
+        try:
+            [request.outcomes] = self._repository.ingest_parts(workspace_id, [request.part])
+        except Exception as exc:
+            request.error = exc
 
 
 _GROUPS: weakref.WeakKeyDictionary[Database, IngestGroup] = weakref.WeakKeyDictionary()
