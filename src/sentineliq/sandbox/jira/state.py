@@ -344,15 +344,22 @@ class SandboxState:
         with self._lock:
             return [self._snapshot(i) for i in self._issues.values()]
 
-    def searchable(self, forced_ids: Iterable[str] = ()) -> list[IssueSnapshot]:
-        """Issues the search index has caught up with, plus any the caller asked to reconcile."""
+    def searchable(
+        self,
+        forced_ids: Iterable[str] = (),
+        matches: Callable[[Issue, Project], bool] = lambda _issue, _project: True,
+    ) -> list[IssueSnapshot]:
+        """Issues the search index has caught up with, plus any the caller asked to reconcile,
+        that `matches` accepts. Only the hits are copied: a search by one label on a site of
+        thousands must not copy every issue under the lock."""
         forced = set(forced_ids)
         with self._lock:
             now = self._clock()
             return [
                 self._snapshot(i)
                 for i in self._issues.values()
-                if i.visible_at <= now or i.id in forced
+                if (i.visible_at <= now or i.id in forced)
+                and matches(i, self._projects[i.project_id])
             ]
 
     def update_issue(self, ref: str, change: Callable[[Issue], _T], *, touch: bool = True) -> _T:

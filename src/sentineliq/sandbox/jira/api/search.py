@@ -59,7 +59,7 @@ class SearchApi(ApiBase):
         size = min(max_results, SEARCH_MAX_IDS if id_only else SEARCH_MAX_FIELDS)
         offset = _decode_token(token, text) if token else 0
 
-        hits = [s for s in self.state.searchable(reconcile) if predicate(s.issue, s.project)]
+        hits = self.state.searchable(reconcile, predicate)
         order = jql.sort_key(query.order)
         hits.sort(key=lambda s: order(s.issue))
         page = hits[offset : offset + size]
