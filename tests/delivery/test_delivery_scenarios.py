@@ -163,21 +163,24 @@ def test_a_slow_create_keeps_its_lease(pipeline: Pipeline) -> None:
     pipeline.sandbox.set_fault(
         "slow", delay_s=8.0, count=1, method="POST", path="/rest/api/3/issue"
     )
-    short_lease = replace(FAST, lease_s=1.0)
-    first = pipeline.worker(worker_id="slow", delivery=short_lease)
+    # The claim's lease is long enough that a loaded machine cannot lose it before the send;
+    # the rival's clock is what moves past it, so the test needs no sleeping and no luck.
+    claim_lease = replace(FAST, lease_s=30.0)
+    first = pipeline.worker(worker_id="slow", delivery=claim_lease)
     outcome: list[int] = []
     thread = threading.Thread(target=lambda: outcome.append(first.run_once()))
     thread.start()
     deadline = time.monotonic() + 60
     while not pipeline.sandbox.requests() or pipeline.sandbox.requests()[-1].method != "POST":
+        assert thread.is_alive(), f"the worker stopped before sending the create: {outcome}"
         assert time.monotonic() < deadline
         time.sleep(0.01)
-    # The rival's clock runs 5 s ahead: the claim's own lease (1 s) has run out for it, but the
-    # lease extended for the in-flight create (timeout + 5 s) has not. No sleeping needed.
+    # The rival's clock runs 40 s ahead: the claim's own lease (30 s) has run out for it, but the
+    # lease extended for the in-flight create (timeout 60 s + 5 s) has not.
     rival = pipeline.worker(
         worker_id="rival",
-        delivery=short_lease,
-        clock=lambda: datetime.now(UTC) + timedelta(seconds=5),
+        delivery=claim_lease,
+        clock=lambda: datetime.now(UTC) + timedelta(seconds=40),
     )
     assert thread.is_alive(), "the slow create answered before the rival could try"
     assert rival.run_once() == 0  # the in-flight create extended the lease
