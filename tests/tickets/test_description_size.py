@@ -191,7 +191,7 @@ def test_large_alert_with_300_observables_keeps_text_and_every_section(
     # visible characters in all), or the text crowded out every section after it.
     assert visible(adf) >= 0.38 * visible(full)
     headings = [n["content"][0]["text"] for n in adf["content"] if n["type"] == "heading"]
-    assert headings[:4] == ["Alert", "MITRE ATT&CK", "Observables", "Affected assets"]
+    assert headings[:4] == ["Alert", "Affected assets", "MITRE ATT&CK", "Observables"]
     assert headings[-1] == "Link to alert"
     texts = [n["text"] for n in walk(adf["content"]) if n["type"] == "text"]
     assert "… and 200 more rows" in texts  # the first 100 observables, as aligned lines

@@ -157,9 +157,9 @@ def test_full_alert_has_every_section_in_order() -> None:
     doc = build_description(alert(**FULL), workspace_name="Acme SOC")
     assert headings(doc) == [
         (2, "Alert"),
+        (2, "Affected assets"),
         (2, "MITRE ATT&CK"),
         (2, "Observables"),
-        (2, "Affected assets"),
         (2, "Evidence"),
         (3, "mail.eml"),
         (3, "bare"),

@@ -1,8 +1,9 @@
 """What a ticket description says about an alert, as a neutral document.
 
-Order: a facts table (with the link back to the alert, so it survives truncation of the tail), the
-alert text, MITRE ATT&CK, observables, affected assets, evidence with its chain of custody, and the
-link again at the end. Sections without data are left out, except the alert text. Every value from
+Order: the most decision-relevant first. A facts table (severity, source, time, and the link back to
+the alert, so it survives truncation of the tail), what happened (the alert text), the affected
+assets, then MITRE ATT&CK, observables, evidence with its chain of custody, and the link again at
+the end. Sections without data are left out, except the alert text. Every value from
 the alert goes into a Text node as-is: renderers never interpret it as markup.
 """
 
@@ -94,9 +95,9 @@ def build_description(
         blocks.append(Panel(kind, (Paragraph((Text(headline, strong=True), Text(rest))),)))
     blocks.append(_facts(alert, workspace_name, fingerprint or fingerprint_of(alert)))
     blocks += _alert_text(alert)
+    blocks += _assets(alert.affected_assets)
     blocks += _mitre(alert.mitre, catalog)
     blocks += _observables(alert.observables, content)
-    blocks += _assets(alert.affected_assets)
     blocks += _evidence(alert.evidence)
     blocks += _link(alert)
     return Document(tuple(blocks))
