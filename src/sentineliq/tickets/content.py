@@ -7,11 +7,24 @@ security team expects without configuring anything.
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
+
+from sentineliq.tickets.redaction import Redaction
 
 
 class TicketContent(BaseModel):
     model_config = ConfigDict(strict=True, extra="forbid", frozen=True)
+
+    # Defanging and redaction (docs/security-context.md#defanging-and-redaction).
+    defang: bool = Field(
+        default=True,
+        description="Write URLs, domains, IPs and emails of indicators defanged "
+        "(hxxps://evil[.]example).",
+    )
+    redaction: Redaction = Field(
+        default_factory=Redaction,
+        description="Named secret patterns masked in everything sent to the ticket system.",
+    )
 
 
 DEFAULT_CONTENT = TicketContent()

@@ -397,6 +397,9 @@ def format_config_errors(exc: ValidationError) -> list[str]:
                 f"{loc[1]!r} maps to an unknown alert attribute "
                 f"(expected one of {', '.join(ALERT_ATTRIBUTES)})"
             )
+        elif field == "content" and len(loc) >= 2:
+            # Sections nest (content.redaction.emails): name the whole path.
+            message = f"{'.'.join(loc[1:])!r} {message}"
         elif len(loc) >= 2:
             message = f"{loc[1]!r} {message}"
         if message.startswith("Value error, "):
