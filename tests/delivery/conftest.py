@@ -23,4 +23,4 @@ def pipeline(tmp_path: Path, database_url: str, sandbox: JiraSandbox) -> Iterato
     try:
         yield opened
     finally:
-        opened.app.close()
+        opened.close()

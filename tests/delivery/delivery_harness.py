@@ -9,7 +9,7 @@ import json
 import os
 import subprocess
 import sys
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -78,6 +78,9 @@ class Pipeline:
     app: AppContext
     sandbox: JiraSandbox
     workspace_id: str
+    # Every worker made here, closed with the pipeline: a worker left to the garbage collector
+    # leaks its keep-alive sockets into whichever later test the collection happens in.
+    workers: list[Worker] = field(default_factory=list)
 
     @classmethod
     def open(
@@ -115,7 +118,14 @@ class Pipeline:
         app = self.app
         if "delivery" in overrides:
             app = replace(app, settings=replace(app.settings, delivery=overrides.pop("delivery")))
-        return Worker(app, **overrides)
+        made = Worker(app, **overrides)
+        self.workers.append(made)
+        return made
+
+    def close(self) -> None:
+        for made in self.workers:
+            made.close()
+        self.app.close()
 
     def outcomes(self) -> list[str]:
         """Every attempt outcome recorded for the workspace's deliveries."""

@@ -32,7 +32,7 @@ def pipeline(tmp_path: Path, database_url: str, sandbox: JiraSandbox) -> Iterato
     try:
         yield opened
     finally:
-        opened.app.close()
+        opened.close()
 
 
 def posts(pipeline: Pipeline, path: str) -> int:

@@ -153,4 +153,4 @@ def test_cut_connections_mid_run_deliver_each_alert_once_without_waiting_for_lea
     finally:
         for database in databases:
             database.dispose()
-        pipeline.app.close()
+        pipeline.close()

@@ -43,7 +43,7 @@ def patient(tmp_path: Path, database_url: str, sandbox: JiraSandbox) -> Iterator
     try:
         yield opened
     finally:
-        opened.app.close()
+        opened.close()
 
 
 def _creates(sandbox: JiraSandbox) -> list[int | None]:

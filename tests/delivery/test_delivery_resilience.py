@@ -74,7 +74,7 @@ def timed(tmp_path: Path, database_url: str, clock: SharedClock) -> Iterator[Pip
         try:
             yield opened
         finally:
-            opened.app.close()
+            opened.close()
 
 
 def _requests_to(pipeline: Pipeline, method: str, path: str) -> int:

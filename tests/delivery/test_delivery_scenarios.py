@@ -266,4 +266,4 @@ def test_four_worker_processes_share_one_budget(
         burst = max(1.0, budget / 5)  # the limiter's default bucket
         assert busiest <= budget + burst + 2  # 2: requests straddling a window's edges
     finally:
-        pipeline.app.close()
+        pipeline.close()

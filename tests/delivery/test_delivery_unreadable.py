@@ -30,7 +30,7 @@ def pipeline(
     try:
         yield opened
     finally:
-        opened.app.close()
+        opened.close()
 
 
 def _spoil(pipeline: Pipeline, title: str) -> str:

@@ -38,6 +38,8 @@ def ticket_to_file(
         fingerprint=stored.fingerprint,
         content=content,
         catalog=catalog,
+        # Verified as the ticket is rendered, so it shows the chain's state at filing time.
+        custody=alerts.custody_checks(stored.id) if stored.evidence_ids else None,
     )
     relates_to = delivery.payload.get("relates_to")
     item = BulkCreate(
