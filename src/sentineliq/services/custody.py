@@ -82,8 +82,8 @@ def new_entry(
             action=custody_action,
             actor=actor,
             at=at or datetime.now(UTC),
-            location=location or None,
-            notes=notes or None,
+            location=(location or "").strip() or None,
+            notes=notes if notes and notes.strip() else None,
         )
     except ValidationError as exc:
         error = exc.errors()[0]
