@@ -81,7 +81,7 @@ def new_entry(
         return CustodyEntry(
             action=custody_action,
             actor=actor,
-            at=at or datetime.now(UTC),
+            at=at or datetime.now(UTC).replace(microsecond=0),  # as people read times
             location=(location or "").strip() or None,
             notes=notes if notes and notes.strip() else None,
         )
