@@ -81,9 +81,9 @@ def new_entry(
         return CustodyEntry(
             action=custody_action,
             actor=actor,
-            at=at or datetime.now(UTC),
-            location=location or None,
-            notes=notes or None,
+            at=at or datetime.now(UTC).replace(microsecond=0),  # as people read times
+            location=(location or "").strip() or None,
+            notes=notes if notes and notes.strip() else None,
         )
     except ValidationError as exc:
         error = exc.errors()[0]

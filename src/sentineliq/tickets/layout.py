@@ -316,7 +316,7 @@ def _checked_custody(check: CustodyCheck) -> list[Block]:
     """The stored chain in its order, numbered as verification names entries, and its status:
     a line with the time it was checked, or an error panel naming the broken entry."""
     blocks: list[Block] = []
-    checked = iso_utc(check.checked_at)
+    checked = iso_utc(check.checked_at.replace(microsecond=0))
     if check.ok:
         blocks.append(_para(Text(f"Chain of custody verified at {checked}", strong=True)))
     else:
