@@ -160,6 +160,8 @@ def test_the_ticket_meets_the_analysts_rubric(pipeline: Pipeline) -> None:
     assert "cd" * 32 in evidence_text
     assert "analyst-kim" in evidence_text
     assert "swg-export" in evidence_text
+    # Custody with its integrity status, checked when the ticket was rendered.
+    assert "Chain of custody verified at" in evidence_text
 
     # The link back, at the end (and in the facts, so truncation cannot take it).
     assert _links(_section(description, "Link to alert")) == [ALERT["link"]]
