@@ -179,6 +179,7 @@ def test_health_and_metrics_after_a_real_delivery(
             "database": "ok",
             "worker": "running",
             "version": "0.1.0",
+            "attack": "embedded",
         }
 
     def delta(name: str, **labels: str) -> float:
@@ -224,6 +225,7 @@ def test_health_is_503_when_the_database_is_unreachable(app_context: AppContext)
         "database": "error",
         "worker": "disabled",
         "version": "0.1.0",
+        "attack": "unknown",
     }
 
 
@@ -238,7 +240,8 @@ def test_docs_is_a_self_contained_reference_of_every_operation(app_context: AppC
     assert "<script" not in html
     assert "http://" not in html.replace("http://testserver", "")  # no external assets
     operations = [(method, path) for path, item in document["paths"].items() for method in item]
-    assert len(operations) == 27  # + webhooks (3), held and recipe (5), alert status (3)
+    # + webhooks (3), held and recipe (5), alert status (3), custody (3)
+    assert len(operations) == 30
     for method, path in operations:
         assert f'<span class="m {method}">{method}</span>' in html
         assert f'<span class="path">{path}</span>' in html

@@ -14,6 +14,8 @@ from sentineliq.cli import (
     apikeys,
     assignees,
     deliveries,
+    evidence,
+    mitre,
     providers,
     sandbox,
     serve,
@@ -49,10 +51,12 @@ alerts.app.command("resolve")(alert_status.resolve)
 alerts.app.command("dismiss")(alert_status.dismiss)
 alerts.app.command("reopen")(alert_status.reopen)
 app.add_typer(deliveries.app, name="deliveries")
+app.add_typer(evidence.app, name="evidence")
 app.add_typer(sandbox.app, name="sandbox")
 app.add_typer(users.app, name="user")
 app.add_typer(apikeys.app, name="apikey")
 app.add_typer(assignees.app, name="assignee")
+app.add_typer(mitre.app, name="mitre")
 app.command("worker")(worker.worker)
 app.command("schema")(alerts.schema)
 app.command("demo")(worker.demo)

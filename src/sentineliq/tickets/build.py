@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
+from sentineliq.alerts.custody import CustodyCheck
 from sentineliq.alerts.model import Alert, Severity
 from sentineliq.document.model import Document
 from sentineliq.lifecycle.fingerprint import fingerprint_of
@@ -36,10 +38,12 @@ def build_draft(
     catalog: AttackCatalog | None = None,
     fingerprint: str | None = None,
     content: TicketContent = DEFAULT_CONTENT,
+    custody: Sequence[CustodyCheck] | None = None,
 ) -> TicketDraft:
     """`fingerprint`: the one the alert is stored under (a workspace's recipe may derive it);
     by default the alert's own. `content`: the workspace's choices of what tickets show; its
-    redaction masks secrets here, before providers measure and cut what they send."""
+    redaction masks secrets here, before providers measure and cut what they send.
+    `custody`: the evidence chains as verified just now (see build_description)."""
     fingerprint = fingerprint or fingerprint_of(alert)
     redact = Redactor(content.redaction)
     document: Document = build_description(
@@ -48,6 +52,7 @@ def build_draft(
         catalog=catalog,
         fingerprint=fingerprint,
         content=content,
+        custody=custody,
     )
     attributes = {
         name: redact.json(value) for name, value in _attributes(alert, fingerprint).items()
@@ -56,7 +61,7 @@ def build_draft(
         summary=one_line(redact.text(alert.title)),
         document=redact.document(document),
         priority=PRIORITY_FOR_SEVERITY[alert.severity],
-        labels=tuple(dict.fromkeys(redact.text(label) for label in _labels(alert))),
+        labels=tuple(dict.fromkeys(redact.text(label) for label in _labels(alert, content))),
         assignee_email=alert.assignee_email,
         due_date=alert.due_date,
         link=str(alert.link) if alert.link is not None else None,
@@ -64,13 +69,13 @@ def build_draft(
     )
 
 
-def _labels(alert: Alert) -> tuple[str, ...]:
+def _labels(alert: Alert, content: TicketContent) -> tuple[str, ...]:
     labels = [
         *alert.tags,
         "sentineliq",
         f"severity-{alert.severity.value}",
         f"module-{alert.module.value}",
-        *alert.mitre,
+        *(content.attack.label(attack_id) for attack_id in alert.mitre),
     ]
     return tuple(dict.fromkeys(labels))  # first occurrence wins, order kept
 
