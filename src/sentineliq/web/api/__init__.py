@@ -9,6 +9,7 @@ from sentineliq.web.api import (
     alerts,
     assignees,
     deliveries,
+    inputs,
     providers,
     webhooks,
     workspace_settings,
@@ -25,3 +26,4 @@ router.include_router(deliveries.router)
 router.include_router(assignees.router)
 router.include_router(webhooks.router)
 router.include_router(workspace_settings.router)
+router.include_router(inputs.router)
