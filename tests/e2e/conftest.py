@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from browser_support import CHROMIUM, LiveServer
+from browser_support import CHROMIUM, LiveServer, World
 
 from sentineliq.sandbox.jira import JiraSandbox
 from sentineliq.web.app import create_app
@@ -42,6 +42,20 @@ def live_server(tmp_path: Path, sqlite_url: str) -> Iterator[LiveServer]:
     server = BackgroundServer.start(create_app(app, run_worker=True))
     try:
         yield LiveServer(server.url, world)
+    finally:
+        server.stop()
+        app.close()
+
+
+@pytest.fixture
+def served(tmp_path: Path, sqlite_url: str) -> Iterator[tuple[str, World]]:
+    """The app served without its worker (the test runs one when it wants tickets filed), and
+    its address."""
+    app = open_context(tmp_path, sqlite_url)
+    world = populate(app)
+    server = BackgroundServer.start(create_app(app, run_worker=False))
+    try:
+        yield server.url, world
     finally:
         server.stop()
         app.close()

@@ -5,13 +5,11 @@ comment naming them. A blank reason is refused in the page, nothing queued."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx2
-import pytest
-from browser_support import CHROMIUM_ARGS
-from playwright.sync_api import expect, sync_playwright
+from browser_support import signed_in_page
+from playwright.sync_api import expect
 
 from sentineliq.delivery.worker import Worker
 from sentineliq.demo.run import sandbox_provider_config
@@ -21,10 +19,8 @@ from sentineliq.services.context import AppContext
 from sentineliq.services.ingest import ingest_text
 from sentineliq.services.providers import configure
 from sentineliq.storage.deliveries import DeliveryRepository
-from sentineliq.web.app import create_app
-from sentineliq.web.server import BackgroundServer
 
-from admin_fixtures import MEMBER, PASSWORD, World, open_context, populate  # isort: skip
+from admin_fixtures import MEMBER, PASSWORD, World  # isort: skip
 
 ALERT = {
     "title": "Impossible travel for j.doe",
@@ -32,19 +28,6 @@ ALERT = {
     "source": "IdP",
     "detected_at": "2026-12-01T08:00:00Z",
 }
-
-
-@pytest.fixture
-def served(tmp_path: Path, sqlite_url: str) -> Iterator[tuple[str, World]]:
-    app = open_context(tmp_path, sqlite_url)
-    world = populate(app)
-    # No worker in the server: the test runs one when it wants the ticket moved.
-    server = BackgroundServer.start(create_app(app, run_worker=False))
-    try:
-        yield server.url, world
-    finally:
-        server.stop()
-        app.close()
 
 
 def _work(app: AppContext) -> None:
@@ -63,43 +46,31 @@ def test_a_member_resolves_an_alert_and_the_jira_issue_is_done(
     (issue,) = sandbox.issues()
     assert issue["fields"]["status"]["statusCategory"]["key"] != "done"
 
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=str(chromium_path), headless=True, args=CHROMIUM_ARGS
-        )
-        try:
-            page = browser.new_page(viewport={"width": 1280, "height": 900})
-            page.goto(f"{url}/login")
-            page.fill("#email", MEMBER)
-            page.fill("#password", PASSWORD)
-            page.click("button[type=submit]")
-            expect(page.locator(".sidenav")).to_be_visible()
-            page.goto(f"{url}/w/{ws}/alerts/{alert_id}")
-            expect(page.locator("#alert-status-value")).to_contain_text("New")
+    with signed_in_page(chromium_path, url, MEMBER, PASSWORD) as page:
+        page.goto(f"{url}/w/{ws}/alerts/{alert_id}")
+        expect(page.locator("#alert-status-value")).to_contain_text("New")
 
-            # The browser refuses an empty reason (required): nothing is posted.
-            page.click("#triage-form >> text=Resolve")
-            expect(page.locator("#alert-status-value")).to_contain_text("New")
-            # Blanks pass the browser's check; the server refuses them and says why.
-            page.fill("#reason", "   ")
-            page.click("#triage-form >> text=Resolve")
-            expect(page.locator(".flash-error")).to_contain_text("Give a reason")
-            assert len(DeliveryRepository(app.db).list_for_workspace(ws)) == 1
+        # The browser refuses an empty reason (required): nothing is posted.
+        page.click("#triage-form >> text=Resolve")
+        expect(page.locator("#alert-status-value")).to_contain_text("New")
+        # Blanks pass the browser's check; the server refuses them and says why.
+        page.fill("#reason", "   ")
+        page.click("#triage-form >> text=Resolve")
+        expect(page.locator(".flash-error")).to_contain_text("Give a reason")
+        assert len(DeliveryRepository(app.db).list_for_workspace(ws)) == 1
 
-            page.fill("#reason", "travel confirmed with j.doe: holiday in Lisbon")
-            page.click("#triage-form >> text=Resolve")
-            expect(page.locator(".flash-success")).to_contain_text("Alert resolved")
-            expect(page.locator("#alert-status-value")).to_contain_text("Resolved")
-            expect(page.locator("#alert-status")).to_contain_text(f"by {MEMBER}")
-            expect(page.locator("#triage-form >> text=Resolve")).to_have_count(0)
+        page.fill("#reason", "travel confirmed with j.doe: holiday in Lisbon")
+        page.click("#triage-form >> text=Resolve")
+        expect(page.locator(".flash-success")).to_contain_text("Alert resolved")
+        expect(page.locator("#alert-status-value")).to_contain_text("Resolved")
+        expect(page.locator("#alert-status")).to_contain_text(f"by {MEMBER}")
+        expect(page.locator("#triage-form >> text=Resolve")).to_have_count(0)
 
-            # A worker makes the move; the sandbox's own issue page shows the issue done.
-            _work(app)
-            page.goto(f"{sandbox.url}/browse/{issue['key']}")
-            expect(page.locator(".status-done").first).to_have_text("Done")
-            expect(page.locator("body")).to_contain_text("holiday in Lisbon")
-        finally:
-            browser.close()
+        # A worker makes the move; the sandbox's own issue page shows the issue done.
+        _work(app)
+        page.goto(f"{sandbox.url}/browse/{issue['key']}")
+        expect(page.locator(".status-done").first).to_have_text("Done")
+        expect(page.locator("body")).to_contain_text("holiday in Lisbon")
 
     (issue,) = sandbox.issues()
     assert issue["fields"]["status"]["statusCategory"]["key"] == "done"

@@ -116,13 +116,13 @@ def _rehash_one_entry(session: Session, evidence_id: str) -> None:
 @pytest.mark.parametrize(
     ("tamper", "broken_at", "reason"),
     [
-        (_entry(0), 0, "entry 0 was altered"),
-        (_entry(2), 2, "entry 2 was altered"),
-        (_shift_time, 1, "entry 1 was altered"),
-        (_delete_middle, 1, "entry 1 is missing"),
-        (_delete_last, 2, "2 entries but 3 were recorded"),
+        (_entry(0), 0, "entry #1 (collected by mallory) was altered"),
+        (_entry(2), 2, "entry #3 (analyzed by mallory) was altered"),
+        (_shift_time, 1, "entry #2 (transferred by ir-bot) was altered"),
+        (_delete_middle, 1, "entry #2 is missing"),
+        (_delete_last, 2, "2 entries but 3 were recorded: entry #3 onwards is missing"),
         (_swap_evidence_hash, 0, "name or hashes"),
-        (_rehash_one_entry, 2, "entry 2 does not link to entry 1"),
+        (_rehash_one_entry, 2, "entry #3 does not link to entry #2"),
     ],
     ids=["actor-0", "actor-2", "time", "delete-middle", "delete-last", "evidence", "rehash"],
 )

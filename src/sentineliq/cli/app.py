@@ -14,6 +14,7 @@ from sentineliq.cli import (
     apikeys,
     assignees,
     deliveries,
+    evidence,
     providers,
     sandbox,
     serve,
@@ -49,6 +50,7 @@ alerts.app.command("resolve")(alert_status.resolve)
 alerts.app.command("dismiss")(alert_status.dismiss)
 alerts.app.command("reopen")(alert_status.reopen)
 app.add_typer(deliveries.app, name="deliveries")
+app.add_typer(evidence.app, name="evidence")
 app.add_typer(sandbox.app, name="sandbox")
 app.add_typer(users.app, name="user")
 app.add_typer(apikeys.app, name="apikey")

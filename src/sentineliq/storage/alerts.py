@@ -17,6 +17,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
+from sentineliq.alerts.custody import CustodyCheck
 from sentineliq.alerts.model import Alert
 from sentineliq.alerts.normalize import IngestWarning
 from sentineliq.lifecycle.fingerprint import DEFAULT_RECIPE, fingerprint_of
@@ -26,6 +27,7 @@ from sentineliq.storage.alertrows import NewRows, alert_values
 from sentineliq.storage.audit import AuditEntry, audit_values
 from sentineliq.storage.custody import ChainVerification
 from sentineliq.storage.custody import verify_custody_chain as _verify
+from sentineliq.storage.custodylog import CustodyRepository
 from sentineliq.storage.db import Database
 from sentineliq.storage.deliveries import CREATE_ISSUE, TicketLinkRecord, link_record
 from sentineliq.storage.errors import NotFoundError
@@ -569,3 +571,7 @@ class AlertRepository:
     def verify_custody(self, evidence_id: str) -> ChainVerification:
         with self._db.session() as session:
             return _verify(session, evidence_id)
+
+    def custody_checks(self, alert_id: str) -> list[CustodyCheck]:
+        """The alert's evidence chains as stored, recomputed now, in the alert's order."""
+        return CustodyRepository(self._db).checks_for_alert(alert_id)

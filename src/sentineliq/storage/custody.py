@@ -19,6 +19,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from sentineliq.alerts.custody import CustodyCheck, CustodyLine
 from sentineliq.alerts.model import CustodyEntry
 from sentineliq.storage.errors import NotFoundError
 from sentineliq.storage.tables import CustodyEntryRow, EvidenceRow, new_id
@@ -32,6 +33,7 @@ class ChainVerification:
     broken_at: int | None  # position of the first entry that fails (0 = the evidence identity)
     reason: str
     length: int = 0
+    entry: int | None = None  # the failing entry's number (#1 is the first; 0: the identity)
 
 
 # json.dumps with these options builds a new encoder per call, which cost more than the hash.
@@ -78,9 +80,15 @@ def chain_values(
     evidence_id: str, genesis: str, entries: Sequence[CustodyEntry]
 ) -> tuple[list[dict[str, Any]], str]:
     """Column values for `entries` in order, linked from `genesis`; and the head hash."""
+    return chain_values_from(evidence_id, genesis, entries, start=0)
+
+
+def chain_values_from(
+    evidence_id: str, prev: str, entries: Sequence[CustodyEntry], *, start: int
+) -> tuple[list[dict[str, Any]], str]:
+    """Column values for `entries` at positions `start`..., linked from `prev`; the new head."""
     rows: list[dict[str, Any]] = []
-    prev = genesis
-    for position, entry in enumerate(entries):
+    for position, entry in enumerate(entries, start=start):
         at = entry.at.astimezone(UTC)
         current = entry_hash(
             evidence_id=evidence_id,
@@ -123,26 +131,41 @@ def verify_custody_chain(session: Session, evidence_id: str) -> ChainVerificatio
     evidence = session.get(EvidenceRow, evidence_id)
     if evidence is None:
         raise NotFoundError(f"evidence {evidence_id} not found")
-    entries = session.scalars(
+    return _verify_rows(evidence, _entry_rows(session, evidence_id))
+
+
+def _entry_rows(session: Session, evidence_id: str) -> Sequence[CustodyEntryRow]:
+    return session.scalars(
         select(CustodyEntryRow)
         .where(CustodyEntryRow.evidence_id == evidence_id)
         .order_by(CustodyEntryRow.position)
     ).all()
+
+
+def _broken(index: int, reason: str, length: int, *, entry: int | None = None) -> ChainVerification:
+    return ChainVerification(False, index, reason, length, index + 1 if entry is None else entry)
+
+
+def _verify_rows(evidence: EvidenceRow, entries: Sequence[CustodyEntryRow]) -> ChainVerification:
+    # Entries are named by number (#1 is the first), as the ticket's custody table shows them.
     prev = genesis_hash(evidence.name, evidence.md5, evidence.sha1, evidence.sha256)
     for index, row in enumerate(entries):
         if row.position != index:
-            return ChainVerification(
-                False, index, f"custody entry {index} is missing or out of order", len(entries)
+            return _broken(
+                index, f"custody entry #{index + 1} is missing or out of order", len(entries)
             )
         if row.prev_hash != prev:
-            reason = (
-                "the evidence's name or hashes no longer match the start of its custody chain"
-                if index == 0
-                else f"custody entry {index} does not link to entry {index - 1}"
-            )
-            return ChainVerification(False, index, reason, len(entries))
+            if index == 0:
+                return _broken(
+                    0,
+                    "the evidence's name or hashes no longer match the start of its custody chain",
+                    len(entries),
+                    entry=0,
+                )
+            reason = f"custody entry #{index + 1} does not link to entry #{index}"
+            return _broken(index, reason, len(entries))
         recomputed = entry_hash(
-            evidence_id=evidence_id,
+            evidence_id=evidence.id,
             position=row.position,
             action=row.action,
             actor=row.actor,
@@ -152,25 +175,73 @@ def verify_custody_chain(session: Session, evidence_id: str) -> ChainVerificatio
             prev_hash=row.prev_hash,
         )
         if recomputed != row.entry_hash:
-            return ChainVerification(
-                False,
-                index,
-                f"custody entry {index} was altered after it was recorded",
-                len(entries),
+            reason = (
+                f"custody entry #{index + 1} ({row.action} by {row.actor}) was altered "
+                "after it was recorded"
             )
+            return _broken(index, reason, len(entries))
         prev = row.entry_hash
     if len(entries) != evidence.custody_length:
-        return ChainVerification(
-            False,
-            min(len(entries), evidence.custody_length),
-            f"the chain has {len(entries)} entries but {evidence.custody_length} were recorded",
+        first_gone = min(len(entries), evidence.custody_length)
+        return _broken(
+            first_gone,
+            f"the chain has {len(entries)} entries but {evidence.custody_length} were recorded: "
+            f"entry #{first_gone + 1} onwards is missing"
+            if len(entries) < evidence.custody_length
+            else f"the chain has {len(entries)} entries but {evidence.custody_length} were "
+            f"recorded: entry #{first_gone + 1} was added outside SentinelIQ",
             len(entries),
         )
     if prev != evidence.custody_head:
+        if not entries:
+            reason = "the evidence's name or hashes changed after they were recorded"
+            return _broken(0, reason, 0, entry=0)
         reason = (
-            "the evidence's name or hashes changed after they were recorded"
-            if not entries
-            else "the chain's head does not match the head recorded with the evidence"
+            f"the chain's head (entry #{len(entries)}) does not match the head recorded with "
+            "the evidence"
         )
-        return ChainVerification(False, max(len(entries) - 1, 0), reason, len(entries))
+        return _broken(len(entries) - 1, reason, len(entries))
     return ChainVerification(True, None, "intact", len(entries))
+
+
+def custody_check(session: Session, evidence: EvidenceRow, now: datetime) -> CustodyCheck:
+    """The evidence's stored chain with the result of recomputing it at `now`."""
+    rows = _entry_rows(session, evidence.id)
+    result = _verify_rows(evidence, rows)
+    lines = tuple(
+        CustodyLine(
+            number=index + 1,
+            action=row.action,
+            actor=row.actor,
+            at=row.at,
+            location=row.location,
+            notes=row.notes,
+        )
+        for index, row in enumerate(rows)
+    )
+    return CustodyCheck(
+        evidence_id=evidence.id,
+        alert_id=evidence.alert_id,
+        evidence_index=evidence.position,
+        name=evidence.name,
+        lines=lines,
+        ok=result.ok,
+        broken_entry=result.entry,
+        problem=result.reason,
+        checked_at=now,
+    )
+
+
+def append_entry(session: Session, evidence: EvidenceRow, entry: CustodyEntry) -> int:
+    """Chain `entry` after the head recorded with the evidence (not after whatever rows are
+    there: a removed or altered entry stays detectable) and move the head; its number.
+
+    The caller holds the evidence row locked, so two appends cannot take the same position.
+    """
+    values, head = chain_values_from(
+        evidence.id, evidence.custody_head, [entry], start=evidence.custody_length
+    )
+    session.add(CustodyEntryRow(**values[0]))
+    evidence.custody_length += 1
+    evidence.custody_head = head
+    return evidence.custody_length

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
+from sentineliq.alerts.custody import CustodyCheck
 from sentineliq.alerts.model import Alert, Severity
 from sentineliq.document.model import Document
 from sentineliq.lifecycle.fingerprint import fingerprint_of
@@ -35,9 +37,11 @@ def build_draft(
     catalog: AttackCatalog | None = None,
     fingerprint: str | None = None,
     content: TicketContent = DEFAULT_CONTENT,
+    custody: Sequence[CustodyCheck] | None = None,
 ) -> TicketDraft:
     """`fingerprint`: the one the alert is stored under (a workspace's recipe may derive it);
-    by default the alert's own. `content`: the workspace's choices of what tickets show."""
+    by default the alert's own. `content`: the workspace's choices of what tickets show.
+    `custody`: the evidence chains as verified just now (see build_description)."""
     fingerprint = fingerprint or fingerprint_of(alert)
     document: Document = build_description(
         alert,
@@ -45,6 +49,7 @@ def build_draft(
         catalog=catalog,
         fingerprint=fingerprint,
         content=content,
+        custody=custody,
     )
     return TicketDraft(
         summary=one_line(alert.title),

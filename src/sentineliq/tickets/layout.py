@@ -10,9 +10,10 @@ the alert goes into a Text node as-is: renderers never interpret it as markup.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 
+from sentineliq.alerts.custody import CustodyCheck, CustodyLine
 from sentineliq.alerts.model import (
     Alert,
     CustodyEntry,
@@ -86,7 +87,10 @@ def build_description(
     catalog: AttackCatalog | None = None,
     fingerprint: str | None = None,
     content: TicketContent = DEFAULT_CONTENT,
+    custody: Sequence[CustodyCheck] | None = None,
 ) -> Document:
+    """`custody`: the evidence chains as stored and verified just now; the ticket shows those
+    (entries added later included) with their integrity status. None: the alert's own."""
     catalog = catalog or default_catalog()
     blocks: list[Block] = []
     panel = _SEVERITY_PANELS.get(alert.severity)
@@ -98,7 +102,7 @@ def build_description(
     blocks += _assets(alert.affected_assets)
     blocks += _mitre(alert.mitre, catalog)
     blocks += _observables(alert.observables, content)
-    blocks += _evidence(alert.evidence)
+    blocks += _evidence(alert.evidence, custody)
     blocks += _link(alert)
     return Document(tuple(blocks))
 
@@ -269,10 +273,13 @@ def _assets(assets: Iterable[str]) -> list[Block]:
     return [_heading("Affected assets"), BulletList(items)] if items else []
 
 
-def _evidence(evidence: Iterable[Evidence]) -> list[Block]:
+def _evidence(evidence: Iterable[Evidence], checks: Sequence[CustodyCheck] | None) -> list[Block]:
+    by_index = {check.evidence_index: check for check in checks or ()}
     blocks: list[Block] = []
-    for item in evidence:
-        blocks.append(_heading(item.name, level=3))
+    for index, item in enumerate(evidence):
+        check = by_index.get(index)
+        deleted = check.deleted if check is not None else None
+        blocks.append(_heading(item.name + (" (deleted)" if deleted else ""), level=3))
         details = _fact_table(
             [
                 ("Type", _plain(_EVIDENCE_TYPES[item.type])),
@@ -287,10 +294,57 @@ def _evidence(evidence: Iterable[Evidence]) -> list[Block]:
         )
         if details is not None:
             blocks.append(details)
-        if item.custody:
+        if check is not None:
+            blocks += _checked_custody(check)
+        elif item.custody:
             blocks.append(_para(Text("Chain of custody", strong=True)))
             blocks.append(_custody(item.custody))
     return [_heading("Evidence"), *blocks] if blocks else []
+
+
+def _checked_custody(check: CustodyCheck) -> list[Block]:
+    """The stored chain in its order, numbered as verification names entries, and its status:
+    a line with the time it was checked, or an error panel naming the broken entry."""
+    blocks: list[Block] = []
+    checked = iso_utc(check.checked_at.replace(microsecond=0))
+    if check.ok:
+        blocks.append(_para(Text(f"Chain of custody verified at {checked}", strong=True)))
+    else:
+        headline = (
+            "Chain of custody broken: the evidence's name or hashes"
+            if check.broken_entry == 0
+            else f"Chain of custody broken at entry #{check.broken_entry}"
+        )
+        blocks.append(
+            Panel(
+                "error",
+                (
+                    _para(Text(headline, strong=True)),
+                    _para(Text(f"{check.problem} (checked at {checked}).")),
+                ),
+            )
+        )
+    if check.lines:
+        blocks.append(_custody_lines(check.lines))
+    return blocks
+
+
+def _custody_lines(lines: Iterable[CustodyLine]) -> Table:
+    rows = [_header_row("#", "Action", "Actor", "At", "Location", "Notes")]
+    for line in lines:
+        rows.append(
+            TableRow(
+                (
+                    _cell(Text(str(line.number))),
+                    _cell(Text(line.action.capitalize())),
+                    _cell(Text(line.actor)),
+                    _cell(Text(iso_utc(line.at))),
+                    _cell(Text(line.location or "—")),
+                    _cell(Text(line.notes or "—")),
+                )
+            )
+        )
+    return Table(tuple(rows))
 
 
 def _custody(entries: Iterable[CustodyEntry]) -> Table:

@@ -33,6 +33,8 @@ def ticket_to_file(
         workspace_name=stored.workspace_name,
         fingerprint=stored.fingerprint,
         content=content,
+        # Verified as the ticket is rendered, so it shows the chain's state at filing time.
+        custody=alerts.custody_checks(stored.id) if stored.evidence_ids else None,
     )
     relates_to = delivery.payload.get("relates_to")
     item = BulkCreate(

@@ -8,6 +8,7 @@ from sentineliq.web.api import (
     alert_status,
     alerts,
     assignees,
+    custody,
     deliveries,
     inputs,
     providers,
@@ -21,6 +22,7 @@ OPENAPI_PATH = f"{PREFIX}/openapi.json"
 router = APIRouter(prefix=PREFIX)
 router.include_router(alerts.router)
 router.include_router(alert_status.router)
+router.include_router(custody.router)
 router.include_router(providers.router)
 router.include_router(deliveries.router)
 router.include_router(assignees.router)

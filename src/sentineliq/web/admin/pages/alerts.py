@@ -1,4 +1,5 @@
-"""The alerts list and an alert's page: its fields, its tickets and its deliveries."""
+"""The alerts list and an alert's page: its fields, its evidence with each chain of custody
+verified, its tickets and its deliveries."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
+from sentineliq.services import custody
 from sentineliq.storage.alerts import AlertRepository, StoredAlert
 from sentineliq.storage.deliveries import DeliveryRepository
 from sentineliq.storage.errors import NotFoundError
@@ -59,6 +61,8 @@ def alert(request: Request, page: Page, alert_id: str) -> Response:
             "alert": stored.alert,
             "deliveries": deliveries,
             "repeats": occurrence_summary(page.app.db, stored.id),
+            # Recomputed on every view: the page shows each chain's state as of now.
+            "custody": custody.verify(page.app, page.workspace.id, stored.id),
             **status_context(request, page, stored.id),
         },
     )

@@ -1,0 +1,95 @@
+"""Reading, verifying and extending evidence custody chains of a workspace.
+
+Appends (a deletion included: it is an entry too, the evidence's tombstone) chain after the head
+recorded with the evidence, in one transaction with their audit entry. Nothing here removes a
+row: verifying a workspace without naming an alert still sees deleted evidence and its chain.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from sentineliq.alerts.custody import CustodyCheck
+from sentineliq.alerts.model import CustodyAction, CustodyEntry
+from sentineliq.storage.audit import add_audit
+from sentineliq.storage.custody import append_entry, custody_check
+from sentineliq.storage.db import Database
+from sentineliq.storage.errors import InvalidStateError, NotFoundError
+from sentineliq.storage.tables import AlertRow, EvidenceRow
+from sentineliq.storage.types import utcnow
+
+
+class CustodyRepository:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    def checks(self, workspace_id: str, *, alert_id: str | None = None) -> list[CustodyCheck]:
+        """Every evidence chain of the workspace (or of one of its alerts), recomputed now,
+        oldest alert first. NotFoundError for an alert that is not the workspace's."""
+        query = (
+            select(EvidenceRow)
+            .join(AlertRow, AlertRow.id == EvidenceRow.alert_id)
+            .where(AlertRow.workspace_id == workspace_id)
+            .order_by(AlertRow.created_at, AlertRow.id, EvidenceRow.position)
+        )
+        with self._db.read() as session:
+            if alert_id is not None:
+                _alert_of(session, workspace_id, alert_id)
+                query = query.where(EvidenceRow.alert_id == alert_id)
+            now = utcnow()
+            return [custody_check(session, row, now) for row in session.scalars(query)]
+
+    def checks_for_alert(self, alert_id: str) -> list[CustodyCheck]:
+        """The alert's evidence chains in the alert's order, recomputed now (for its ticket)."""
+        with self._db.read() as session:
+            rows = session.scalars(
+                select(EvidenceRow)
+                .where(EvidenceRow.alert_id == alert_id)
+                .order_by(EvidenceRow.position)
+            )
+            now = utcnow()
+            return [custody_check(session, row, now) for row in rows]
+
+    def append(
+        self, workspace_id: str, evidence_id: str, entry: CustodyEntry, *, actor: str
+    ) -> CustodyCheck:
+        """Chain `entry` to the evidence, audited as `actor`; the chain afterwards.
+
+        NotFoundError for evidence that is not the workspace's; InvalidStateError once the
+        evidence is deleted (its tombstone is the last entry a chain gets).
+        """
+        with self._db.session() as session:
+            evidence = session.scalars(
+                select(EvidenceRow)
+                .join(AlertRow, AlertRow.id == EvidenceRow.alert_id)
+                .where(EvidenceRow.id == evidence_id, AlertRow.workspace_id == workspace_id)
+                .with_for_update(of=EvidenceRow)
+            ).one_or_none()
+            if evidence is None:
+                raise NotFoundError(f"no evidence {evidence_id} in this workspace")
+            before = custody_check(session, evidence, utcnow())
+            if before.deleted is not None:
+                raise InvalidStateError(
+                    f"evidence {evidence.name!r} was deleted at "
+                    f"{before.deleted.at.isoformat()}: its chain takes no further entries"
+                )
+            number = append_entry(session, evidence, entry)
+            add_audit(
+                session,
+                "evidence.deleted" if entry.action == CustodyAction.DELETED else "custody.appended",
+                actor=actor,
+                workspace_id=workspace_id,
+                target=evidence.id,
+                details={"alert_id": evidence.alert_id, "entry": number, "action": entry.action},
+            )
+            session.flush()
+            return custody_check(session, evidence, utcnow())
+
+
+def _alert_of(session: Session, workspace_id: str, alert_id: str) -> None:
+    found = session.scalar(
+        select(AlertRow.id).where(AlertRow.id == alert_id, AlertRow.workspace_id == workspace_id)
+    )
+    if found is None:
+        raise NotFoundError(f"no alert {alert_id} in this workspace")
