@@ -110,6 +110,35 @@ _DELIVERY_VARIABLES = {
 }
 
 
+# MITRE's own STIX 2.1 release of Enterprise ATT&CK (the newest version).
+MITRE_DEFAULT_URL = (
+    "https://raw.githubusercontent.com/mitre-attack/attack-stix-data/master/"
+    "enterprise-attack/enterprise-attack.json"
+)
+_SCHEDULES = {"off": 0.0, "daily": 24 * 3600.0}
+
+
+@dataclass(frozen=True)
+class MitreSettings:
+    """Where `sentineliq mitre sync` reads ATT&CK from, and whether the worker syncs on its own."""
+
+    url: str = MITRE_DEFAULT_URL
+    # Seconds between the worker's syncs: 0 (SENTINELIQ_MITRE_SYNC=off, the default) or a day.
+    interval_s: float = 0.0
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> MitreSettings:
+        url = (env.get("SENTINELIQ_MITRE_URL") or "").strip() or MITRE_DEFAULT_URL
+        if not url.startswith(("https://", "http://")):
+            raise SettingsError("SENTINELIQ_MITRE_URL: must be an http(s) URL")
+        schedule = (env.get("SENTINELIQ_MITRE_SYNC") or "off").strip().lower()
+        if schedule not in _SCHEDULES:
+            raise SettingsError(
+                f"SENTINELIQ_MITRE_SYNC: {schedule!r} is not one of " + ", ".join(_SCHEDULES)
+            )
+        return cls(url=url, interval_s=_SCHEDULES[schedule])
+
+
 @dataclass(frozen=True)
 class SyncSettings:
     """What comes back from the ticket system: the reconcile poll and webhook receipts."""
@@ -262,6 +291,7 @@ class Settings:
     login: LoginThrottleSettings = field(default_factory=LoginThrottleSettings)
     limits: LimitSettings = field(default_factory=LimitSettings)
     sync: SyncSettings = field(default_factory=SyncSettings)
+    mitre: MitreSettings = field(default_factory=MitreSettings)
 
     def __repr__(self) -> str:
         return (
@@ -304,4 +334,5 @@ class Settings:
             login=LoginThrottleSettings.from_env(env),
             limits=LimitSettings.from_env(env),
             sync=SyncSettings.from_env(env),
+            mitre=MitreSettings.from_env(env),
         )

@@ -86,8 +86,8 @@ def test_full_draft() -> None:
         "finance",
         "severity-critical",
         "module-eclipse",
-        "T1071",
-        "TA0011",
+        "attack-T1071",
+        "attack-TA0011",
     )
     assert draft.assignee_email == "analyst@example.com"
     assert draft.due_date == date(2026, 12, 1)
@@ -135,4 +135,4 @@ def test_title_attribute_keeps_the_raw_title() -> None:
 def test_catalog_reaches_the_description() -> None:
     catalog = AttackCatalog(version="empty", release="v0", tactics=[], techniques=[])
     draft = build_draft(alert(mitre=["T1059"]), workspace_name="w", catalog=catalog)
-    assert "not in ATT&CK v0 catalog" in repr(draft.document)
+    assert "unknown to ATT&CK v0" in repr(draft.document)

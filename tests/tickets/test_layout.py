@@ -274,7 +274,7 @@ def test_mitre_table() -> None:
         "Disable or Modify Tools — legacy ID, not in ATT&CK v19; same name now: T1685",
         "Defense Evasion (TA0005)",
     ]
-    assert rows[4] == ["T9999", "not in ATT&CK v19 catalog", "—"]
+    assert rows[4] == ["T9999", "unknown to ATT&CK v19", "—"]
     assert len(rows) == 5  # the repeated T1059.001 is listed once
     assert isinstance(table, Table)
     id_cell = table.rows[1].cells[0].blocks[0]
@@ -290,7 +290,7 @@ def test_mitre_table() -> None:
 def test_unknown_tactic_row() -> None:
     doc = build_description(alert(mitre=["TA0099"]), workspace_name="w")
     rows = table_rows(section(doc, "MITRE ATT&CK")[0])
-    assert rows[1] == ["TA0099", "Tactic — not in ATT&CK v19 catalog", "—"]
+    assert rows[1] == ["TA0099", "Tactic — unknown to ATT&CK v19", "—"]
 
 
 def test_a_given_catalog_is_used() -> None:
@@ -304,7 +304,7 @@ def test_a_given_catalog_is_used() -> None:
     doc = build_description(alert(mitre=["T1059", "T1078"]), workspace_name="w", catalog=catalog)
     rows = table_rows(section(doc, "MITRE ATT&CK")[0])
     assert rows[1] == ["T1059", "Custom name", "Execution (TA0002)"]
-    assert rows[2] == ["T1078", "not in ATT&CK v99 catalog", "—"]
+    assert rows[2] == ["T1078", "unknown to ATT&CK v99", "—"]
 
 
 def test_observables_table() -> None:

@@ -189,6 +189,7 @@ def test_health_and_metrics_after_a_real_delivery(
             "database": "ok",
             "worker": "running",
             "version": "0.1.0",
+            "attack": "embedded",
         }
 
     def delta(name: str, **labels: str) -> float:
@@ -234,6 +235,7 @@ def test_health_is_503_when_the_database_is_unreachable(app_context: AppContext)
         "database": "error",
         "worker": "disabled",
         "version": "0.1.0",
+        "attack": "unknown",
     }
 
 

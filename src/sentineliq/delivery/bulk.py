@@ -199,7 +199,9 @@ class BulkCreates:
                 worker._failed(delivery, error, _bound(delivery))
                 continue
             try:
-                item, severity = ticket_to_file(delivery, worker._alerts, worker._content(delivery))
+                item, severity = ticket_to_file(
+                    delivery, worker._alerts, worker._content(delivery), worker._catalogs.current()
+                )
             except Exception as exc:
                 if connection_lost(exc):
                     raise DatabaseGoneError(str(exc)) from None

@@ -36,6 +36,7 @@ from typing import NamedTuple
 import structlog
 
 from sentineliq import metrics
+from sentineliq.delivery.attack_schedule import AttackSyncSchedule, Periodic
 from sentineliq.delivery.batch import ClaimedBatch, claim_batch
 from sentineliq.delivery.bulk import BulkCreates
 from sentineliq.delivery.operations import Done, Job, Operation, WaitFor, operation_for
@@ -60,6 +61,7 @@ from sentineliq.outbox import (
 )
 from sentineliq.providers.base import ErrorKind, ProviderError, TicketProvider
 from sentineliq.ratelimit import SiteRateLimiter
+from sentineliq.services.attack import CatalogSource
 from sentineliq.services.context import AppContext
 from sentineliq.services.providers import ProviderConfigError, open_provider
 from sentineliq.storage.alerts import AlertRepository
@@ -203,6 +205,7 @@ class Worker:
         self._lanes: list[Worker] = []  # while run() runs them
         self._deliveries = DeliveryRepository(app.db)
         self._alerts = AlertRepository(app.db)
+        self._catalogs = CatalogSource(app)  # the ATT&CK catalog tickets are enriched from
         self._configs = ProviderRepository(app.db, app.secrets)
         # One provider per (workspace, provider) and config version: a new config opens a new one.
         self._providers: dict[tuple[str, str], _Opened] = {}
@@ -283,7 +286,8 @@ class Worker:
         With `concurrency` > 1 the lanes do the work and this thread watches `stop`.
         """
         stop = stop or threading.Event()
-        reconcile = ReconcileSchedule(self.app)  # inbound sync, between batches
+        # Inbound sync and the ATT&CK schedule, between batches.
+        reconcile = Periodic(ReconcileSchedule(self.app).tick, AttackSyncSchedule(self.app).tick)
         if self.concurrency > 1:
             return self._run_lanes(stop, reconcile, until_idle, poll_interval)
         try:
@@ -295,7 +299,7 @@ class Worker:
     def _loop(
         self,
         stop: threading.Event,
-        reconcile: ReconcileSchedule | None,
+        reconcile: Periodic | None,
         *,
         until_idle: bool,
         poll_interval: float,
@@ -329,7 +333,7 @@ class Worker:
     def _run_lanes(
         self,
         stop: threading.Event,
-        reconcile: ReconcileSchedule,
+        reconcile: Periodic,
         until_idle: bool,
         poll_interval: float,
     ) -> WorkerStats:
@@ -442,7 +446,14 @@ class Worker:
         opened = self._opened(delivery)
         provider = opened.provider
         alerts = self._batch.alerts_for(delivery, self._alerts, self.app.db)
-        job = Job(delivery, provider, alerts, now, content=opened.content)
+        job = Job(
+            delivery,
+            provider,
+            alerts,
+            now,
+            content=opened.content,
+            catalog=self._catalogs.current(),
+        )
         try:
             self._attempt(operation, job, provider, bound)
         except WaitFor as wait:

@@ -43,6 +43,17 @@ class Technique:
     url: str
     tactics: tuple[Tactic, ...]
     parent_id: str | None  # set for sub-techniques: T1059.001 -> T1059
+    deprecated: bool = False  # still published, but MITRE no longer maintains it
+
+
+@dataclass(frozen=True)
+class Revoked:
+    """A technique id MITRE revoked: its last name and the technique that replaces it (the end of
+    the revoked-by chain; None when the chain leads nowhere this catalog knows)."""
+
+    id: str
+    name: str
+    successor: str | None
 
 
 @dataclass(frozen=True)
@@ -59,6 +70,9 @@ class Resolved:
     former_name: str | None = None  # e.g. TA0005 was "Defense Evasion" before v19
     successor: str | None = None  # current technique with the same name as a legacy one
     note: str | None = None  # one human sentence explaining legacy or unknown status
+    revoked_by: str | None = None  # set when the id is revoked: the technique replacing it
+    revoked: bool = False
+    deprecated: bool = False
 
 
 def attack_url(attack_id: str) -> str:
@@ -71,6 +85,31 @@ def attack_url(attack_id: str) -> str:
     if match["sub"]:
         return f"{_BASE_URL}/techniques/{match['parent']}/{match['sub']}/"
     return f"{_BASE_URL}/techniques/{match['parent']}/"
+
+
+def release_name(version: str) -> str:
+    """What people call a release: "19.0" -> "v19", "17.1" -> "v17.1"."""
+    if not version[:1].isdigit():
+        return version
+    return "v" + version.removesuffix(".0")
+
+
+def technique(
+    technique_id: str, name: str, tactics: tuple[Tactic, ...], *, deprecated: bool = False
+) -> Technique:
+    """A technique from its id, deriving the link and (for a sub-technique) the parent id from
+    the id itself, so a sub-technique needs its parent neither first nor at all."""
+    match = _ID.match(technique_id)
+    if match is None or match["tactic"]:
+        raise ValueError(f"attack data: bad technique id {technique_id!r}")
+    return Technique(
+        id=technique_id,
+        name=name,
+        url=attack_url(technique_id),
+        tactics=tactics,
+        parent_id=match["parent"] if match["sub"] else None,
+        deprecated=deprecated,
+    )
 
 
 def _legacy_tactic(tactic_id: str, name: str) -> Tactic:
@@ -123,12 +162,14 @@ class AttackCatalog:
         tactics: Iterable[Tactic],
         techniques: Iterable[Technique],
         release: str | None = None,
+        revoked: Iterable[Revoked] = (),
     ) -> None:
         self.version = version
-        # Short human name of the release ("v19") for texts such as "not in ATT&CK v19".
-        self.release = release or version
+        # Short human name of the release ("v19") for texts such as "unknown to ATT&CK v19".
+        self.release = release or release_name(version)
         self._tactics = {tactic.id: tactic for tactic in tactics}
         self._techniques = {technique.id: technique for technique in techniques}
+        self._revoked = {entry.id: entry for entry in revoked}
         by_name: dict[str, list[str]] = {}
         for technique in self._techniques.values():
             by_name.setdefault(technique.name, []).append(technique.id)
@@ -143,16 +184,11 @@ class AttackCatalog:
         }
         techniques = []
         for technique_id, entry in data["techniques"].items():
-            match = _ID.match(technique_id)
-            if match is None or match["tactic"]:
-                raise ValueError(f"attack data: bad technique id {technique_id!r}")
             techniques.append(
-                Technique(
-                    id=technique_id,
-                    name=entry["name"],
-                    url=attack_url(technique_id),
-                    tactics=tuple(by_shortname[short] for short in entry["tactics"]),
-                    parent_id=match["parent"] if match["sub"] else None,
+                technique(
+                    technique_id,
+                    entry["name"],
+                    tuple(by_shortname[short] for short in entry["tactics"]),
                 )
             )
         version = str(data["version"])
@@ -188,6 +224,47 @@ class AttackCatalog:
     @property
     def techniques(self) -> tuple[Technique, ...]:
         return tuple(self._techniques.values())
+
+    @property
+    def revoked(self) -> tuple[Revoked, ...]:
+        return tuple(self._revoked.values())
+
+    def to_json(self) -> dict[str, Any]:
+        """Plain values for storage; `from_json` reads them back."""
+        return {
+            "version": self.version,
+            "release": self.release,
+            "tactics": [[t.id, t.name] for t in self._tactics.values()],
+            "techniques": [
+                {
+                    "id": t.id,
+                    "name": t.name,
+                    "tactics": [tactic.id for tactic in t.tactics],
+                    **({"deprecated": True} if t.deprecated else {}),
+                }
+                for t in self._techniques.values()
+            ],
+            "revoked": [[r.id, r.name, r.successor] for r in self._revoked.values()],
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> AttackCatalog:
+        tactics = {tid: Tactic(tid, name, attack_url(tid)) for tid, name in data["tactics"]}
+        return cls(
+            version=str(data["version"]),
+            release=str(data["release"]),
+            tactics=tactics.values(),
+            techniques=[
+                technique(
+                    entry["id"],
+                    entry["name"],
+                    tuple(tactics[tid] for tid in entry["tactics"] if tid in tactics),
+                    deprecated=bool(entry.get("deprecated", False)),
+                )
+                for entry in data["techniques"]
+            ],
+            revoked=[Revoked(rid, name, successor) for rid, name, successor in data["revoked"]],
+        )
 
     def resolve(self, attack_id: str) -> Resolved:
         """Describe any well-formed id; raises ValueError only for malformed ones."""
@@ -234,15 +311,33 @@ class AttackCatalog:
         )
 
     def _resolve_technique(self, technique_id: str, url: str) -> Resolved:
-        technique = self._techniques.get(technique_id)
-        if technique is not None:
+        found = self._techniques.get(technique_id)
+        if found is not None:
             return Resolved(
                 id=technique_id,
                 kind="technique",
-                name=technique.name,
-                tactics=technique.tactics,
+                name=found.name,
+                tactics=found.tactics,
                 url=url,
                 known=True,
+                deprecated=found.deprecated,
+                note=f"Deprecated in ATT&CK {self.release}." if found.deprecated else None,
+            )
+        revoked = self._revoked.get(technique_id)
+        if revoked is not None:
+            replacement = self._techniques.get(revoked.successor or "")
+            note = f"Revoked in ATT&CK {self.release}"
+            note += f"; see {replacement.id} “{replacement.name}”." if replacement else "."
+            return Resolved(
+                id=technique_id,
+                kind="technique",
+                name=revoked.name,
+                tactics=replacement.tactics if replacement else (),
+                url=url,
+                known=False,
+                revoked=True,
+                revoked_by=replacement.id if replacement else None,
+                note=note,
             )
         legacy_name = _LEGACY_TECHNIQUES.get(technique_id)
         if legacy_name is not None:

@@ -525,3 +525,19 @@ class LoginThrottleRow(Base):
     first_failure_at: Mapped[datetime] = mapped_column(UTCDateTime())
     last_failure_at: Mapped[datetime] = mapped_column(UTCDateTime())
     blocked_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class AttackCatalogRow(Base):
+    """The installation's synced MITRE ATT&CK catalog and how its last sync went. One row
+    (id 1); absent or without data, tickets use the catalog embedded in the package."""
+
+    __tablename__ = "attack_catalog"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    version: Mapped[str | None] = mapped_column(String(40))
+    source: Mapped[str | None] = mapped_column(Text)  # the URL or file it came from
+    synced_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    data: Mapped[dict[str, Any] | None] = mapped_column(PortableJSON)  # AttackCatalog.to_json()
+    # The last attempt, successful or not: the status shows an unreachable source.
+    attempted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    error: Mapped[str | None] = mapped_column(Text)

@@ -55,7 +55,7 @@ def build_draft(
         summary=one_line(alert.title),
         document=document,
         priority=PRIORITY_FOR_SEVERITY[alert.severity],
-        labels=_labels(alert),
+        labels=_labels(alert, content),
         assignee_email=alert.assignee_email,
         due_date=alert.due_date,
         link=str(alert.link) if alert.link is not None else None,
@@ -63,13 +63,13 @@ def build_draft(
     )
 
 
-def _labels(alert: Alert) -> tuple[str, ...]:
+def _labels(alert: Alert, content: TicketContent) -> tuple[str, ...]:
     labels = [
         *alert.tags,
         "sentineliq",
         f"severity-{alert.severity.value}",
         f"module-{alert.module.value}",
-        *alert.mitre,
+        *(content.attack.label(attack_id) for attack_id in alert.mitre),
     ]
     return tuple(dict.fromkeys(labels))  # first occurrence wins, order kept
 

@@ -228,14 +228,24 @@ def _mitre_name(resolved: Resolved, catalog: AttackCatalog) -> Paragraph:
         inlines.append(Text(resolved.name))
     if resolved.kind == "tactic":
         inlines.append(Text(" (tactic)" if inlines else "Tactic", em=True))
-    if resolved.legacy:
+    if resolved.revoked:
+        # The id is kept as the alert sent it and flagged: "PowerShell (revoked; see T1059.001)".
+        if resolved.revoked_by is None:
+            inlines.append(Text(f" (revoked in ATT&CK {catalog.release})", em=True))
+        else:
+            inlines.append(Text(" (revoked; see ", em=True))
+            inlines.append(Text(resolved.revoked_by, href=attack_url(resolved.revoked_by)))
+            inlines.append(Text(")", em=True))
+    elif resolved.deprecated:
+        inlines.append(Text(f" (deprecated in ATT&CK {catalog.release})", em=True))
+    elif resolved.legacy:
         inlines.append(Text(f" — legacy ID, not in ATT&CK {catalog.release}", em=True))
         if resolved.successor is not None:
             inlines.append(Text("; same name now: ", em=True))
             inlines.append(Text(resolved.successor, href=attack_url(resolved.successor)))
     elif not resolved.known:
         prefix = " — " if inlines else ""
-        inlines.append(Text(f"{prefix}not in ATT&CK {catalog.release} catalog", em=True))
+        inlines.append(Text(f"{prefix}unknown to ATT&CK {catalog.release}", em=True))
     if resolved.former_name is not None and resolved.note is not None:
         inlines.append(Text(f" — {resolved.note}", em=True))
     return Paragraph(tuple(inlines))

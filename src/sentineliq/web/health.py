@@ -10,6 +10,7 @@ from pydantic import BaseModel
 from sqlalchemy import text
 
 from sentineliq import __version__
+from sentineliq.services.attack import sync_status
 from sentineliq.services.context import AppContext
 
 router = APIRouter()
@@ -24,6 +25,9 @@ class Health(BaseModel):
     database: Literal["ok", "error"]
     worker: Literal["running", "stopped", "disabled"]
     version: str
+    # The ATT&CK catalog tickets use; "sync_failed": the last sync could not read its source
+    # (the catalog before it stays in use, so this alone does not make the process unhealthy).
+    attack: Literal["embedded", "synced", "sync_failed", "unknown"]
 
 
 def _database_ok(context: AppContext) -> bool:
@@ -33,6 +37,16 @@ def _database_ok(context: AppContext) -> bool:
     except Exception:  # any failure to reach the database is "error"; details go nowhere
         return False
     return True
+
+
+def _attack(context: AppContext) -> Literal["embedded", "synced", "sync_failed", "unknown"]:
+    try:
+        record = sync_status(context)
+    except Exception:  # reported as the database's state already
+        return "unknown"
+    if record.error:
+        return "sync_failed"
+    return "synced" if record.version else "embedded"
 
 
 def check(context: AppContext, worker: WorkerProbe | None) -> Health:
@@ -46,6 +60,7 @@ def check(context: AppContext, worker: WorkerProbe | None) -> Health:
         database=database,
         worker=state,
         version=__version__,
+        attack=_attack(context) if database == "ok" else "unknown",
     )
 
 

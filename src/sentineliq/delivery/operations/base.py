@@ -17,6 +17,7 @@ from datetime import datetime
 from typing import ClassVar
 
 from sentineliq.errors import SentinelIQError
+from sentineliq.mitre.catalog import AttackCatalog
 from sentineliq.outbox import FollowUp, TicketRef
 from sentineliq.providers.base import ErrorKind, ProviderError, TicketProvider
 from sentineliq.storage.alerts import AlertRepository
@@ -34,6 +35,8 @@ class Job:
     now: datetime
     # The workspace's content settings, from the same config version as `provider`.
     content: TicketContent = DEFAULT_CONTENT
+    # The installation's ATT&CK catalog (synced or embedded); None: the embedded one.
+    catalog: AttackCatalog | None = None
 
 
 @dataclass(frozen=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from sentineliq.delivery.operations.base import Done, Job, Operation
+from sentineliq.mitre.catalog import AttackCatalog
 from sentineliq.outbox import TicketRef
 from sentineliq.providers.base import BulkCreate, CreatedTicket
 from sentineliq.storage.alerts import AlertRepository
@@ -23,7 +24,10 @@ def filed(ticket: CreatedTicket, severity: str | None = None) -> Done:
 
 
 def ticket_to_file(
-    delivery: DeliveryRecord, alerts: AlertRepository, content: TicketContent
+    delivery: DeliveryRecord,
+    alerts: AlertRepository,
+    content: TicketContent,
+    catalog: AttackCatalog | None = None,
 ) -> tuple[BulkCreate, str]:
     """What a create delivery files (also one element of a bulk create), and the alert's
     severity the ticket's priority reflects."""
@@ -33,6 +37,7 @@ def ticket_to_file(
         workspace_name=stored.workspace_name,
         fingerprint=stored.fingerprint,
         content=content,
+        catalog=catalog,
         # Verified as the ticket is rendered, so it shows the chain's state at filing time.
         custody=alerts.custody_checks(stored.id) if stored.alert.evidence else None,
     )
@@ -56,7 +61,7 @@ class CreateIssue(Operation):
         return None if existing is None else filed(existing)
 
     def perform(self, job: Job, before_send: Callable[[], None]) -> Done:
-        item, severity = ticket_to_file(job.delivery, job.alerts, job.content)
+        item, severity = ticket_to_file(job.delivery, job.alerts, job.content, job.catalog)
         ticket = job.provider.create_ticket(
             item.draft,
             idempotency_key=item.idempotency_key,
