@@ -106,6 +106,13 @@ def configure(
             help="Copy comments people write on tickets into the alerts' notes.",
         ),
     ] = False,
+    attack_label_prefix: Annotated[
+        str | None,
+        typer.Option(
+            help="Put before each ATT&CK id to make its Jira label (default attack-, as in "
+            'attack-T1566.002; "" for the bare id).'
+        ),
+    ] = None,
     disabled: Annotated[bool, typer.Option("--disabled", help="Store it switched off.")] = False,
     as_json: JsonOption = False,
 ) -> None:
@@ -145,6 +152,8 @@ def configure(
             raw["field_values"] = _field_values(field)
         if site_url:
             raw["site_url"] = site_url
+        if attack_label_prefix is not None:
+            raw.setdefault("content", {})["attack"] = {"label_prefix": attack_label_prefix}
         if token == MASK:
             raw = _with_stored_token(context, ws.id, provider, raw)
         record = provider_service.configure(

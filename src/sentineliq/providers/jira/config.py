@@ -386,6 +386,8 @@ def format_config_errors(exc: ValidationError) -> list[str]:
     for error in exc.errors(include_input=False, include_url=False):
         loc = [str(part) for part in error["loc"]]
         field = loc[0] if loc else "config"
+        if field == "content" and len(loc) > 1:  # sections nest: name the setting itself
+            field, loc = ".".join(loc), [".".join(loc)]
         kind = error["type"]
         template = _MESSAGES.get(kind)
         # Only our own templates are filled in; a validator's message may hold braces itself.
