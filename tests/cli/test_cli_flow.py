@@ -144,7 +144,7 @@ def test_defanging_and_redaction_are_set_on_the_command_line(
     assert content["redaction"]["aws_keys"] is True  # the rest keep their defaults
     unknown = cli(*base, "--redact", "passports=on", env=env)
     assert unknown.returncode == 2
-    assert "content: 'redaction.passports' is not a known setting" in unknown.stderr
+    assert "content.redaction.passports: is not a known setting" in unknown.stderr
     wrong = cli(*base, "--redact", "emails=yes", env=env)
     assert wrong.returncode == 2
     assert "--redact: emails: expected on or off" in wrong.stderr

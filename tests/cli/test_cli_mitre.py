@@ -41,7 +41,7 @@ def test_synced_catalog_flags_ids_in_the_filed_ticket_and_labels_them(
     assert (status["catalog"], status["version"], status["last_error"]) == ("synced", "11.0", None)
 
     workspace = cli.json("workspace", "create", "--name", "SOC")["id"]
-    code, _, err = configure(cli, workspace, sandbox.url, "--issue-type", "Task")
+    code, _, err = configure(cli, workspace, sandbox.url, "--attack-label-prefix", "mitre-")
     assert code == 0, err
     batch = tmp_path / "alert.json"
     batch.write_text(
@@ -61,7 +61,7 @@ def test_synced_catalog_flags_ids_in_the_filed_ticket_and_labels_them(
 
     (issue,) = sandbox.issues()
     labels = issue["fields"]["labels"]
-    assert {"attack-T1086", "attack-T1566.002", "attack-T1078"} <= set(labels)
+    assert {"mitre-T1086", "mitre-T1566.002", "mitre-T1078"} <= set(labels)
     description = issue["fields"]["description"]
     jsonschema.Draft4Validator(adf_schema()).validate(description)
     text = _texts(description)
@@ -91,3 +91,13 @@ def test_sync_refuses_bad_options_naming_them(cli: Cli) -> None:
     assert (both.returncode, "--file and --url" in both.stderr) == (2, True)
     bad = cli("mitre", "sync", "--url", "ftp://example.test/x.json")
     assert (bad.returncode, "--url: must be an http(s) URL" in bad.stderr) == (2, True)
+
+
+def test_a_label_prefix_jira_cannot_take_is_refused_naming_the_field(
+    cli: Cli, sandbox: JiraSandbox
+) -> None:
+    workspace = cli.json("workspace", "create", "--name", "SOC")["id"]
+    code, _, err = configure(cli, workspace, sandbox.url, "--attack-label-prefix", "att ck")
+    assert code == 2
+    assert "content.attack.label_prefix: only letters, digits and _ . : -" in err
+    assert "Traceback" not in err

@@ -148,3 +148,13 @@ def test_a_bundle_without_its_release_is_refused() -> None:
     data["objects"] = [o for o in data["objects"] if o["type"] != "x-mitre-collection"]
     with pytest.raises(StixBundleError, match="expected one x-mitre-collection with x_mitre_"):
         catalog_from_stix(data)
+
+
+def test_the_stix_2_1_form_of_the_default_source_reads_the_same() -> None:
+    # CONSTRUCTED conversion of the real excerpt to the form of mitre-attack/attack-stix-data (the
+    # default URL): STIX 2.1, `spec_version` on every object and none on the bundle.
+    data = bundle()
+    del data["spec_version"]
+    for obj in data["objects"]:
+        obj["spec_version"] = "2.1"
+    assert catalog_from_stix(data).to_json() == catalog_from_stix(bundle()).to_json()

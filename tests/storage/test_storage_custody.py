@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
-from datetime import timedelta
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 from storage_samples import make_alert
 
+from sentineliq.alerts.model import CustodyAction, CustodyEntry
 from sentineliq.storage import (
     AlertRepository,
     Database,
@@ -17,6 +20,7 @@ from sentineliq.storage import (
     WorkspaceRecord,
     verify_custody_chain,
 )
+from sentineliq.storage.custodylog import CustodyRepository
 from sentineliq.storage.tables import CustodyEntryRow, EvidenceRow
 
 
@@ -157,3 +161,57 @@ def test_renamed_evidence_without_custody_is_detected(
 def test_unknown_evidence(alerts: AlertRepository) -> None:
     with pytest.raises(NotFoundError):
         alerts.verify_custody("00000000-0000-0000-0000-000000000000")
+
+
+def test_concurrent_appends_each_take_the_next_place_in_the_chain(
+    database: Database,
+    workspace: WorkspaceRecord,
+    evidence_ids: tuple[str, ...],
+) -> None:
+    # The evidence row is locked for each append: no two writers chain after the same head.
+    custody = CustodyRepository(database)
+    start = threading.Barrier(4)
+
+    def append(number: int) -> None:
+        start.wait()
+        entry = CustodyEntry(
+            action=CustodyAction.ACCESSED, actor=f"analyst {number}", at=datetime.now(UTC)
+        )
+        custody.append(workspace.id, evidence_ids[0], entry, actor="t")
+
+    with ThreadPoolExecutor(4) as pool:
+        list(pool.map(append, range(4)))
+    (check,) = [c for c in custody.checks(workspace.id) if c.evidence_id == evidence_ids[0]]
+    assert (check.ok, check.problem, len(check.lines)) == (True, "intact", 7)
+    assert sorted(line.actor for line in check.lines[3:]) == [f"analyst {n}" for n in range(4)]
+
+
+def test_an_append_after_a_removed_entry_keeps_the_gap_visible(
+    database: Database, workspace: WorkspaceRecord, evidence_ids: tuple[str, ...]
+) -> None:
+    with database.session() as session:
+        _delete_last(session, evidence_ids[0])
+    entry = CustodyEntry(action=CustodyAction.STORED, actor="vault", at=datetime.now(UTC))
+    check = CustodyRepository(database).append(workspace.id, evidence_ids[0], entry, actor="t")
+    assert not check.ok
+    assert check.broken_entry == 3
+    assert check.problem == "custody entry #3 is missing or out of order"
+
+
+def test_evidence_removed_with_its_chain_is_reported(
+    database: Database, workspace: WorkspaceRecord, evidence_ids: tuple[str, ...]
+) -> None:
+    with database.session() as session:  # outside SentinelIQ, which never removes a record
+        session.execute(
+            delete(CustodyEntryRow).where(CustodyEntryRow.evidence_id == evidence_ids[0])
+        )
+        session.execute(delete(EvidenceRow).where(EvidenceRow.id == evidence_ids[0]))
+    checks = CustodyRepository(database).checks(workspace.id)
+    assert [(c.name, c.ok, c.evidence_id) for c in checks] == [
+        ("netflow.pcap", True, evidence_ids[1]),
+        ("stage2.ps1", False, ""),
+    ]
+    assert checks[1].problem == "evidence #1 of the alert and its custody chain were removed"
+    assert checks[1].headline == "Evidence record and chain of custody missing"
+    alert_id = checks[0].alert_id
+    assert [c.ok for c in CustodyRepository(database).checks_for_alert(alert_id)] == [True, False]

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 import jsonschema
@@ -18,7 +19,7 @@ from sentineliq.document.schema import adf_schema
 from sentineliq.mitre.stix import catalog_from_stix
 from sentineliq.providers.jira.config import JiraConfig
 from sentineliq.tickets.build import build_draft
-from sentineliq.tickets.content import AttackLabels, TicketContent
+from sentineliq.tickets.content import AttackLabels, TicketContent, content_from_config
 from sentineliq.tickets.layout import build_description
 
 EXCERPT = Path(__file__).parents[1] / "mitre" / "data" / "enterprise-attack-excerpt.json"
@@ -107,3 +108,10 @@ def test_a_prefix_jira_cannot_take_is_refused_naming_the_field() -> None:
         JiraConfig.parse(config)
     assert refused.value.errors()[0]["loc"] == ("content", "attack", "label_prefix")
     assert json.dumps(refused.value.errors()[0]["loc"])  # plain values, fit for an API answer
+
+
+def test_content_is_read_from_a_stored_config_as_storage_returns_it() -> None:
+    # The provider repository hands configs back as read-only mappings, not dicts.
+    stored = MappingProxyType({"content": MappingProxyType({"attack": {"label_prefix": "mitre-"}})})
+    assert content_from_config(stored).attack.label_prefix == "mitre-"
+    assert content_from_config({"content": {"attack": {"label_prefix": "a b"}}}) == TicketContent()

@@ -72,3 +72,10 @@ def test_deleted_evidence_is_marked_in_its_heading() -> None:
         alert(**FULL), workspace_name="SOC", custody=[_check(0, lines=(*LINES, tombstone))]
     )
     assert "mail.eml (deleted)" in _texts(section(doc, "Evidence"))  # type: ignore[arg-type]
+
+
+def test_evidence_whose_record_is_gone_says_so() -> None:
+    gone = CustodyCheck("", "a", 0, "mail.eml", (), False, None, "evidence #1 ... removed", CHECKED)
+    doc = build_description(alert(**FULL), workspace_name="SOC", custody=[gone])
+    [panel] = [b for b in walk(tuple(section(doc, "Evidence"))) if isinstance(b, Panel)]
+    assert _texts(list(panel.blocks))[0] == "Evidence record and chain of custody missing"

@@ -26,7 +26,8 @@ class CustodyLine:
 @dataclass(frozen=True)
 class CustodyCheck:
     """One evidence's chain, recomputed at `checked_at`. `broken_entry`: the number of the
-    first entry that fails (0: the evidence's own name and hashes), None when intact."""
+    first entry that fails (0: the evidence's own name and hashes); None when intact, or when
+    the evidence's record itself is gone (`evidence_id` empty)."""
 
     evidence_id: str
     alert_id: str
@@ -42,3 +43,14 @@ class CustodyCheck:
     def deleted(self) -> CustodyLine | None:
         """The tombstone, when the evidence's last entry records its deletion."""
         return self.lines[-1] if self.lines and self.lines[-1].action == DELETED else None
+
+    @property
+    def headline(self) -> str:
+        """The status in a few words, naming the broken entry (tickets and the panel)."""
+        if self.ok:
+            return "Chain of custody intact"
+        if self.broken_entry is None:
+            return "Evidence record and chain of custody missing"
+        if self.broken_entry == 0:
+            return "Chain of custody broken: the evidence's name or hashes"
+        return f"Chain of custody broken at entry #{self.broken_entry}"

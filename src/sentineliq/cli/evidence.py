@@ -54,7 +54,8 @@ def verify(
 
 def _print(check: CustodyCheck) -> None:
     deleted = " (deleted)" if check.deleted else ""
-    ids = f"(evidence {check.evidence_id} of alert {check.alert_id})"
+    evidence = f"evidence {check.evidence_id}" if check.evidence_id else "evidence removed"
+    ids = f"({evidence} of alert {check.alert_id})"
     where = f"{escape(check.name)}{deleted} {ids}"
     if check.ok:
         console.print(f"intact  {where}: {len(check.lines)} entries", highlight=False)

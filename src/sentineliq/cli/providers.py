@@ -134,6 +134,13 @@ def configure(
             f"({', '.join(PATTERN_NAMES)}; all but emails are on by default).",
         ),
     ] = None,
+    attack_label_prefix: Annotated[
+        str | None,
+        typer.Option(
+            help="Put before each ATT&CK id to make its Jira label (default attack-, as in "
+            'attack-T1566.002; "" for the bare id).'
+        ),
+    ] = None,
     disabled: Annotated[bool, typer.Option("--disabled", help="Store it switched off.")] = False,
     as_json: JsonOption = False,
 ) -> None:
@@ -176,6 +183,8 @@ def configure(
             raw["field_values"] = _field_values(field)
         if site_url:
             raw["site_url"] = site_url
+        if attack_label_prefix is not None:
+            raw.setdefault("content", {})["attack"] = {"label_prefix": attack_label_prefix}
         if token == MASK:
             raw = _with_stored_token(context, ws.id, provider, raw)
         record = provider_service.configure(

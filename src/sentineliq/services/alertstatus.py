@@ -1,8 +1,9 @@
 """The one way an alert's status changes after ingest.
 
 Every change goes through `change_status`, with its origin: "ticket" when the ticket system said
-so (a webhook, the reconcile poll), "user" when a person did it in SentinelIQ. Only a "user"
-change may ever be sent on to the ticket (that outbound side is added separately): a change that
+so (a webhook, the reconcile poll), "user" when a person did it in SentinelIQ, "source" when the
+alert's source said so (Alertmanager's `resolved`). Only a "user" or "source" change may ever be
+sent on to the ticket (that outbound side is added separately): a change that
 came from the ticket must never go back to it, or the two would echo each other forever.
 
 A person resolving or dismissing an alert moves its tickets too: a transition delivery per
@@ -25,6 +26,7 @@ OUTBOUND_STATUSES = frozenset({AlertStatus.RESOLVED.value, AlertStatus.DISMISSED
 class StatusOrigin(StrEnum):
     TICKET = "ticket"  # from the ticket system: never sent back
     USER = "user"  # from a person in SentinelIQ
+    SOURCE = "source"  # from the alert's source (an input saying "resolved"): tickets follow
 
 
 def change_status(
@@ -47,5 +49,5 @@ def change_status(
         reason=reason,
         origin=origin.value,
         at=at,
-        outbound=origin is StatusOrigin.USER and status in OUTBOUND_STATUSES,
+        outbound=origin in (StatusOrigin.USER, StatusOrigin.SOURCE) and status in OUTBOUND_STATUSES,
     )

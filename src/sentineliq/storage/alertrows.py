@@ -42,6 +42,7 @@ def alert_values(
     alert: Alert,
     now: datetime,
     warnings: Sequence[IngestWarning],
+    source_payload: dict[str, Any] | None = None,
 ) -> Values:
     payload = alert.model_dump(mode="json")
     return {
@@ -66,6 +67,7 @@ def alert_values(
         "payload": payload,
         "created_at": now,
         "ingest_warnings": [warning.to_json() for warning in warnings],
+        "source_payload": source_payload,
     }
 
 

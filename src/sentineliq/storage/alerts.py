@@ -9,7 +9,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Literal
+from typing import Any, Literal
 
 from sqlalchemy import exists, func, insert, select, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -96,6 +96,8 @@ class IngestPart:
     actor: str
     warnings: Sequence[Sequence[IngestWarning]] | None = None
     audit: AuditOf | None = None
+    # Each alert's original payload from an input adapter (same order), kept with it.
+    raw: Sequence[dict[str, Any] | None] | None = None
 
 
 @dataclass(frozen=True)
@@ -109,6 +111,7 @@ class StoredAlert:
     evidence_ids: tuple[str, ...]  # in the alert's order; see verify_custody()
     tickets: tuple[TicketLinkRecord, ...]
     warnings: tuple[IngestWarning, ...] = ()  # what ingest repaired to accept it
+    source_payload: dict[str, Any] | None = None  # an input adapter's original, verbatim
 
 
 @dataclass(frozen=True)
@@ -305,10 +308,12 @@ class AlertRepository:
         actor: str,
         warnings: Sequence[Sequence[IngestWarning]] | None = None,
         audit: AuditOf | None = None,
+        raw: Sequence[dict[str, Any] | None] | None = None,
     ) -> list[IngestOutcome]:
         """Store `alerts` and queue their deliveries, all in ONE transaction.
 
-        `warnings`, if given, holds each alert's ingest warnings (same order), kept with it.
+        `warnings`, if given, holds each alert's ingest warnings (same order), kept with it;
+        `raw`, each alert's original payload from an input adapter, likewise.
         `audit`, if given, makes the caller's own audit entry from the outcomes; it is written
         in the same transaction (an API request is one transaction, its audit entry included).
         An alert whose fingerprint the workspace already has is a repeat of it: an occurrence
@@ -318,7 +323,7 @@ class AlertRepository:
         repeat. A deadlock PostgreSQL breaks between concurrent batches is retried; any other
         failure rolls the whole call back.
         """
-        return self.ingest_parts(workspace_id, [IngestPart(alerts, actor, warnings, audit)])[0]
+        return self.ingest_parts(workspace_id, [IngestPart(alerts, actor, warnings, audit, raw)])[0]
 
     def ingest_parts(
         self, workspace_id: str, parts: Sequence[IngestPart]
@@ -328,6 +333,8 @@ class AlertRepository:
         for part in parts:
             if part.warnings is not None and len(part.warnings) != len(part.alerts):
                 raise ValueError("one list of warnings per alert")
+            if part.raw is not None and len(part.raw) != len(part.alerts):
+                raise ValueError("one raw payload (or None) per alert")
         for attempt in range(1, CONFLICT_ATTEMPTS + 1):
             try:
                 return self._ingest_batch(workspace_id, parts)
@@ -349,6 +356,11 @@ class AlertRepository:
         actors = [part.actor for part in parts for _ in part.alerts]
         warnings = [
             part.warnings[index] if part.warnings is not None else ()
+            for part in parts
+            for index in range(len(part.alerts))
+        ]
+        raws = [
+            part.raw[index] if part.raw is not None else None
             for part in parts
             for index in range(len(part.alerts))
         ]
@@ -392,6 +404,7 @@ class AlertRepository:
                         alerts[index],
                         now,
                         warnings[index],
+                        raws[index],
                     )
                     # Fingerprint order: concurrent chunks wait for each other's new alerts
                     # in one order instead of deadlocking.
@@ -516,6 +529,7 @@ class AlertRepository:
                         warnings=tuple(
                             IngestWarning.from_json(w) for w in row.ingest_warnings or ()
                         ),
+                        source_payload=row.source_payload,
                     )
                 except (ValueError, TypeError, KeyError) as error:  # pydantic's is a ValueError
                     unreadable[row.id] = error

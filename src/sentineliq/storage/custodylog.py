@@ -7,6 +7,9 @@ row: verifying a workspace without naming an alert still sees deleted evidence a
 
 from __future__ import annotations
 
+from datetime import datetime
+from typing import Any
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -33,12 +36,18 @@ class CustodyRepository:
             .where(AlertRow.workspace_id == workspace_id)
             .order_by(AlertRow.created_at, AlertRow.id, EvidenceRow.position)
         )
+        alerts = select(AlertRow.id, AlertRow.payload).where(AlertRow.workspace_id == workspace_id)
         with self._db.read() as session:
             if alert_id is not None:
                 _alert_of(session, workspace_id, alert_id)
                 query = query.where(EvidenceRow.alert_id == alert_id)
+                alerts = alerts.where(AlertRow.id == alert_id)
             now = utcnow()
-            return [custody_check(session, row, now) for row in session.scalars(query)]
+            checks = [custody_check(session, row, now) for row in session.scalars(query)]
+            listed = {(c.alert_id, c.evidence_index) for c in checks}
+            for found_id, payload in session.execute(alerts.order_by(AlertRow.created_at)):
+                checks += _missing(found_id, payload, listed, now)
+            return checks
 
     def checks_for_alert(self, alert_id: str) -> list[CustodyCheck]:
         """The alert's evidence chains in the alert's order, recomputed now (for its ticket)."""
@@ -49,7 +58,10 @@ class CustodyRepository:
                 .order_by(EvidenceRow.position)
             )
             now = utcnow()
-            return [custody_check(session, row, now) for row in rows]
+            checks = [custody_check(session, row, now) for row in rows]
+            payload = session.scalar(select(AlertRow.payload).where(AlertRow.id == alert_id))
+            listed = {(c.alert_id, c.evidence_index) for c in checks}
+            return checks + _missing(alert_id, payload or {}, listed, now)
 
     def append(
         self, workspace_id: str, evidence_id: str, entry: CustodyEntry, *, actor: str
@@ -85,6 +97,29 @@ class CustodyRepository:
             )
             session.flush()
             return custody_check(session, evidence, utcnow())
+
+
+def _missing(
+    alert_id: str, payload: dict[str, Any], listed: set[tuple[str, int]], now: datetime
+) -> list[CustodyCheck]:
+    """Evidence the alert was stored with whose row is gone (removed outside SentinelIQ, which
+    never removes one): reported broken, since its chain went with it."""
+    evidence = payload.get("evidence") or []
+    return [
+        CustodyCheck(
+            evidence_id="",
+            alert_id=alert_id,
+            evidence_index=index,
+            name=str(item.get("name", "")),
+            lines=(),
+            ok=False,
+            broken_entry=None,
+            problem=f"evidence #{index + 1} of the alert and its custody chain were removed",
+            checked_at=now,
+        )
+        for index, item in enumerate(evidence)
+        if (alert_id, index) not in listed and isinstance(item, dict)
+    ]
 
 
 def _alert_of(session: Session, workspace_id: str, alert_id: str) -> None:

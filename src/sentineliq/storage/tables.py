@@ -83,6 +83,8 @@ class WorkspaceRow(Base):
     # How repeats are recognised when a source sends no fingerprint or id (see
     # sentineliq.lifecycle.fingerprint); None: the default recipe.
     fingerprint_recipe: Mapped[dict[str, Any] | None] = mapped_column(PortableJSON)
+    # Per input format (sentineliq.inputs), the workspace's settings; None: the defaults.
+    input_settings: Mapped[dict[str, Any] | None] = mapped_column(PortableJSON)
 
 
 class TicketProviderRow(Base):
@@ -145,6 +147,8 @@ class AlertRow(Base):
     resolution: Mapped[str | None] = mapped_column(Text)
     status_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     status_changed_by: Mapped[str | None] = mapped_column(String(200))
+    # What an input adapter was sent for this alert, verbatim (None: the native format).
+    source_payload: Mapped[dict[str, Any] | None] = mapped_column(PortableJSON)
 
 
 class AlertOccurrenceRow(Base):

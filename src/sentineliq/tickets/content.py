@@ -7,9 +7,14 @@ security team expects without configuring anything.
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+import re
+from collections.abc import Mapping
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from sentineliq.tickets.redaction import Redaction
+
+_LABEL_PREFIX = re.compile(r"[A-Za-z0-9_.:\-]*")
 
 
 class AttackLabels(BaseModel):
@@ -21,9 +26,15 @@ class AttackLabels(BaseModel):
     label_prefix: str = Field(
         default="attack-",
         max_length=40,
-        pattern=r"^[A-Za-z0-9_.:\-]*$",
         description="Put before each ATT&CK id to make its label (letters, digits, _ . : -).",
     )
+
+    @field_validator("label_prefix")
+    @classmethod
+    def _label_safe(cls, value: str) -> str:
+        if not _LABEL_PREFIX.fullmatch(value):
+            raise ValueError("only letters, digits and _ . : - (a Jira label holds no spaces)")
+        return value
 
     def label(self, attack_id: str) -> str:
         return f"{self.label_prefix}{attack_id}"
@@ -53,10 +64,20 @@ def content_from_config(config: object) -> TicketContent:
     """The content settings kept in a provider's stored config under "content"; the default
     if absent. A section that no longer validates (e.g. written by a newer version) falls back
     to the default rather than stopping delivery."""
-    raw = config.get("content") if isinstance(config, dict) else None
-    if not isinstance(raw, dict):
+    # Stored configs come back as read-only mappings (mappingproxy), not dicts.
+    raw = config.get("content") if isinstance(config, Mapping) else None
+    if not isinstance(raw, Mapping):
         return DEFAULT_CONTENT
     try:
-        return TicketContent.model_validate(raw)
+        return TicketContent.model_validate(_plain(raw))
     except ValueError:
         return DEFAULT_CONTENT
+
+
+def _plain(value: object) -> object:
+    """Nested mappings as dicts: the strict models accept dicts only."""
+    if isinstance(value, Mapping):
+        return {key: _plain(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(item) for item in value]
+    return value

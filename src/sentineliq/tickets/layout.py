@@ -320,16 +320,11 @@ def _checked_custody(check: CustodyCheck) -> list[Block]:
     if check.ok:
         blocks.append(_para(Text(f"Chain of custody verified at {checked}", strong=True)))
     else:
-        headline = (
-            "Chain of custody broken: the evidence's name or hashes"
-            if check.broken_entry == 0
-            else f"Chain of custody broken at entry #{check.broken_entry}"
-        )
         blocks.append(
             Panel(
                 "error",
                 (
-                    _para(Text(headline, strong=True)),
+                    _para(Text(check.headline, strong=True)),
                     _para(Text(f"{check.problem} (checked at {checked}).")),
                 ),
             )

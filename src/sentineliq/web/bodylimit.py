@@ -38,7 +38,8 @@ from sentineliq.web.api.problems import ApiProblem, problem_response
 
 BODY_SETTING = "SENTINELIQ_MAX_BODY_BYTES"
 INGEST_SETTING = "SENTINELIQ_MAX_INGEST_BODY_BYTES"
-_INGEST_PATH = re.compile(r"^/api/v1/workspaces/[^/]+/alerts/?$")
+# Alert ingest, native or through an input (an Alertmanager group can be large).
+_INGEST_PATH = re.compile(r"^/api/v1/workspaces/[^/]+/(?:alerts|inputs/[^/]+)/?$")
 # Jira's webhook payloads carry the whole issue (description included): more than 64 KiB at
 # times, and the sender cannot be asked to send less. Signed, so refused unread if forged.
 _WEBHOOK_PATH = re.compile(r"^/api/v1/webhooks/[^/]+/[^/]+/?$")

@@ -39,7 +39,7 @@ def ticket_to_file(
         content=content,
         catalog=catalog,
         # Verified as the ticket is rendered, so it shows the chain's state at filing time.
-        custody=alerts.custody_checks(stored.id) if stored.evidence_ids else None,
+        custody=alerts.custody_checks(stored.id) if stored.alert.evidence else None,
     )
     relates_to = delivery.payload.get("relates_to")
     item = BulkCreate(

@@ -386,6 +386,8 @@ def format_config_errors(exc: ValidationError) -> list[str]:
     for error in exc.errors(include_input=False, include_url=False):
         loc = [str(part) for part in error["loc"]]
         field = loc[0] if loc else "config"
+        if field == "content" and len(loc) > 1:  # sections nest: name the setting itself
+            field, loc = ".".join(loc), [".".join(loc)]
         kind = error["type"]
         template = _MESSAGES.get(kind)
         # Only our own templates are filled in; a validator's message may hold braces itself.
@@ -397,9 +399,6 @@ def format_config_errors(exc: ValidationError) -> list[str]:
                 f"{loc[1]!r} maps to an unknown alert attribute "
                 f"(expected one of {', '.join(ALERT_ATTRIBUTES)})"
             )
-        elif field == "content" and len(loc) >= 2:
-            # Sections nest (content.redaction.emails): name the whole path.
-            message = f"{'.'.join(loc[1:])!r} {message}"
         elif len(loc) >= 2:
             message = f"{loc[1]!r} {message}"
         if message.startswith("Value error, "):

@@ -10,6 +10,7 @@ from sentineliq.web.api import (
     assignees,
     custody,
     deliveries,
+    inputs,
     providers,
     webhooks,
     workspace_settings,
@@ -27,3 +28,4 @@ router.include_router(deliveries.router)
 router.include_router(assignees.router)
 router.include_router(webhooks.router)
 router.include_router(workspace_settings.router)
+router.include_router(inputs.router)

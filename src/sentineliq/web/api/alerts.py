@@ -12,7 +12,7 @@ from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
 from sentineliq import metrics
-from sentineliq.alerts.parse import ParseResult, TooManyRecords, parse_chunks
+from sentineliq.alerts.parse import ParsedRecord, ParseResult, TooManyRecords, parse_chunks
 from sentineliq.services.ingest import (
     held_by_provider,
     held_warnings,
@@ -27,7 +27,7 @@ from sentineliq.storage.deliveries import DeliveryRepository
 from sentineliq.storage.errors import NotFoundError
 from sentineliq.storage.ingestgroup import ingest_group
 from sentineliq.storage.occurrence_reads import OccurrenceSummary, occurrence_summary
-from sentineliq.web.api.auth import Ingester, Viewer
+from sentineliq.web.api.auth import Caller, Ingester, Viewer
 from sentineliq.web.api.models import (
     AlertOut,
     DeliveryOut,
@@ -197,18 +197,22 @@ def _ingest(caller: Ingester, body: Iterable[bytes]) -> tuple[IngestResult, bool
     else:
         audit([])
     done = summary[0]
-    for record, outcome in zip(parsed.accepted, done.outcomes, strict=True):
+    return answer(caller, parsed.accepted, done), done.totals.refused > 0
+
+
+def answer(caller: Caller, accepted: Sequence[ParsedRecord], done: _Summary) -> IngestResult:
+    """Count and log what a request stored, and its answer (native ingest and the inputs)."""
+    for record, outcome in zip(accepted, done.outcomes, strict=True):
         if outcome.status == "accepted":
             metrics.ALERTS_INGESTED.labels(record.alert.module.value).inc()
     note_held(caller.workspace_id, done.held)
     warning = no_delivery_warning(done.stranded)
-    result = IngestResult(
+    return IngestResult(
         results=done.results,
         totals=done.totals,
         without_delivery=done.stranded,
         warnings=([warning] if warning else []) + held_warnings(done.held),
     )
-    return result, done.totals.refused > 0
 
 
 @dataclass(frozen=True)
@@ -322,4 +326,5 @@ def get_alert(alert_id: AlertId, caller: Viewer) -> AlertOut:
             NoteOut(at=n.at, author=n.author, body=n.body, source=n.source)
             for n in lifecycle.notes(stored.id)
         ],
+        source_payload=stored.source_payload,
     )

@@ -40,7 +40,9 @@ class CustodyEntryOut(BaseModel):
 
 
 class CustodyChainOut(BaseModel):
-    evidence_id: str
+    evidence_id: str = Field(
+        description="Empty when the evidence's record was removed outside SentinelIQ (broken)."
+    )
     alert_id: str
     evidence_index: int = Field(description="The evidence's place in its alert, from 0.")
     name: str

@@ -209,6 +209,11 @@ class AlertOut(BaseModel):
         default=None, description='Who last changed the status, e.g. "jira:Alex Analyst".'
     )
     notes: list[NoteOut] = Field(default_factory=list)
+    source_payload: dict[str, Any] | None = Field(
+        default=None,
+        description="What an input (e.g. .../inputs/alertmanager) was sent for the alert, "
+        "verbatim; null for alerts sent in SentinelIQ's own format.",
+    )
 
 
 # --- providers ------------------------------------------------------------------------------------

@@ -1,0 +1,18 @@
+"""The input formats by name: the name is the path segment (`.../inputs/{name}`) and the key of
+the workspace's settings for the format."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sentineliq.inputs.alertmanager import AlertmanagerAdapter
+from sentineliq.inputs.base import InputAdapter
+
+ADAPTERS: dict[str, InputAdapter[Any]] = {
+    adapter.name: adapter for adapter in (AlertmanagerAdapter(),)
+}
+
+
+def adapter(name: str) -> InputAdapter[Any]:
+    """KeyError for a name no adapter has."""
+    return ADAPTERS[name]
