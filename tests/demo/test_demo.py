@@ -54,6 +54,12 @@ def test_demo_files_every_sample_and_each_issue_reads_well() -> None:
             output,
         )
         assert repeat is not None, output
+        # One Alertmanager group, sent as Alertmanager sends it, then resolved at the source.
+        assert re.search(
+            r"Alertmanager group: SEC-\d+ filed \(Highest: SSH brute force against bastion-1: "
+            r"412 failed logins in 5 minutes\); resolved at the source, it is now Done",
+            output,
+        ), output
         panel = re.search(
             r"Admin panel: (http://127\.0\.0\.1:\d+)/  sign in as (\S+) / (\S+)", output
         )

@@ -5,9 +5,11 @@ schedule is off unless switched on."""
 from __future__ import annotations
 
 import socket
+import threading
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -104,7 +106,8 @@ def test_the_schedule_is_off_by_default(app: AppContext) -> None:
     off = replace(app, settings=replace(app.settings, mitre=MitreSettings(url=refused_url())))
     schedule = AttackSyncSchedule(off, clock=lambda: T0)
     assert not schedule.enabled
-    assert schedule.tick() is None
+    assert schedule.tick() is False
+    schedule.wait()
     assert sync_status(app).attempted_at is None  # nothing was even tried
 
 
@@ -116,17 +119,52 @@ def test_the_daily_schedule_syncs_and_reports_an_unreachable_source(app: AppCont
     on = replace(app, settings=replace(app.settings, mitre=daily.mitre))
     now, clock = [T0], [0.0]
     schedule = AttackSyncSchedule(on, clock=lambda: now[0], monotonic=lambda: clock[0])
-    assert schedule.tick() is None  # failed, and said so:
+    assert schedule.tick() is True  # started on a thread of its own
+    schedule.wait()
+    assert schedule.last is None  # failed, and said so:
     assert (sync_status(app).attempted_at, sync_status(app).error or "") == (
         T0,
         f"{daily.mitre.url}: cannot be reached (ConnectError)",
     )
     now[0], clock[0] = T0 + timedelta(hours=23), 1000.0
-    schedule.tick()
-    assert sync_status(app).attempted_at == T0  # not due again within the day
+    assert schedule.tick() is False  # not due again within the day
+    assert sync_status(app).attempted_at == T0
     now[0], clock[0] = T0 + timedelta(hours=24), 2000.0
-    schedule.tick()
+    assert schedule.tick() is True
+    schedule.wait()
     assert sync_status(app).attempted_at == T0 + timedelta(hours=24)
+
+
+def test_the_daily_schedule_stores_what_it_fetched(app: AppContext) -> None:
+    served = EXCERPT.read_bytes()
+
+    class Bundle(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(served)))
+            self.end_headers()
+            self.wfile.write(served)
+
+        def log_message(self, *_args: object) -> None:
+            pass
+
+    with ThreadingHTTPServer(("127.0.0.1", 0), Bundle) as server:
+        thread = threading.Thread(target=server.serve_forever, daemon=True)
+        thread.start()
+        try:
+            url = f"http://127.0.0.1:{server.server_address[1]}/enterprise-attack.json"
+            mitre = MitreSettings(url=url, interval_s=24 * 3600.0)
+            on = replace(app, settings=replace(app.settings, mitre=mitre))
+            schedule = AttackSyncSchedule(on, clock=lambda: T0)
+            assert schedule.tick() is True
+            schedule.wait()
+        finally:
+            server.shutdown()
+    assert schedule.last is not None
+    assert schedule.last.version == "11.0"
+    status = sync_status(app)
+    assert (status.version, status.source, status.synced_at) == ("11.0", url, T0)
+    assert status.error is None
 
 
 @pytest.mark.parametrize(

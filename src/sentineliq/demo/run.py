@@ -10,6 +10,7 @@ import tempfile
 import threading
 from importlib.resources import files
 from pathlib import Path
+from typing import Any
 
 from rich.console import Console
 from rich.markup import escape
@@ -19,6 +20,7 @@ from sentineliq.delivery.worker import Worker
 from sentineliq.sandbox.jira import JiraSandbox
 from sentineliq.services.context import AppContext
 from sentineliq.services.ingest import ingest_text
+from sentineliq.services.inputs import ingest_payload
 from sentineliq.services.providers import configure, test_connection
 from sentineliq.settings import Settings
 from sentineliq.storage.alerts import AlertRepository
@@ -113,11 +115,12 @@ def run_demo(*, keep_running: bool = False, console: Console | None = None) -> i
             )
             again = Worker(app, worker_id="demo-worker").run(until_idle=True)
             _print_repeats(console, app, sandbox, workspace.id)
+            prometheus = _alertmanager_round(console, app, sandbox, workspace.id)
             if keep_running:
                 _serve_panel(console, app, workspace.id, sandbox.url)
             filed = stats.delivered == ingested.accepted and stats.dead == 0
             reported = again.delivered == 1 and again.dead == 0
-            return 0 if filed and reported else 1
+            return 0 if filed and reported and prometheus else 1
     finally:
         shutil.rmtree(data_dir, ignore_errors=True)
 
@@ -184,6 +187,45 @@ def _print_repeats(
             f"(severity {repeated.severity} -> {context.peak_severity}); its priority is now "
             f"{issue['fields']['priority']['name']}: {link.url}"
         )
+
+
+def alertmanager_group(status: str = "firing") -> dict[str, Any]:
+    """A Prometheus Alertmanager webhook notification (payload v4) of one alert."""
+    group: dict[str, Any] = json.loads(
+        files("sentineliq.demo").joinpath("alertmanager.json").read_text("utf-8")
+    )
+    group["status"] = status
+    for alert in group["alerts"]:
+        alert["status"] = status
+        if status == "resolved":
+            alert["endsAt"] = "2026-11-27T08:40:00Z"
+    return group
+
+
+def _alertmanager_round(
+    console: Console, app: AppContext, sandbox: JiraSandbox, workspace_id: str
+) -> bool:
+    """Alertmanager sends a group as it is; then says it resolved: the ticket follows."""
+    firing = ingest_payload(app, workspace_id, "alertmanager", alertmanager_group(), actor="demo")
+    filed = Worker(app, worker_id="demo-worker").run(until_idle=True)
+    resolved = ingest_payload(
+        app, workspace_id, "alertmanager", alertmanager_group("resolved"), actor="demo"
+    )
+    moved = Worker(app, worker_id="demo-worker").run(until_idle=True)
+    (outcome,) = firing.report.outcomes
+    for link in AlertRepository(app.db).get(outcome.outcome.alert_id).tickets:
+        issue = next(i for i in sandbox.issues() if i["key"] == link.issue_key)["fields"]
+        console.print(
+            f"Alertmanager group: {link.issue_key} filed ({issue['priority']['name']}: "
+            f"{escape(issue['summary'])}); resolved at the source, it is now "
+            f"{issue['status']['name']}"
+        )
+    return (
+        firing.report.accepted == 1
+        and len(resolved.changes) == 1
+        and filed.delivered == 1
+        and moved.delivered == 1
+    )
 
 
 def _wait_for_interrupt() -> None:

@@ -18,7 +18,8 @@ from sentineliq.inputs.base import InputRecord, InputResult
 from sentineliq.inputs.registry import adapter
 from sentineliq.services.alertstatus import StatusOrigin, change_status
 from sentineliq.services.context import AppContext
-from sentineliq.storage.alerts import IngestOutcome
+from sentineliq.services.ingest import IngestReport, RecordOutcome, held_by_provider, note_held
+from sentineliq.storage.alerts import AlertRepository, IngestOutcome
 from sentineliq.storage.alertstate import AlertStateRepository, QueuedTransition
 from sentineliq.storage.inputsettings import InputSettingsRepository
 
@@ -75,6 +76,38 @@ def follow_source(
                 SourceChange(record.record, outcome.alert_id, change.after, change.transitions)
             )
     return changes
+
+
+@dataclass(frozen=True)
+class InputReport:
+    report: IngestReport
+    changes: list[SourceChange]
+
+
+def ingest_payload(
+    app: AppContext, workspace_id: str, name: str, payload: object, *, actor: str
+) -> InputReport:
+    """Adapt, store (one transaction, like ingest_text's chunk) and follow the source's state:
+    the use case behind the demo; the API does the same through its shared ingest group."""
+    adapted = adapt(app, workspace_id, name, payload)
+    report = IngestReport(errors=adapted.errors, refused=adapted.parse_result().refused_records)
+    if adapted.accepted:
+        outcomes = AlertRepository(app.db).ingest(
+            workspace_id,
+            [record.alert for record in adapted.accepted],
+            actor=actor,
+            warnings=[record.warnings for record in adapted.accepted],
+            raw=[record.raw for record in adapted.accepted],
+        )
+        report.outcomes.extend(
+            RecordOutcome(record.record, outcome, record.warnings)
+            for record, outcome in zip(adapted.accepted, outcomes, strict=True)
+        )
+        note_held(workspace_id, held_by_provider(outcomes))
+    changes = follow_source(
+        app, name, adapted.accepted, [o.outcome for o in report.outcomes], actor=actor
+    )
+    return InputReport(report, changes)
 
 
 def settings_of(app: AppContext, workspace_id: str, name: str) -> Any:
