@@ -70,10 +70,11 @@ _PATTERNS: dict[str, list[tuple[re.Pattern[str], str]]] = {
         ),
     ],
     "url_passwords": [
-        # scheme://user:password@host, also defanged (hxxps, [://], (at)).
+        # scheme://user:password@host, also defanged (hxxps, [://], (at)). The scheme's length
+        # is bounded: unbounded, "a.a.a.a…" made every letter rescan the rest (quadratic).
         (
             re.compile(
-                rf"(?i)(\b[a-z][a-z0-9+.-]*{_SCHEME_SEP}[^\s/:@()\[\]]*:)"
+                rf"(?i)(\b[a-z][a-z0-9+.-]{{0,31}}{_SCHEME_SEP}[^\s/:@()\[\]]*:)"
                 rf"(?!\[redacted-password\])[^\s/@]+?(?={_AT})"
             ),
             r"\1[redacted-password]",
