@@ -161,8 +161,10 @@ def test_only_the_workspace_api_key_as_a_bearer_token_is_let_in(receiver: Receiv
 def test_refusals_name_the_field(receiver: Receiver) -> None:
     payload = notification()
     del payload["alerts"][1]["fingerprint"]
+    payload["truncatedAlerts"] = 2
     answer = receiver.post(payload)
     assert answer.status_code == 207
+    assert "Alertmanager left 2 alert(s)" in answer.json()["warnings"][0]
     results = answer.json()["results"]
     assert results[0]["status"] == "accepted"
     assert results[1]["status"] == "refused"

@@ -122,6 +122,12 @@ class AlertmanagerAdapter(InputAdapter[AlertmanagerSettings]):
             raise InputError("alerts", "is required: a non-empty list of the group's alerts")
         group = {key: value for key, value in payload.items() if key != "alerts"}
         result = InputResult()
+        truncated = payload.get("truncatedAlerts")
+        if isinstance(truncated, int) and not isinstance(truncated, bool) and truncated > 0:
+            result.warnings.append(
+                f"Alertmanager left {truncated} alert(s) of this group out of the notification "
+                "(the receiver's max_alerts): they were not received"
+            )
         for number, item in enumerate(alerts, start=1):
             if not isinstance(item, dict):
                 result.errors.append(RecordError(number, "", "must be a JSON object"))

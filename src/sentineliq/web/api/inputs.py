@@ -188,8 +188,10 @@ def _receive(caller: Caller, name: str, body: bytes) -> tuple[InputIngestResult,
         )
     done = _store(caller, name, adapted)
     changes = follow_source(caller.app, name, adapted.accepted, done.outcomes, actor=caller.actor)
+    answered = answer(caller, adapted.accepted, done)
+    answered.warnings[:0] = adapted.warnings
     result = InputIngestResult(
-        **dict(answer(caller, adapted.accepted, done)),
+        **dict(answered),
         source_changes=[
             SourceChangeOut(
                 record=c.record,
