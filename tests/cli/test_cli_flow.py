@@ -122,3 +122,31 @@ def test_schema_alert_is_a_json_schema(cli: Cli) -> None:
     schema = json.loads(done.stdout)
     jsonschema.Draft202012Validator.check_schema(schema)
     assert {"title", "severity", "source", "detected_at"} <= set(schema["required"])
+
+
+def test_defanging_and_redaction_are_set_on_the_command_line(
+    cli: Cli, sandbox: JiraSandbox
+) -> None:
+    workspace = cli.json("workspace", "create", "--name", "SOC")["id"]
+    base = [
+        "provider", "configure", "jira", "--workspace", workspace,
+        "--base-url", sandbox.url, "--email", "sandbox@sentineliq.test",
+        "--api-token-env", "JIRA_TOKEN", "--project-key", "SEC",
+    ]  # fmt: skip
+    env = {"JIRA_TOKEN": TOKEN}
+    done = cli(*base, "--no-defang", "--redact", "emails=on", "--redact", "jwts=off", env=env)
+    assert done.returncode == 0, done.stderr
+    shown = cli.json("provider", "show", "jira", "--workspace", workspace)
+    content = shown["config"]["content"]
+    assert content["defang"] is False
+    assert content["redaction"]["emails"] is True
+    assert content["redaction"]["jwts"] is False
+    assert content["redaction"]["aws_keys"] is True  # the rest keep their defaults
+    unknown = cli(*base, "--redact", "passports=on", env=env)
+    assert unknown.returncode == 2
+    assert "content.redaction.passports: is not a known setting" in unknown.stderr
+    wrong = cli(*base, "--redact", "emails=yes", env=env)
+    assert wrong.returncode == 2
+    assert "--redact: emails: expected on or off" in wrong.stderr
+    for answer in (unknown, wrong):
+        assert "Traceback" not in answer.stderr

@@ -30,15 +30,13 @@ def test_synced_catalog_flags_ids_in_the_filed_ticket_and_labels_them(
     cli: Cli, sandbox: JiraSandbox, tmp_path: Path
 ) -> None:
     status = cli.json("mitre", "status")
-    assert (status["catalog"], status["version"], status["schedule"]) == (
-        "embedded",
-        "Enterprise ATT&CK (2026-04-14)",
-        "off",
-    )
+    assert (status["catalog"], status["release"], status["schedule"]) == ("embedded", "v19", "off")
+    assert status["version"] == "Enterprise ATT&CK (2026-04-14)"
     synced = cli.json("mitre", "sync", "--file", str(EXCERPT))
     assert (synced["version"], synced["techniques"], synced["revoked"]) == ("11.0", 4, 1)
     status = cli.json("mitre", "status")
-    assert (status["catalog"], status["version"], status["last_error"]) == ("synced", "11.0", None)
+    assert (status["catalog"], status["version"], status["release"]) == ("synced", "11.0", "v11")
+    assert status["last_error"] is None
 
     workspace = cli.json("workspace", "create", "--name", "SOC")["id"]
     code, _, err = configure(cli, workspace, sandbox.url, "--attack-label-prefix", "mitre-")

@@ -153,6 +153,11 @@ def test_the_ticket_meets_the_analysts_rubric(pipeline: Pipeline) -> None:
     assert _links(observables) == []
     assert "login-sentineliq" not in " ".join(_links(description))
     assert "203.0.113.77" not in " ".join(_links(description))
+    # Defanged indicators: no live address anywhere in the section.
+    assert "hxxps://login-sentineliq[.]example/auth" in observable_text
+    assert "203[.]0[.]113[.]77" in observable_text
+    assert "ab" * 32 in observable_text  # a hash is no address: as it was
+    assert "login-sentineliq.example" not in " ".join(observable_text)
 
     # Evidence hashes, and custody.
     evidence_text = " ".join(_texts(_section(description, "Evidence")))

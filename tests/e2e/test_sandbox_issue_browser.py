@@ -190,7 +190,7 @@ def test_the_living_ticket_with_its_coalesced_comment(
                     page.get_by_role("heading", name="SentinelIQ: the alert fired 2 more times")
                 ).to_be_visible()
                 expect(page.get_by_text("severity raised high → critical")).to_be_visible()
-                expect(page.get_by_text("198.51.100.4")).to_be_visible()
+                expect(page.get_by_text("198[.]51[.]100[.]4")).to_be_visible()  # defanged
                 SCREENSHOT.mkdir(parents=True, exist_ok=True)
                 page.screenshot(
                     path=str(SCREENSHOT / "issue-coalesced-comment.png"), full_page=True

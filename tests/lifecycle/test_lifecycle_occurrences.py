@@ -101,7 +101,7 @@ def test_a_severity_rise_raises_the_priority_and_says_so(life: Lifecycle) -> Non
     assert "severity raised high → critical" in changed
     assert "3 new observables" in changed
     assert "1 new affected asset" in changed
-    assert "evil.example" in text_of(comment["body"])
+    assert "evil[.]example" in text_of(comment["body"])  # defanged, as in the description
 
 
 def test_a_lower_severity_never_lowers_the_priority(life: Lifecycle) -> None:

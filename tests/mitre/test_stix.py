@@ -103,6 +103,19 @@ def test_a_revocation_loop_or_dangling_target_gives_no_replacement() -> None:
     assert (resolved.revoked, resolved.revoked_by) == (True, None)
     assert resolved.note == "Revoked in ATT&CK v11."
 
+    # CONSTRUCTED loop: T1086 -> T1059.001 -> T1086, both revoked.
+    data = bundle()
+    objects = data["objects"]
+    relation = next(o for o in objects if o.get("relationship_type") == "revoked-by")
+    powershell = next(o for o in objects if o["id"] == relation["target_ref"])
+    powershell["revoked"] = True
+    back = {**relation, "id": "relationship--6e1d2c3b-4a59-4f8e-9d7c-1b2a3c4d5e6f"}
+    back["source_ref"], back["target_ref"] = relation["target_ref"], relation["source_ref"]
+    objects.append(back)
+    looped = catalog_from_stix(data)
+    assert looped.resolve("T1086").revoked_by is None
+    assert looped.resolve("T1059.001").revoked_by is None
+
 
 def test_deprecated_techniques_stay_flagged(catalog: AttackCatalog) -> None:
     scripting = catalog.resolve("T1064")

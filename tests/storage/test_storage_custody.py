@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -18,6 +19,7 @@ from sentineliq.storage import (
     Database,
     NotFoundError,
     WorkspaceRecord,
+    custodylog,
     verify_custody_chain,
 )
 from sentineliq.storage.custodylog import CustodyRepository
@@ -215,3 +217,20 @@ def test_evidence_removed_with_its_chain_is_reported(
     assert checks[1].headline == "Evidence record and chain of custody missing"
     alert_id = checks[0].alert_id
     assert [c.ok for c in CustodyRepository(database).checks_for_alert(alert_id)] == [True, False]
+
+
+def test_chains_read_in_chunks_verify_the_same(
+    database: Database,
+    workspace: WorkspaceRecord,
+    alerts: AlertRepository,
+    evidence_ids: tuple[str, ...],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    alerts.ingest(workspace.id, [make_alert(external_id="EDR-2")], actor="t")
+    with database.session() as session:
+        _entry(1)(session, evidence_ids[0])
+    whole = CustodyRepository(database).checks(workspace.id)
+    monkeypatch.setattr(custodylog, "CHUNK", 1)
+    one_by_one = CustodyRepository(database).checks(workspace.id)
+    assert [replace(c, checked_at=whole[0].checked_at) for c in one_by_one] == whole
+    assert [(c.ok, len(c.lines)) for c in whole] == [(False, 3), (True, 0), (True, 3), (True, 0)]

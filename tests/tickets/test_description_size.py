@@ -194,12 +194,12 @@ def test_large_alert_with_300_observables_keeps_text_and_every_section(
     assert headings[:4] == ["Alert", "Affected assets", "MITRE ATT&CK", "Observables"]
     assert headings[-1] == "Link to alert"
     texts = [n["text"] for n in walk(adf["content"]) if n["type"] == "text"]
-    assert "… and 200 more rows" in texts  # the first 100 observables, as aligned lines
+    assert "… and 200 more rows" in texts  # the first 100 observables (defanged), as aligned lines
     assert "… and 30 more" in texts  # the first 50 assets
     (observables_block,) = [
         n
         for n in adf["content"]
-        if n["type"] == "codeBlock" and "203.0.0.0" in n["content"][0]["text"]
+        if n["type"] == "codeBlock" and "203[.]0[.]0[.]0" in n["content"][0]["text"]
     ]
     lines = observables_block["content"][0]["text"].split("\n")
     assert lines[0].split() == ["Type", "Value", "TLP"]
@@ -216,7 +216,7 @@ def test_sandbox_browse_page_shows_the_compact_forms() -> None:
     page = browse_html(adf)
     lines = re.search(r"<pre><code>(Type {2,}Value.*?)</code></pre>", page, re.DOTALL)
     assert lines is not None, page[:2000]
-    assert lines[1].split("\n")[1] == "IP address  203.0.0.0   TLP:AMBER"
+    assert lines[1].split("\n")[1] == "IP address  203[.]0[.]0[.]0   TLP:AMBER"
     assert "<em>… and 200 more rows</em>" in page
     assert "<em>… and 30 more</em>" in page
     assert "&lt;b&gt;host-0&lt;/b&gt;" in page

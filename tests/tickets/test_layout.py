@@ -312,14 +312,14 @@ def test_observables_table() -> None:
     table = section(doc, "Observables")[0]
     assert table_rows(table) == [
         ["Type", "Value", "TLP"],
-        ["IP address", "203.0.113.7", "TLP:AMBER"],
+        ["IP address", "203[.]0[.]113[.]7", "TLP:AMBER"],  # defanged by default
         ["SHA-256", "a" * 64, "TLP:AMBER+STRICT"],
-        ["Domain", "evil.example", "TLP:CLEAR"],
+        ["Domain", "evil[.]example", "TLP:CLEAR"],
     ]
     assert isinstance(table, Table)
     value = table.rows[1].cells[1].blocks[0]
     assert isinstance(value, Paragraph)
-    assert value.content == (Text("203.0.113.7", code=True),)
+    assert value.content == (Text("203[.]0[.]113[.]7", code=True),)
 
 
 def test_affected_assets_list() -> None:

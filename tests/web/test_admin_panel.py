@@ -400,3 +400,50 @@ def test_changes_are_in_the_audit_log_with_where_they_came_from(
         assert action in page.text
     assert "testclient" in page.text  # TestClient's client address: the "from where"
     assert OWNER in page.text
+
+
+def test_defanging_and_redaction_are_set_in_the_form_and_other_settings_kept(
+    admin_client: TestClient, admin_world: World
+) -> None:
+    lifecycle = {"storm_threshold": 7}
+    raw = {**jira_raw(), "lifecycle": lifecycle}
+    configure(admin_world.app, admin_world.acme.id, "jira", raw, enabled=True, actor="t")
+    csrf = sign_in(admin_client, ADMIN)
+    page = admin_client.get(integrations(admin_world)).text
+    assert 'name="defang" value="on" checked' in page  # on by default
+    assert 'name="redact_api_tokens" value="on" checked' in page
+    assert 'name="redact_emails" value="on">' in page  # emails off by default
+    repository = ProviderRepository(admin_world.app.db, admin_world.app.secrets)
+
+    def content() -> object:
+        record = repository.get(admin_world.acme.id, "jira", decrypt=False)
+        assert record is not None
+        assert record.config["lifecycle"]["storm_threshold"] == 7  # not dropped by the form
+        return record.config["content"]
+
+    # Boxes as a browser sends them: defang unticked, emails ticked, JWTs unticked.
+    data = {**form_for(csrf, token=""), "content_form": "1", "defang": "", "redact_emails": "on"}
+    data.update({f"redact_{n}": "on" for n in ("api_tokens", "url_passwords", "aws_keys")})
+    data["redact_private_keys"] = "on"
+    assert admin_client.post(integrations(admin_world) + "/jira", data=data).status_code == 303
+    shown = content()
+    assert isinstance(shown, dict)
+    assert {key: shown[key] for key in ("defang", "redaction")} == {
+        "defang": False,
+        "redaction": {
+            "api_tokens": True,
+            "url_passwords": True,
+            "aws_keys": True,
+            "private_keys": True,
+            "jwts": False,
+            "emails": True,
+        },
+    }
+    # A post without the fieldset (an older page) changes none of it.
+    assert (
+        admin_client.post(
+            integrations(admin_world) + "/jira", data=form_for(csrf, token="")
+        ).status_code
+        == 303
+    )
+    assert content()["defang"] is False  # type: ignore[index]

@@ -7,13 +7,13 @@ import base64
 import io
 import json
 import secrets
-import time
 from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
 import httpx2
 from fastapi.testclient import TestClient
+from live_support import wait_for
 from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import MetaData, select
 
@@ -31,16 +31,6 @@ ALERT = {
     "source": "NDR",
     "detected_at": "2026-11-27T08:00:00Z",
 }
-
-
-def _wait_for(condition: Callable[[], Any], timeout: float = 30.0) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.1)
-    raise AssertionError("condition not met in time")
 
 
 def _samples(text: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
@@ -119,7 +109,7 @@ def test_the_jira_token_never_leaks(
             body = call("GET", f"{base}/alerts/{alert_id}", headers=admin.headers).json()
             return body["tickets"]
 
-        assert _wait_for(ticket)[0]["issue_key"].startswith("SEC-")
+        assert wait_for(ticket)[0]["issue_key"].startswith("SEC-")
         deliveries = call("GET", f"{base}/deliveries", headers=admin.headers).json()
         call("GET", f"{base}/deliveries/{deliveries['deliveries'][0]['id']}", headers=admin.headers)
         call("GET", f"{live.url}/metrics")
@@ -181,7 +171,7 @@ def test_health_and_metrics_after_a_real_delivery(
                 else None
             )
 
-        after = _wait_for(delivered)
+        after = wait_for(delivered)
         health = http.get("/healthz")
         assert health.status_code == 200
         assert health.json() == {

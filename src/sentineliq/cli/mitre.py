@@ -10,7 +10,7 @@ from rich.markup import escape
 
 from sentineliq.cli.common import JsonOption, open_app
 from sentineliq.cli.output import ExitCode, console, fail, print_json
-from sentineliq.mitre.catalog import default_catalog
+from sentineliq.mitre.catalog import default_catalog, release_name
 from sentineliq.services.attack import AttackSourceError, sync_catalog, sync_status
 
 app = typer.Typer(help="The MITRE ATT&CK catalog tickets are enriched from.", no_args_is_help=True)
@@ -67,6 +67,7 @@ def status(as_json: JsonOption = False) -> None:
     value: dict[str, Any] = {
         "catalog": "synced" if record.version else "embedded",
         "version": record.version or embedded.version,
+        "release": release_name(record.version) if record.version else embedded.release,
         "source": record.source,
         "synced_at": record.synced_at.isoformat() if record.synced_at else None,
         "last_attempt_at": record.attempted_at.isoformat() if record.attempted_at else None,

@@ -20,6 +20,7 @@ from sentineliq.storage.backfill import DEFAULT_BACKFILL_HOURS
 from sentineliq.storage.crypto import MASK
 from sentineliq.storage.inbound import InboundRepository
 from sentineliq.storage.providers import ProviderRepository
+from sentineliq.tickets.redaction import PATTERN_NAMES
 
 app = typer.Typer(help="Ticket providers of a workspace (Jira Cloud).")
 
@@ -56,6 +57,19 @@ def _field_values(values: list[str] | None) -> dict[str, str | list[str]]:
         else:
             out[name] = given
     return out
+
+
+def _content(defang: bool, redact: list[str] | None) -> dict[str, Any]:
+    """The content settings given on the command line (defaults left out)."""
+    content: dict[str, Any] = {} if defang else {"defang": False}
+    switches: dict[str, bool] = {}
+    for name, state in _pairs(redact, "--redact").items():
+        if state.lower() not in ("on", "off"):
+            fail(f"--redact: {name}: expected on or off, got {state!r}")
+        switches[name] = state.lower() == "on"
+    if switches:
+        content["redaction"] = switches  # an unknown name is refused by the config, by name
+    return content
 
 
 @app.command("configure")
@@ -106,6 +120,20 @@ def configure(
             help="Copy comments people write on tickets into the alerts' notes.",
         ),
     ] = False,
+    defang: Annotated[
+        bool,
+        typer.Option(
+            "--defang/--no-defang",
+            help="Write indicators (URLs, domains, IPs, emails) defanged: hxxps://evil[.]example.",
+        ),
+    ] = True,
+    redact: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="Switch a redaction pattern on or off, e.g. --redact emails=on "
+            f"({', '.join(PATTERN_NAMES)}; all but emails are on by default).",
+        ),
+    ] = None,
     attack_label_prefix: Annotated[
         str | None,
         typer.Option(
@@ -144,6 +172,9 @@ def configure(
         }
         if mirror_comments:
             raw["mirror_comments"] = True
+        content = _content(defang, redact)
+        if content:
+            raw["content"] = content
         if priority:
             raw["priority_map"] = _pairs(priority, "--priority")
         if custom_field:

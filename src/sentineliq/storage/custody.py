@@ -204,9 +204,15 @@ def _verify_rows(evidence: EvidenceRow, entries: Sequence[CustodyEntryRow]) -> C
     return ChainVerification(True, None, "intact", len(entries))
 
 
-def custody_check(session: Session, evidence: EvidenceRow, now: datetime) -> CustodyCheck:
-    """The evidence's stored chain with the result of recomputing it at `now`."""
-    rows = _entry_rows(session, evidence.id)
+def custody_check(
+    session: Session,
+    evidence: EvidenceRow,
+    now: datetime,
+    rows: Sequence[CustodyEntryRow] | None = None,
+) -> CustodyCheck:
+    """The evidence's stored chain with the result of recomputing it at `now`; `rows`: its
+    entries in position order when the caller read them already."""
+    rows = _entry_rows(session, evidence.id) if rows is None else rows
     result = _verify_rows(evidence, rows)
     lines = tuple(
         CustodyLine(

@@ -7,10 +7,12 @@ row: verifying a workspace without naming an alert still sees deleted evidence a
 
 from __future__ import annotations
 
+from collections import defaultdict
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, ScalarSelect, func, select
 from sqlalchemy.orm import Session
 
 from sentineliq.alerts.custody import CustodyCheck
@@ -19,8 +21,10 @@ from sentineliq.storage.audit import add_audit
 from sentineliq.storage.custody import append_entry, custody_check
 from sentineliq.storage.db import Database
 from sentineliq.storage.errors import InvalidStateError, NotFoundError
-from sentineliq.storage.tables import AlertRow, EvidenceRow
+from sentineliq.storage.tables import AlertRow, CustodyEntryRow, EvidenceRow
 from sentineliq.storage.types import utcnow
+
+CHUNK = 500  # evidence rows verified per round trip for their entries
 
 
 class CustodyRepository:
@@ -36,16 +40,23 @@ class CustodyRepository:
             .where(AlertRow.workspace_id == workspace_id)
             .order_by(AlertRow.created_at, AlertRow.id, EvidenceRow.position)
         )
-        alerts = select(AlertRow.id, AlertRow.payload).where(AlertRow.workspace_id == workspace_id)
+        alerts = (
+            select(AlertRow.id, AlertRow.payload)
+            .where(AlertRow.workspace_id == workspace_id)
+            .order_by(AlertRow.created_at, AlertRow.id)
+        )
         with self._db.read() as session:
             if alert_id is not None:
                 _alert_of(session, workspace_id, alert_id)
                 query = query.where(EvidenceRow.alert_id == alert_id)
                 alerts = alerts.where(AlertRow.id == alert_id)
             now = utcnow()
-            checks = [custody_check(session, row, now) for row in session.scalars(query)]
+            checks: list[CustodyCheck] = []
+            for chunk in session.scalars(query.execution_options(yield_per=CHUNK)).partitions():
+                checks += _checked(session, chunk, now)
             listed = {(c.alert_id, c.evidence_index) for c in checks}
-            for found_id, payload in session.execute(alerts.order_by(AlertRow.created_at)):
+            short = _evidence_listed(self._db) > _evidence_rows()
+            for found_id, payload in session.execute(alerts.where(short)):
                 checks += _missing(found_id, payload, listed, now)
             return checks
 
@@ -58,7 +69,7 @@ class CustodyRepository:
                 .order_by(EvidenceRow.position)
             )
             now = utcnow()
-            checks = [custody_check(session, row, now) for row in rows]
+            checks = _checked(session, list(rows), now)
             payload = session.scalar(select(AlertRow.payload).where(AlertRow.id == alert_id))
             listed = {(c.alert_id, c.evidence_index) for c in checks}
             return checks + _missing(alert_id, payload or {}, listed, now)
@@ -97,6 +108,38 @@ class CustodyRepository:
             )
             session.flush()
             return custody_check(session, evidence, utcnow())
+
+
+def _checked(
+    session: Session, evidence: Sequence[EvidenceRow], now: datetime
+) -> list[CustodyCheck]:
+    """The chains of `evidence`, their entries read in one query."""
+    entries: dict[str, list[CustodyEntryRow]] = defaultdict(list)
+    if evidence:
+        for row in session.scalars(
+            select(CustodyEntryRow)
+            .where(CustodyEntryRow.evidence_id.in_([e.id for e in evidence]))
+            .order_by(CustodyEntryRow.evidence_id, CustodyEntryRow.position)
+        ):
+            entries[row.evidence_id].append(row)
+    return [custody_check(session, e, now, entries.get(e.id, [])) for e in evidence]
+
+
+def _evidence_listed(db: Database) -> ColumnElement[int]:
+    """How many evidence items the alert was stored with, read from its payload by the
+    database, so only alerts that lost an evidence row are loaded."""
+    if db.is_sqlite:
+        return func.coalesce(func.json_array_length(AlertRow.payload, "$.evidence"), 0)
+    return func.coalesce(func.jsonb_array_length(AlertRow.payload["evidence"]), 0)
+
+
+def _evidence_rows() -> ScalarSelect[int]:
+    return (
+        select(func.count(EvidenceRow.id))
+        .where(EvidenceRow.alert_id == AlertRow.id)
+        .correlate(AlertRow)
+        .scalar_subquery()
+    )
 
 
 def _missing(

@@ -13,6 +13,7 @@ from sentineliq.mitre.catalog import AttackCatalog
 from sentineliq.tickets.content import DEFAULT_CONTENT, TicketContent
 from sentineliq.tickets.draft import AttributeValue, Priority, TicketDraft
 from sentineliq.tickets.layout import build_description, iso_utc
+from sentineliq.tickets.redaction import Redactor
 
 PRIORITY_FOR_SEVERITY = {
     Severity.CRITICAL: Priority.CRITICAL,
@@ -40,9 +41,11 @@ def build_draft(
     custody: Sequence[CustodyCheck] | None = None,
 ) -> TicketDraft:
     """`fingerprint`: the one the alert is stored under (a workspace's recipe may derive it);
-    by default the alert's own. `content`: the workspace's choices of what tickets show.
+    by default the alert's own. `content`: the workspace's choices of what tickets show; its
+    redaction masks secrets here, before providers measure and cut what they send.
     `custody`: the evidence chains as verified just now (see build_description)."""
     fingerprint = fingerprint or fingerprint_of(alert)
+    redact = Redactor(content.redaction)
     document: Document = build_description(
         alert,
         workspace_name=workspace_name,
@@ -51,15 +54,18 @@ def build_draft(
         content=content,
         custody=custody,
     )
+    attributes = {
+        name: redact.json(value) for name, value in _attributes(alert, fingerprint).items()
+    }
     return TicketDraft(
-        summary=one_line(alert.title),
-        document=document,
+        summary=one_line(redact.text(alert.title)),
+        document=redact.document(document),
         priority=PRIORITY_FOR_SEVERITY[alert.severity],
-        labels=_labels(alert, content),
+        labels=tuple(dict.fromkeys(redact.text(label) for label in _labels(alert, content))),
         assignee_email=alert.assignee_email,
         due_date=alert.due_date,
         link=str(alert.link) if alert.link is not None else None,
-        attributes=_attributes(alert, fingerprint),
+        attributes=attributes,
     )
 
 

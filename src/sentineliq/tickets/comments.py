@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from sentineliq.alerts.model import ObservableType
 from sentineliq.document.model import (
     Block,
     BulletList,
@@ -17,8 +18,11 @@ from sentineliq.document.model import (
     TableRow,
     Text,
 )
-from sentineliq.lifecycle.occurrences import OccurrenceSummary
+from sentineliq.lifecycle.occurrences import ObservableKey, OccurrenceSummary
+from sentineliq.tickets.content import DEFAULT_CONTENT, TicketContent
+from sentineliq.tickets.indicators import indicator
 from sentineliq.tickets.layout import iso_utc
+from sentineliq.tickets.redaction import Redactor
 
 # A storm brings hundreds of new observables; the comment lists this many, then counts the rest.
 MAX_LISTED = 25
@@ -33,9 +37,14 @@ def _cell(text: str, *, header: bool = False, code: bool = False) -> TableCell:
 
 
 def occurrences_comment(
-    summary: OccurrenceSummary, *, reopened_from: str | None = None, link: str | None = None
+    summary: OccurrenceSummary,
+    *,
+    reopened_from: str | None = None,
+    link: str | None = None,
+    content: TicketContent = DEFAULT_CONTENT,
 ) -> Document:
-    """ "Fired again N times" with first/last seen, what changed, and what is new."""
+    """ "Fired again N times" with first/last seen, what changed, and what is new; new
+    indicators shown as the description shows them, secrets redacted as there."""
     times = "once more" if summary.count == 1 else f"{summary.count} more times"
     blocks: list[Block] = [Heading(3, (Text(f"SentinelIQ: the alert fired {times}"),))]
     if reopened_from is not None:
@@ -59,7 +68,7 @@ def occurrences_comment(
     if summary.new_observables:
         rows = [TableRow((_cell("Type", header=True), _cell("Value", header=True)))]
         rows += [
-            TableRow((_cell(o.type), _cell(o.value, code=True)))
+            TableRow((_cell(o.type), TableCell((_para(_indicator(o, content)),))))
             for o in summary.new_observables[:MAX_LISTED]
         ]
         blocks.append(Heading(4, (Text("New observables"),)))
@@ -71,7 +80,15 @@ def occurrences_comment(
         blocks += _more(len(summary.new_assets), "assets")
     if link:
         blocks.append(_para(Text("Alert in its source: "), Text(link, href=link)))
-    return Document(tuple(blocks))
+    return Redactor(content.redaction).document(Document(tuple(blocks)))
+
+
+def _indicator(observable: ObservableKey, content: TicketContent) -> Text:
+    try:
+        kind = ObservableType(observable.type)
+    except ValueError:  # stored by a version with other types: not known to be an address
+        return Text(observable.value, code=True)
+    return indicator(observable.value, content, kind)
 
 
 def status_comment(

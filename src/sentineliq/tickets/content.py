@@ -12,6 +12,8 @@ from collections.abc import Mapping
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from sentineliq.tickets.redaction import Redaction
+
 _LABEL_PREFIX = re.compile(r"[A-Za-z0-9_.:\-]*")
 
 
@@ -42,6 +44,17 @@ class TicketContent(BaseModel):
     model_config = ConfigDict(strict=True, extra="forbid", frozen=True)
 
     attack: AttackLabels = Field(default_factory=AttackLabels)
+
+    # Defanging and redaction (docs/security-context.md#defanging-and-redaction).
+    defang: bool = Field(
+        default=True,
+        description="Write URLs, domains, IPs and emails of indicators defanged "
+        "(hxxps://evil[.]example).",
+    )
+    redaction: Redaction = Field(
+        default_factory=Redaction,
+        description="Named secret patterns masked in everything sent to the ticket system.",
+    )
 
 
 DEFAULT_CONTENT = TicketContent()

@@ -80,7 +80,11 @@ class ReportOccurrences(TicketOperation):
         )
         stored = job.alerts.get(context.alert_id)
         link = str(stored.alert.link) if stored.alert.link else None
-        body = render_adf(occurrences_comment(summary, reopened_from=reopened_from, link=link))
+        body = render_adf(
+            occurrences_comment(
+                summary, reopened_from=reopened_from, link=link, content=job.content
+            )
+        )
         provider.add_comment(
             ticket.key, body, marker=job.delivery.idempotency_key, before_send=before_send
         )

@@ -26,6 +26,7 @@ from sentineliq.providers.jira.config import JiraConfig
 from sentineliq.providers.jira.rateheaders import RateLimitSnapshot, rate_signal, rate_snapshot
 from sentineliq.providers.net import BlockedTargetError, guarded_transport
 from sentineliq.ratelimit import RateLimitDeadline, SiteRateLimiter, site_key
+from sentineliq.tickets.redaction import Redactor
 
 log = logging.getLogger(__name__)
 
@@ -60,11 +61,15 @@ class JiraClient:
         now: Callable[[], float] = time.time,
         limiter: SiteRateLimiter | None = None,
         max_rate_wait_s: float | None = MAX_RATE_WAIT_S,
+        redactor: Redactor | None = None,
     ) -> None:
         """`transport` replaces the guarded default (instrumentation); wrap `guarded_transport`
         to keep the outbound-address guard. `now` is the wall clock for HTTP-date Retry-After.
         `limiter` paces the requests to this site; when it has no room for `max_rate_wait_s`
-        (None: wait as long as it takes), the call fails as RATE_LIMITED, nothing sent."""
+        (None: wait as long as it takes), the call fails as RATE_LIMITED, nothing sent.
+        `redactor` masks secrets in every JSON body sent: the last line behind the draft's own
+        redaction, whatever part of the product wrote the body."""
+        self._redactor = redactor
         self.base_url = base_url.rstrip("/")
         self.email = email
         self._token = api_token
@@ -102,6 +107,7 @@ class JiraClient:
             allow_private_targets=config.allow_private_targets,
             transport=transport,
             limiter=limiter,
+            redactor=Redactor(config.content.redaction),
         )
 
     def __repr__(self) -> str:
@@ -380,6 +386,8 @@ class JiraClient:
             self._take_turn(self._limiter, action, before_send)
         elif before_send is not None:
             before_send()
+        if json is not None and self._redactor is not None:
+            json = self._redactor.json(json)
         started = time.monotonic()
         try:
             response = self._http.request(method, path, params=params, json=json)

@@ -77,6 +77,8 @@ Behaviour worth knowing
   own rules (`rules`): all field problems come back together as `{"errors": {field: message}}`.
 - The description (and textarea fields, comments) must be valid ADF whose compact JSON is at most
   32,767 characters.
+- Every request is recorded (`requests()`, GET /_sandbox/requests) with its body as text, never
+  its headers: a test can look for a secret in everything the sandbox received.
 - Faults (`faults`) and the rate limit (`ratelimit`) apply to /rest requests only; pages and the
   control API are never slowed, failed or limited. A 503 from the `error` fault carries
   `Retry-After: 1`; a request that arrives before any announced Retry-After expired is recorded

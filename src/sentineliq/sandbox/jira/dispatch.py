@@ -129,6 +129,7 @@ class Dispatcher:
                 auth_user=caller.email if caller else None,
                 early=early,
                 fault=applied.value if applied is not None else None,
+                body=incoming.body.decode("utf-8", errors="replace"),
             )
         )
         delay = fault.delay_s if fault is not None and fault.mode is FaultMode.SLOW else 0.0

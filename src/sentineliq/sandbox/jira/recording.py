@@ -18,6 +18,9 @@ class RecordedRequest:
     auth_user: str | None  # email of the authenticated caller; never the token
     early: bool  # arrived before a Retry-After the sandbox had announced expired
     fault: str | None  # the fault mode applied to it, if any
+    # The body as received (UTF-8, undecodable bytes replaced): what a test checks for leaks.
+    # Headers are not kept: Authorization carries the caller's token.
+    body: str = ""
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)

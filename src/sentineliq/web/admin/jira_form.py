@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from starlette.datastructures import FormData
@@ -11,9 +11,21 @@ from starlette.datastructures import FormData
 from sentineliq.providers.jira.config import ALERT_ATTRIBUTES, DEFAULT_PRIORITY_MAP
 from sentineliq.providers.jira.mapping import FieldMeta
 from sentineliq.storage.crypto import MASK
+from sentineliq.tickets.redaction import PATTERN_NAMES, Redaction
 
 PRIORITIES: tuple[str, ...] = tuple(DEFAULT_PRIORITY_MAP)
 ATTRIBUTES: tuple[str, ...] = ALERT_ATTRIBUTES
+# (setting, label) of each redaction checkbox, in the order the docs list them.
+REDACTION_CHOICES: tuple[tuple[str, str], ...] = (
+    ("api_tokens", "API tokens"),
+    ("url_passwords", "Passwords in URLs"),
+    ("aws_keys", "AWS keys"),
+    ("private_keys", "Private keys"),
+    ("jwts", "JSON Web Tokens"),
+    ("emails", "Email addresses"),
+)
+assert tuple(name for name, _ in REDACTION_CHOICES) == PATTERN_NAMES
+_DEFAULT_REDACTION = Redaction()
 BLANK_CUSTOM_ROWS = 2  # empty rows offered for new mappings, no JavaScript needed to add one
 MAX_CUSTOM_ROWS = 50
 MAX_VALUE_ROWS = 50
@@ -61,8 +73,12 @@ class JiraForm:
     custom_fields: list[tuple[str, str]] = field(default_factory=list)
     field_values: list[tuple[str, str]] = field(default_factory=list)
     site_url: str = ""
-    # Settings the form does not edit (timeout_s, mirror_comments) are carried over from the
-    # stored config.
+    defang: bool = True
+    redaction: dict[str, bool] = field(
+        default_factory=lambda: {name: getattr(_DEFAULT_REDACTION, name) for name in PATTERN_NAMES}
+    )
+    # Settings the form does not edit (timeout_s, mirror_comments, lifecycle, the other content
+    # sections) are carried over from the stored config.
     kept: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
@@ -71,6 +87,8 @@ class JiraForm:
         priorities.update({str(k): str(v) for k, v in dict(config.get("priority_map", {})).items()})
         custom = dict(config.get("custom_fields", {}))
         values = dict(config.get("field_values", {}))
+        content = dict(config.get("content") or {})
+        redaction = dict(content.get("redaction") or {})
         return cls(
             base_url=str(config.get("base_url", "")),
             email=str(config.get("email", "")),
@@ -80,6 +98,11 @@ class JiraForm:
             custom_fields=[(str(k), str(v)) for k, v in custom.items()],
             field_values=[(str(k), _as_text(v)) for k, v in values.items()],
             site_url=str(config.get("site_url") or ""),
+            defang=bool(content.get("defang", True)),
+            redaction={
+                name: bool(redaction.get(name, getattr(_DEFAULT_REDACTION, name)))
+                for name in PATTERN_NAMES
+            },
             kept=_kept(config),
         )
 
@@ -99,7 +122,7 @@ class JiraForm:
             ref, value = text(f"fv_field_{index}"), text(f"fv_value_{index}")
             if ref or value:
                 values.append((ref, value))
-        return cls(
+        shown = cls(
             base_url=text("base_url"),
             email=text("email"),
             project_key=text("project_key"),
@@ -110,11 +133,24 @@ class JiraForm:
             site_url=text("site_url"),
             kept=_kept(stored or {}),
         )
+        if text("content_form") != "1":
+            # A form without the fieldset (an older page) leaves the stored choices alone:
+            # unchecked boxes must not switch redaction off by accident.
+            before = cls.from_stored(stored or {})
+            return replace(shown, defang=before.defang, redaction=before.redaction)
+        return replace(
+            shown,
+            defang=text("defang") == "on",
+            redaction={name: text(f"redact_{name}") == "on" for name in PATTERN_NAMES},
+        )
 
     def raw(self, api_token: str) -> dict[str, Any]:
         """The provider configuration to validate or save, with `api_token` as given."""
+        content = dict(self.kept.get("content") or {})
+        content.update(defang=self.defang, redaction=dict(self.redaction))
         return {
             **self.kept,
+            "content": content,
             "base_url": self.base_url,
             "email": self.email,
             "api_token": api_token,
@@ -153,7 +189,8 @@ class JiraForm:
 
 
 def _kept(config: Mapping[str, Any]) -> dict[str, Any]:
-    return {key: config[key] for key in ("timeout_s", "mirror_comments") if key in config}
+    kept = ("timeout_s", "mirror_comments", "lifecycle", "content")
+    return {key: config[key] for key in kept if key in config}
 
 
 def token_to_submit(typed: object, *, stored: bool) -> str:

@@ -31,6 +31,7 @@ from sentineliq.web.admin.flash import flash_from
 from sentineliq.web.admin.jira_form import (
     ATTRIBUTES,
     PRIORITIES,
+    REDACTION_CHOICES,
     JiraForm,
     errors_by_field,
     token_to_submit,
@@ -90,6 +91,7 @@ def _page(
         "errors": errors or {},
         "priorities": PRIORITIES,
         "attributes": ATTRIBUTES,
+        "redaction_choices": REDACTION_CHOICES,
         "required": required,
     }
     if manage:
