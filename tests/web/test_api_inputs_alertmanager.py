@@ -21,6 +21,7 @@ from sentineliq.services.providers import configure
 from sentineliq.storage.alertstate import AlertStateRepository
 from sentineliq.storage.audit import AuditRepository
 from sentineliq.storage.deliveries import DeliveryRepository
+from sentineliq.web.api.inputs import ALERTMANAGER_EXAMPLE
 
 FIXTURE = Path(__file__).parents[1] / "inputs" / "fixtures" / "alertmanager_webhook.json"
 
@@ -145,6 +146,20 @@ def test_a_group_files_correct_tickets_and_resolving_it_closes_them(receiver: Re
     body = receiver.post(refired).json()
     assert body["results"][0]["status"] == "occurrence"
     assert [(c["alert_id"], c["status"]) for c in body["source_changes"]] == [(first_id, "new")]
+
+
+def test_the_document_shows_the_inputs_with_a_real_example(receiver: Receiver) -> None:
+    root = receiver.base.split("/api/v1/")[0]
+    document = receiver.http.get(f"{root}/api/v1/openapi.json").json()
+    post = document["paths"]["/api/v1/workspaces/{workspace_id}/inputs/alertmanager"]["post"]
+    example = post["requestBody"]["content"]["application/json"]["example"]
+    assert example == ALERTMANAGER_EXAMPLE
+    # The example is what Alertmanager sends: posted as is, it is stored.
+    answer = receiver.post(example)
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["totals"]["accepted"] == 1
+    settings = document["paths"]["/api/v1/workspaces/{workspace_id}/inputs/alertmanager/settings"]
+    assert set(settings) == {"get", "put"}
 
 
 def test_only_the_workspace_api_key_as_a_bearer_token_is_let_in(receiver: Receiver) -> None:

@@ -35,7 +35,8 @@ ALERTMANAGER = "alertmanager"
 ALERTMANAGER_PATH = "/workspaces/{workspace_id}/inputs/alertmanager"
 
 # Alertmanager's documented webhook shape (prometheus.io/docs/alerting/latest/configuration,
-# <webhook_config>), as it sends it; tests/inputs/fixtures/alertmanager_webhook.json is the same.
+# <webhook_config>), as it sends it: the first alert of the test fixture
+# tests/inputs/fixtures/alertmanager_webhook.json.
 ALERTMANAGER_EXAMPLE: dict[str, Any] = {
     "version": "4",
     "groupKey": '{}:{alertname="HostHighCpuLoad"}',
