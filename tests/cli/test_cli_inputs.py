@@ -22,6 +22,9 @@ def test_a_notification_file_is_ingested_and_its_resolution_closes_the_tickets(
     firing = cli(*ingest, str(FIXTURE))
     assert firing.returncode == 0, firing.stderr
     assert "accepted 2" in firing.stdout
+    first = json.loads(cli(*ingest, str(FIXTURE), "--json").stdout)["records"][0]["alert_id"]
+    shown = cli.json("alerts", "show", "--workspace", workspace, first)
+    assert shown["source_payload"]["alerts"] == [json.loads(FIXTURE.read_text())["alerts"][0]]
     assert cli("worker", "--until-idle").returncode == 0
     titles = sorted(i["fields"]["summary"] for i in sandbox.issues())
     assert titles == [

@@ -255,6 +255,7 @@ def _show_json(
         "occurrences": [_occurrence_json(o) for o in repeats.latest],
         "alert": stored.alert.model_dump(mode="json"),
         "warnings": [w.to_json() for w in stored.warnings],
+        "source_payload": stored.source_payload,  # what an input was sent, verbatim
         "tickets": [
             {"provider": t.provider, "issue_key": t.issue_key, "url": t.url} for t in stored.tickets
         ],
