@@ -160,6 +160,11 @@ def test_the_document_shows_the_inputs_with_a_real_example(receiver: Receiver) -
     assert answer.json()["totals"]["accepted"] == 1
     settings = document["paths"]["/api/v1/workspaces/{workspace_id}/inputs/alertmanager/settings"]
     assert set(settings) == {"get", "put"}
+    (shown,) = document["components"]["schemas"]["AlertmanagerSettings"]["examples"]
+    put = receiver.http.put(
+        f"{receiver.base}/inputs/alertmanager/settings", json=shown, headers=receiver.owner
+    )
+    assert put.status_code == 200, put.text
 
 
 def test_only_the_workspace_api_key_as_a_bearer_token_is_let_in(receiver: Receiver) -> None:

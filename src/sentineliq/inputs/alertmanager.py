@@ -47,7 +47,19 @@ LabelValue = Annotated[str, StringConstraints(min_length=1, max_length=200)]
 class AlertmanagerSettings(BaseModel):
     """A workspace's reading of Alertmanager alerts."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(
+        extra="forbid",
+        frozen=True,
+        json_schema_extra={
+            "examples": [
+                {
+                    "severity_map": {"critical": "critical", "warning": "high", "info": "low"},
+                    "default_severity": "medium",
+                    "module": "aegis",
+                }
+            ]
+        },
+    )
 
     severity_map: Annotated[dict[LabelValue, Severity], Field(max_length=100)] = Field(
         default_factory=lambda: dict(DEFAULT_SEVERITY_MAP),
