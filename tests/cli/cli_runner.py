@@ -34,3 +34,14 @@ class Cli:
         done = self(*args, "--json")
         assert done.returncode == 0, done.stderr
         return json.loads(done.stdout)
+
+
+def configure_sandbox_jira(cli: Cli, workspace: str, sandbox_url: str) -> None:
+    """Configure (and so enable) the Jira provider on the seeded sandbox, through the CLI."""
+    done = cli(
+        "provider", "configure", "jira", "--workspace", workspace,
+        "--base-url", sandbox_url, "--email", "sandbox@sentineliq.test",
+        "--api-token-env", "JIRA_TOKEN", "--project-key", "SEC", "--issue-type", "Task",
+        env={"JIRA_TOKEN": "sandbox-token"},
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr

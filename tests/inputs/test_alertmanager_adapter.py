@@ -181,3 +181,11 @@ def test_the_openapi_example_is_a_notification_the_adapter_reads() -> None:
     result = ADAPTER.adapt(ALERTMANAGER_EXAMPLE, AlertmanagerSettings())
     assert result.errors == []
     assert len(result.accepted) == 1
+
+
+def test_alerts_alertmanager_left_out_are_said() -> None:
+    payload = group()
+    assert ADAPTER.adapt(payload, AlertmanagerSettings()).warnings == []
+    payload["truncatedAlerts"] = 3
+    (warning,) = ADAPTER.adapt(payload, AlertmanagerSettings()).warnings
+    assert warning.startswith("Alertmanager left 3 alert(s) of this group out")

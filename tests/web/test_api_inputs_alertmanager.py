@@ -21,6 +21,7 @@ from sentineliq.services.providers import configure
 from sentineliq.storage.alertstate import AlertStateRepository
 from sentineliq.storage.audit import AuditRepository
 from sentineliq.storage.deliveries import DeliveryRepository
+from sentineliq.web.api.inputs import ALERTMANAGER_EXAMPLE
 
 FIXTURE = Path(__file__).parents[1] / "inputs" / "fixtures" / "alertmanager_webhook.json"
 
@@ -147,6 +148,25 @@ def test_a_group_files_correct_tickets_and_resolving_it_closes_them(receiver: Re
     assert [(c["alert_id"], c["status"]) for c in body["source_changes"]] == [(first_id, "new")]
 
 
+def test_the_document_shows_the_inputs_with_a_real_example(receiver: Receiver) -> None:
+    root = receiver.base.split("/api/v1/")[0]
+    document = receiver.http.get(f"{root}/api/v1/openapi.json").json()
+    post = document["paths"]["/api/v1/workspaces/{workspace_id}/inputs/alertmanager"]["post"]
+    example = post["requestBody"]["content"]["application/json"]["example"]
+    assert example == ALERTMANAGER_EXAMPLE
+    # The example is what Alertmanager sends: posted as is, it is stored.
+    answer = receiver.post(example)
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["totals"]["accepted"] == 1
+    settings = document["paths"]["/api/v1/workspaces/{workspace_id}/inputs/alertmanager/settings"]
+    assert set(settings) == {"get", "put"}
+    (shown,) = document["components"]["schemas"]["AlertmanagerSettings"]["examples"]
+    put = receiver.http.put(
+        f"{receiver.base}/inputs/alertmanager/settings", json=shown, headers=receiver.owner
+    )
+    assert put.status_code == 200, put.text
+
+
 def test_only_the_workspace_api_key_as_a_bearer_token_is_let_in(receiver: Receiver) -> None:
     url = f"{receiver.base}/inputs/alertmanager"
     assert receiver.http.post(url, json=notification()).status_code == 401
@@ -161,8 +181,10 @@ def test_only_the_workspace_api_key_as_a_bearer_token_is_let_in(receiver: Receiv
 def test_refusals_name_the_field(receiver: Receiver) -> None:
     payload = notification()
     del payload["alerts"][1]["fingerprint"]
+    payload["truncatedAlerts"] = 2
     answer = receiver.post(payload)
     assert answer.status_code == 207
+    assert "Alertmanager left 2 alert(s)" in answer.json()["warnings"][0]
     results = answer.json()["results"]
     assert results[0]["status"] == "accepted"
     assert results[1]["status"] == "refused"

@@ -12,14 +12,19 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from sentineliq.alerts import Alert
+from sentineliq.alerts.jsonread import decode
+from sentineliq.alerts.parse import MAX_DEPTH
 from sentineliq.cli.common import CLI_ACTOR, JsonOption, WorkspaceOption, open_app
 from sentineliq.cli.output import ExitCode, console, errors, fail, print_json
+from sentineliq.inputs.base import InputError
+from sentineliq.inputs.registry import ADAPTERS
 from sentineliq.services.ingest import (
     IngestReport,
     held_warnings,
     ingest_text,
     no_delivery_warning,
 )
+from sentineliq.services.inputs import ingest_payload
 from sentineliq.storage.alerts import AlertRepository, StoredAlert
 from sentineliq.storage.alertstate import AlertNote, AlertState, AlertStateRepository
 from sentineliq.storage.deliveries import DeliveryRepository, DeliveryView
@@ -61,9 +66,20 @@ def ingest(
     source: Annotated[str, typer.Argument(help="A JSON, JSON-array or NDJSON file; - for stdin.")],
     workspace: WorkspaceOption,
     as_json: JsonOption = False,
+    input_name: Annotated[
+        str | None,
+        typer.Option(
+            "--input",
+            help="Read SOURCE as one payload of this input format (alertmanager: a webhook "
+            "notification) instead of SentinelIQ's own alerts.",
+        ),
+    ] = None,
 ) -> None:
     """Accept alerts. Exit 0: all accepted; 3: some refused; 2: none accepted."""
     text = _read(source)
+    if input_name is not None:
+        _ingest_input(source, text, workspace, input_name, as_json)
+        return
     with open_app() as context:
         ws = context.workspace(workspace)
         if errors.is_terminal and not as_json:
@@ -88,13 +104,55 @@ def ingest(
         else:
             report = ingest_text(context, ws.id, text, actor=CLI_ACTOR)
     _report(report, as_json)
+    _exit_for(report)
+
+
+def _exit_for(report: IngestReport) -> None:
     if report.refused and not report.outcomes:
         raise typer.Exit(ExitCode.USAGE)
     if report.refused:
         raise typer.Exit(ExitCode.PARTIAL)
 
 
-def _report(report: IngestReport, as_json: bool) -> None:
+def _ingest_input(source: str, text: str, workspace: str, name: str, as_json: bool) -> None:
+    """One payload of input `name`: adapted, stored, and the source's resolves applied."""
+    if name not in ADAPTERS:
+        fail(f"unknown input {name!r} (known: {', '.join(sorted(ADAPTERS))})")
+    decoded, problem = decode(text.encode("utf-8", "surrogatepass"), MAX_DEPTH)
+    if decoded is None or decoded.problem is not None:
+        where = f"{decoded.field}: " if decoded is not None and decoded.field else ""
+        fail(f"{source}: {where}{decoded.problem if decoded is not None else problem}")
+    with open_app() as context:
+        ws = context.workspace(workspace)
+        try:
+            done = ingest_payload(context, ws.id, name, decoded.value, actor=CLI_ACTOR)
+        except InputError as exc:
+            fail(f"{source}: {exc}")
+    changes = [
+        {
+            "record": c.record,
+            "alert_id": c.alert_id,
+            "status": c.status,
+            "transitions": [t.delivery_id for t in c.transitions],
+        }
+        for c in done.changes
+    ]
+    _report(done.report, as_json, {"source_changes": changes, "input_warnings": done.warnings})
+    if not as_json:
+        for warning in done.warnings:
+            errors.print(f"[yellow]warning:[/yellow] {escape(warning)}", markup=True)
+        for change in done.changes:
+            console.print(
+                f"record {change.record}: alert {change.alert_id} resolved at the source, "
+                f"{len(change.transitions)} ticket transition(s) queued"
+                if change.status == "resolved"
+                else f"record {change.record}: alert {change.alert_id} fires again at the "
+                "source: set back to new"
+            )
+    _exit_for(done.report)
+
+
+def _report(report: IngestReport, as_json: bool, extra: dict[str, Any] | None = None) -> None:
     stranded = no_delivery_warning(report.without_delivery)
     held = report.held
     if as_json:
@@ -124,6 +182,7 @@ def _report(report: IngestReport, as_json: bool) -> None:
                     {"record": e.record, "line": e.line, "field": e.field, "problem": e.problem}
                     for e in report.errors
                 ],
+                **(extra or {}),
             }
         )
         return
@@ -196,6 +255,7 @@ def _show_json(
         "occurrences": [_occurrence_json(o) for o in repeats.latest],
         "alert": stored.alert.model_dump(mode="json"),
         "warnings": [w.to_json() for w in stored.warnings],
+        "source_payload": stored.source_payload,  # what an input was sent, verbatim
         "tickets": [
             {"provider": t.provider, "issue_key": t.issue_key, "url": t.url} for t in stored.tickets
         ],

@@ -47,7 +47,19 @@ LabelValue = Annotated[str, StringConstraints(min_length=1, max_length=200)]
 class AlertmanagerSettings(BaseModel):
     """A workspace's reading of Alertmanager alerts."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(
+        extra="forbid",
+        frozen=True,
+        json_schema_extra={
+            "examples": [
+                {
+                    "severity_map": {"critical": "critical", "warning": "high", "info": "low"},
+                    "default_severity": "medium",
+                    "module": "aegis",
+                }
+            ]
+        },
+    )
 
     severity_map: Annotated[dict[LabelValue, Severity], Field(max_length=100)] = Field(
         default_factory=lambda: dict(DEFAULT_SEVERITY_MAP),
@@ -122,6 +134,12 @@ class AlertmanagerAdapter(InputAdapter[AlertmanagerSettings]):
             raise InputError("alerts", "is required: a non-empty list of the group's alerts")
         group = {key: value for key, value in payload.items() if key != "alerts"}
         result = InputResult()
+        truncated = payload.get("truncatedAlerts")
+        if isinstance(truncated, int) and not isinstance(truncated, bool) and truncated > 0:
+            result.warnings.append(
+                f"Alertmanager left {truncated} alert(s) of this group out of the notification "
+                "(the receiver's max_alerts): they were not received"
+            )
         for number, item in enumerate(alerts, start=1):
             if not isinstance(item, dict):
                 result.errors.append(RecordError(number, "", "must be a JSON object"))

@@ -34,6 +34,7 @@ class InputRecord(ParsedRecord):
 class InputResult:
     accepted: list[InputRecord] = field(default_factory=list)
     errors: list[RecordError] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)  # about the payload as a whole
 
     def parse_result(self) -> ParseResult:
         """The same, as the native ingest's result (the per-record answer reads it)."""

@@ -82,6 +82,7 @@ def follow_source(
 class InputReport:
     report: IngestReport
     changes: list[SourceChange]
+    warnings: list[str]  # about the payload as a whole
 
 
 def ingest_payload(
@@ -107,7 +108,7 @@ def ingest_payload(
     changes = follow_source(
         app, name, adapted.accepted, [o.outcome for o in report.outcomes], actor=actor
     )
-    return InputReport(report, changes)
+    return InputReport(report, changes, adapted.warnings)
 
 
 def settings_of(app: AppContext, workspace_id: str, name: str) -> Any:

@@ -35,7 +35,8 @@ ALERTMANAGER = "alertmanager"
 ALERTMANAGER_PATH = "/workspaces/{workspace_id}/inputs/alertmanager"
 
 # Alertmanager's documented webhook shape (prometheus.io/docs/alerting/latest/configuration,
-# <webhook_config>), as it sends it; tests/inputs/fixtures/alertmanager_webhook.json is the same.
+# <webhook_config>), as it sends it: the first alert of the test fixture
+# tests/inputs/fixtures/alertmanager_webhook.json.
 ALERTMANAGER_EXAMPLE: dict[str, Any] = {
     "version": "4",
     "groupKey": '{}:{alertname="HostHighCpuLoad"}',
@@ -188,8 +189,10 @@ def _receive(caller: Caller, name: str, body: bytes) -> tuple[InputIngestResult,
         )
     done = _store(caller, name, adapted)
     changes = follow_source(caller.app, name, adapted.accepted, done.outcomes, actor=caller.actor)
+    answered = answer(caller, adapted.accepted, done)
+    answered.warnings[:0] = adapted.warnings
     result = InputIngestResult(
-        **dict(answer(caller, adapted.accepted, done)),
+        **dict(answered),
         source_changes=[
             SourceChangeOut(
                 record=c.record,
