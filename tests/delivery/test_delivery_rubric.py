@@ -9,44 +9,17 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 from delivery_harness import Pipeline
 
 from sentineliq.services.ingest import ingest_text
 
-ALERT: dict[str, Any] = {
-    "title": "Credential phishing page harvested VPN logins from finance staff",
-    "description": "Proxy logs show 4 finance users submitting credentials to a look-alike portal."
-    "\n\nTwo of them then logged in to the VPN from a new country.",
-    "severity": "critical",
-    "source": "Secure Web Gateway",
-    "detected_at": "2026-11-30T07:45:00Z",
-    "external_id": "SWG-2026-4411",
-    "link": "https://sentineliq.example/aegis/alerts/SWG-2026-4411",
-    "affected_assets": ["FIN-LT-0142", "vpn-gw-01"],
-    "mitre": ["T1566.002"],
-    "observables": [
-        {"type": "url", "value": "https://login-sentineliq.example/auth", "tlp": "amber"},
-        {"type": "ip", "value": "203.0.113.77", "tlp": "green"},
-        {"type": "hash_sha256", "value": "ab" * 32, "tlp": "clear"},
-    ],
-    "evidence": [
-        {
-            "name": "proxy-export.csv",
-            "type": "log",
-            "size_bytes": 20_480,
-            "hashes": {"md5": "5d41402abc4b2a76b9719d911017c592", "sha256": "cd" * 32},
-            "location": "s3://evidence-vault/2026/11/SWG-2026-4411/",
-            "collected_at": "2026-11-30T08:00:00Z",
-            "collected_by": "swg-export",
-            "custody": [
-                {"action": "collected", "actor": "swg-export", "at": "2026-11-30T08:00:00Z"},
-                {"action": "analyzed", "actor": "analyst-kim", "at": "2026-11-30T09:10:00Z"},
-            ],
-        }
-    ],
-}
+# Shared with the browser test that photographs the same ticket (tests/e2e/test_rubric_browser.py).
+ALERT: dict[str, Any] = json.loads(
+    (Path(__file__).resolve().parents[1] / "data" / "rubric-alert.json").read_text()
+)
 
 
 def _walk(node: Any) -> Iterator[dict[str, Any]]:
