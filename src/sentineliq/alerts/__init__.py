@@ -2,11 +2,14 @@
 
 from sentineliq.alerts.model import (
     Alert,
+    BrandProtection,
     CustodyAction,
     CustodyEntry,
+    DetectionType,
     Evidence,
     EvidenceHashes,
     EvidenceType,
+    InfringementType,
     Module,
     Observable,
     ObservableType,
@@ -16,11 +19,14 @@ from sentineliq.alerts.model import (
 
 __all__ = [
     "Alert",
+    "BrandProtection",
     "CustodyAction",
     "CustodyEntry",
+    "DetectionType",
     "Evidence",
     "EvidenceHashes",
     "EvidenceType",
+    "InfringementType",
     "Module",
     "Observable",
     "ObservableType",

@@ -5,6 +5,7 @@ What senders emit is first made to fit by alerts.normalize, which says what it c
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from datetime import date, datetime
 from enum import StrEnum
@@ -169,6 +170,58 @@ class Evidence(_Strict):
     custody: list[CustodyEntry] = Field(default_factory=list, max_length=1000)
 
 
+class DetectionType(StrEnum):
+    """How the brand-protection service found the infringement."""
+
+    CONTENT = "content"
+    DOMAIN = "domain"
+    VISUAL = "visual"
+    OCR = "ocr"
+
+
+class InfringementType(StrEnum):
+    COUNTERFEITING = "counterfeiting"
+    IMPERSONATION = "impersonation"
+    DOMAIN_SQUATTING = "domain_squatting"
+    PHISHING = "phishing"
+    TRADEMARK_MISUSE = "trademark_misuse"
+    COPYRIGHT = "copyright"
+    FAKE_APP = "fake_app"
+    SOCIAL_MEDIA = "social_media"
+    OTHER = "other"
+
+
+def _ip_address(value: str) -> str:
+    value = value.strip()
+    try:
+        return str(ipaddress.ip_address(value))
+    except ValueError:
+        raise ValueError(f"{value!r} is not an IPv4 or IPv6 address") from None
+
+
+class BrandProtection(_Strict):
+    """What an Eclipse brand-protection detection reports. `brand` and `infringement_type` are
+    required: they lead the ticket and decide whether one is filed (see TicketContent.brand_gate).
+    `url`, `domain` and `ip` are the suspicious site's: plain text, shown defanged and never
+    linked; `screenshot_url` is the service's own capture, linked."""
+
+    brand: ShortText
+    infringement_type: InfringementType
+    detection_type: DetectionType | None = None
+    url: (
+        Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=8192)]
+        | None
+    ) = None
+    domain: ShortText | None = None
+    ip: Annotated[str, AfterValidator(_ip_address)] | None = None
+    screenshot_url: AnyHttpUrl | None = None
+    confidence: Annotated[float, Field(ge=0, le=1)] | None = None  # 0..1
+    recommended_action: (
+        Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=4000)]
+        | None
+    ) = None
+
+
 def _attack_id(value: str) -> str:
     value = value.strip().upper()
     if not _ATTACK_ID.match(value):
@@ -206,3 +259,5 @@ class Alert(_Strict):
     observables: list[Observable] = Field(default_factory=list, max_length=1000)
     mitre: list[AttackId] = Field(default_factory=list, max_length=100)
     evidence: list[Evidence] = Field(default_factory=list, max_length=100)
+    # Set for brand-protection detections (module eclipse): their own layout and ticket gate.
+    brand_protection: BrandProtection | None = None

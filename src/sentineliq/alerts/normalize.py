@@ -25,9 +25,11 @@ from pydantic_core import ErrorDetails
 from sentineliq.alerts.model import (
     HASH_OBSERVABLE_LENGTH,
     Alert,
+    BrandProtection,
     CustodyEntry,
     Evidence,
     EvidenceHashes,
+    Module,
     Observable,
     ObservableType,
 )
@@ -37,13 +39,26 @@ Path = tuple[int | str, ...]
 # Free text keeps its line breaks and tabs; every other string is one line.
 MULTILINE_FIELDS = frozenset({"description", "notes"})
 # Keys whose values are enumerations: read case-insensitively.
-ENUM_FIELDS = frozenset({"severity", "status", "module", "type", "tlp", "action"})
+ENUM_FIELDS = frozenset(
+    {"severity", "status", "module", "type", "tlp", "action", "detection_type", "infringement_type"}
+)
+# Enumerations whose words senders also join with spaces or hyphens ("Domain squatting").
+_WORDS_JOINED = frozenset({"infringement_type", "detection_type"})
 DATE_FIELDS = frozenset({"detected_at", "due_date", "collected_at", "at"})
 # A record carrying one of these as its link is refused, not repaired: a script or inline
 # document in a link back is an attack, not a cosmetic mistake.
 DANGEROUS_SCHEMES = frozenset({"javascript", "vbscript", "data", "file", "blob"})
 # Without these the record cannot become a useful ticket.
 REFUSED_WHEN_INVALID = frozenset({"title", "severity", "detected_at"})
+# Nested values refused rather than dropped: a detection's brand and infringement lead its
+# ticket and decide whether one is filed; a typo must not silently gate a counterfeit out.
+REFUSED_PATHS = frozenset(
+    {
+        ("brand_protection",),
+        ("brand_protection", "brand"),
+        ("brand_protection", "infringement_type"),
+    }
+)
 # Replacement values for invalid required values that should not cost the record or item.
 FALLBACKS: dict[tuple[str, ...], str] = {
     ("source",): "unknown",
@@ -56,6 +71,7 @@ _CHILD_MODELS: dict[tuple[type[BaseModel], str], type[BaseModel]] = {
     (Alert, "evidence"): Evidence,
     (Evidence, "hashes"): EvidenceHashes,
     (Evidence, "custody"): CustodyEntry,
+    (Alert, "brand_protection"): BrandProtection,
 }
 _SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9+.\-]*):")
 MAX_ROUNDS = 8  # repairs can reveal errors behind them (model validators run last)
@@ -117,6 +133,7 @@ def normalize_alert(record: dict[str, Any]) -> Normalized:
     value = _copy(record)
     warnings: list[IngestWarning] = []
     refusals = _prepare(value, (), warnings)
+    _brand_protection(value, warnings)
     if refusals:
         return Normalized(None, refusals=tuple(refusals))
     for _ in range(MAX_ROUNDS):
@@ -180,6 +197,8 @@ def _prepare_text(text: str, path: Path, warnings: list[IngestWarning]) -> str:
         folded = text.strip().lower()
         if name == "tlp":
             folded = folded.removeprefix("tlp:").strip()
+        if name in _WORDS_JOINED:
+            folded = re.sub(r"[\s-]+", "_", folded)
         if folded != text:
             warnings.append(IngestWarning(field_path(path), f"read {_shown(text)} as {folded!r}"))
             text = folded
@@ -224,7 +243,13 @@ def _is_odd(char: str, multiline: bool) -> bool:
 
 
 def _check_link(value: dict[str, Any], path: Path) -> list[Refusal]:
-    link = value.get("link") if path == () else None
+    if path == ():
+        name = "link"
+    elif path == ("brand_protection",):
+        name = "screenshot_url"
+    else:
+        return []
+    link = value.get(name)
     if not isinstance(link, str):
         return []
     # Browsers ignore whitespace and control characters inside a scheme ("java\tscript:").
@@ -234,8 +259,35 @@ def _check_link(value: dict[str, Any], path: Path) -> list[Refusal]:
     match = _SCHEME.match(compact)
     if match and match.group(1).lower() in DANGEROUS_SCHEMES:
         scheme = match.group(1).lower()
-        return [Refusal("link", f"the {scheme}: scheme is not allowed (use http or https)")]
+        problem = f"the {scheme}: scheme is not allowed (use http or https)"
+        return [Refusal(field_path((*path, name)), problem)]
     return []
+
+
+def _brand_protection(value: dict[str, Any], warnings: list[IngestWarning]) -> None:
+    """A detection is an Eclipse alert whatever module it was sent with; a confidence given as
+    a percentage (1 < c <= 100) is read as the fraction it means."""
+    section = value.get("brand_protection")
+    if not isinstance(section, dict):
+        return
+    module = value.get("module")
+    if module is None:
+        value["module"] = Module.ECLIPSE.value
+    elif module != Module.ECLIPSE.value:
+        value["module"] = Module.ECLIPSE.value
+        note = (
+            f"read {_shown(module)} as 'eclipse' (brand_protection is a brand-protection detection)"
+        )
+        warnings.append(IngestWarning("module", note))
+    confidence = section.get("confidence")
+    if (
+        isinstance(confidence, int | float)
+        and not isinstance(confidence, bool)
+        and 1 < confidence <= 100
+    ):
+        section["confidence"] = confidence / 100
+        note = f"read {confidence} as a percentage: {confidence / 100:g}"
+        warnings.append(IngestWarning("brand_protection.confidence", note))
 
 
 def _retype_bad_hash(value: dict[str, Any], path: Path, warnings: list[IngestWarning]) -> None:
@@ -306,7 +358,7 @@ def _decide(
         limit = int(error.get("ctx", {}).get("max_length", len(given)))
         note = f"cut from {len(given)} to {limit} items"
         return _Repair(loc, False, given[:limit]), IngestWarning(where, note)
-    if len(loc) == 1 and loc[0] in REFUSED_WHEN_INVALID:
+    if (len(loc) == 1 and loc[0] in REFUSED_WHEN_INVALID) or loc in REFUSED_PATHS:
         return Refusal(where, problem)
     last = loc[-1] if loc else ""
     if last in DATE_FIELDS and kind not in ("missing", "extra_forbidden"):

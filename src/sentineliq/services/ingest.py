@@ -28,7 +28,11 @@ class RecordOutcome:
     @property
     def without_delivery(self) -> bool:
         """Stored, but queued for no provider: none was enabled (see provider enable)."""
-        return self.outcome.status == "accepted" and self.outcome.deliveries == 0
+        return (
+            self.outcome.status == "accepted"
+            and self.outcome.deliveries == 0
+            and not self.outcome.not_ticketed
+        )
 
 
 @dataclass

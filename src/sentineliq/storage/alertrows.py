@@ -43,6 +43,7 @@ def alert_values(
     now: datetime,
     warnings: Sequence[IngestWarning],
     source_payload: dict[str, Any] | None = None,
+    not_ticketed: dict[str, str] | None = None,
 ) -> Values:
     payload = alert.model_dump(mode="json")
     return {
@@ -68,6 +69,7 @@ def alert_values(
         "created_at": now,
         "ingest_warnings": [warning.to_json() for warning in warnings],
         "source_payload": source_payload,
+        "not_ticketed": not_ticketed or None,
     }
 
 

@@ -53,6 +53,7 @@ from sentineliq.storage.tables import (
 )
 from sentineliq.storage.types import utcnow
 from sentineliq.storage.workspaces import stored_recipe
+from sentineliq.tickets.content import BrandGate, content_from_config
 
 # PostgreSQL's deadlock_detected and serialization_failure: the transaction was rolled back.
 CONFLICT_STATES = frozenset({"40P01", "40001"})
@@ -81,6 +82,8 @@ class IngestOutcome:
     fingerprint: str
     held: tuple[str, ...] = ()  # providers whose new ticket the storm guard held
     occurrence: int | None = None  # the repeat's number
+    # Providers not asked to file its ticket, with why (a detection below the brand gate).
+    not_ticketed: tuple[tuple[str, str], ...] = ()
 
 
 # The caller's audit entry for a whole ingest call, made from its outcomes (None: no entry).
@@ -112,6 +115,7 @@ class StoredAlert:
     tickets: tuple[TicketLinkRecord, ...]
     warnings: tuple[IngestWarning, ...] = ()  # what ingest repaired to accept it
     source_payload: dict[str, Any] | None = None  # an input adapter's original, verbatim
+    not_ticketed: dict[str, str] | None = None  # provider -> why it files no ticket
 
 
 @dataclass(frozen=True)
@@ -124,6 +128,7 @@ class AlertSummary:
     status: str
     detected_at: datetime
     created_at: datetime
+    not_ticketed: dict[str, str] | None = None  # provider -> why it files no ticket
 
 
 @dataclass
@@ -134,6 +139,10 @@ class _Provider:
     policy: LifecyclePolicy
     recent_creates: int  # tickets queued (not held) within the storm window, up to the threshold
     held_before: int  # 1 if a ticket was held within the window already (the guard is engaged)
+    gate: BrandGate  # which brand-protection detections it files
+
+    def declines(self, alert: Alert) -> str | None:
+        return self.gate.holds(alert)
 
     def holds_next(self) -> bool:
         return self.recent_creates >= self.policy.storm_threshold
@@ -176,7 +185,8 @@ def _enabled_providers(session: Session, workspace_id: str, now: datetime) -> li
                 exists(held),
             )
         ).one()
-        providers.append(_Provider(name, policy, int(recent), int(bool(engaged))))
+        gate = content_from_config(config).brand_gate
+        providers.append(_Provider(name, policy, int(recent), int(bool(engaged)), gate))
     return providers
 
 
@@ -270,7 +280,13 @@ def _queue_new(
     guard's threshold) and its audit entry."""
     rows.add_children(alert_id, alert)
     held: list[str] = []
-    for provider in providers:
+    declined = tuple(
+        (provider.name, reason)
+        for provider in providers
+        if (reason := provider.declines(alert)) is not None
+    )
+    asked = [p for p in providers if p.name not in dict(declined)]
+    for provider in asked:
         if provider.holds_next():
             status = DeliveryStatus.HELD.value
             held.append(provider.name)
@@ -287,13 +303,16 @@ def _queue_new(
             "fingerprint": fingerprint,
             "severity": alert.severity.value,
             "source": alert.source,
-            "providers": [p.name for p in providers],
+            "providers": [p.name for p in asked],
             "held": held,
             "warnings": warnings,
+            **({"not_ticketed": dict(declined)} if declined else {}),
         },
         at=now,
     )
-    return IngestOutcome(alert_id, "accepted", len(providers), fingerprint, tuple(held))
+    return IngestOutcome(
+        alert_id, "accepted", len(asked), fingerprint, tuple(held), not_ticketed=declined
+    )
 
 
 class AlertRepository:
@@ -405,6 +424,11 @@ class AlertRepository:
                         now,
                         warnings[index],
                         raws[index],
+                        {
+                            p.name: reason
+                            for p in providers
+                            if (reason := p.declines(alerts[index])) is not None
+                        },
                     )
                     # Fingerprint order: concurrent chunks wait for each other's new alerts
                     # in one order instead of deadlocking.
@@ -530,6 +554,7 @@ class AlertRepository:
                             IngestWarning.from_json(w) for w in row.ingest_warnings or ()
                         ),
                         source_payload=row.source_payload,
+                        not_ticketed=row.not_ticketed,
                     )
                 except (ValueError, TypeError, KeyError) as error:  # pydantic's is a ValueError
                     unreadable[row.id] = error
@@ -554,6 +579,7 @@ class AlertRepository:
                     status=row.status,
                     detected_at=row.detected_at,
                     created_at=row.created_at,
+                    not_ticketed=row.not_ticketed,
                 )
                 for row in session.scalars(query)
             ]

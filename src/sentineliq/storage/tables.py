@@ -149,6 +149,9 @@ class AlertRow(Base):
     status_changed_by: Mapped[str | None] = mapped_column(String(200))
     # What an input adapter was sent for this alert, verbatim (None: the native format).
     source_payload: Mapped[dict[str, Any] | None] = mapped_column(PortableJSON)
+    # Providers that were not asked to file a ticket for it, and why (a brand-protection
+    # detection below the gate): {"jira": "below the brand-protection gate: ..."}.
+    not_ticketed: Mapped[dict[str, str] | None] = mapped_column(PortableJSON)
 
 
 class AlertOccurrenceRow(Base):

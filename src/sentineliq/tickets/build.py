@@ -75,6 +75,11 @@ def _labels(alert: Alert, content: TicketContent) -> tuple[str, ...]:
         "sentineliq",
         f"severity-{alert.severity.value}",
         f"module-{alert.module.value}",
+        *(
+            [f"infringement-{alert.brand_protection.infringement_type.value}"]
+            if alert.brand_protection is not None
+            else []
+        ),
         *(content.attack.label(attack_id) for attack_id in alert.mitre),
     ]
     return tuple(dict.fromkeys(labels))  # first occurrence wins, order kept

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from enum import StrEnum
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
+from sentineliq.alerts.model import Alert, InfringementType, Severity
 from sentineliq.tickets.redaction import Redaction
 
 _LABEL_PREFIX = re.compile(r"[A-Za-z0-9_.:\-]*")
@@ -40,6 +42,57 @@ class AttackLabels(BaseModel):
         return f"{self.label_prefix}{attack_id}"
 
 
+class BrandGate(BaseModel):
+    """Which brand-protection detections file a ticket: those whose severity AND infringement
+    type are both listed. The rest are stored and listed with the reason, not ticketed."""
+
+    model_config = ConfigDict(strict=True, extra="forbid", frozen=True)
+
+    severities: tuple[Severity, ...] = Field(
+        default=(Severity.CRITICAL, Severity.HIGH),
+        description="Severities of detections that file a ticket.",
+    )
+    infringements: tuple[InfringementType, ...] = Field(
+        default=(
+            InfringementType.COUNTERFEITING,
+            InfringementType.IMPERSONATION,
+            InfringementType.DOMAIN_SQUATTING,
+        ),
+        description="Infringement types of detections that file a ticket.",
+    )
+
+    @field_validator("severities", "infringements", mode="before")
+    @classmethod
+    def _listed(cls, value: object, info: ValidationInfo) -> object:
+        # Stored JSON brings lists of strings; the strict model takes tuples of members.
+        kind: type[StrEnum] = Severity if info.field_name == "severities" else InfringementType
+        if isinstance(value, list | tuple):
+            try:
+                return tuple(dict.fromkeys(kind(item) for item in value))
+            except ValueError:
+                allowed = ", ".join(member.value for member in kind)
+                raise ValueError(f"each must be one of: {allowed}") from None
+        return value
+
+    def holds(self, alert: Alert) -> str | None:
+        """Why this alert files no ticket; None when it does (every alert that is not a
+        brand-protection detection does)."""
+        detection = alert.brand_protection
+        if detection is None:
+            return None
+        wanted_severity = alert.severity in self.severities
+        wanted_kind = detection.infringement_type in self.infringements
+        if wanted_severity and wanted_kind:
+            return None
+        shown = ", ".join(s.value for s in self.severities) or "none"
+        kinds = ", ".join(k.value for k in self.infringements) or "none"
+        return (
+            f"below the brand-protection gate: {alert.severity.value} "
+            f"{detection.infringement_type.value} (tickets are filed for severities {shown} "
+            f"and infringements {kinds})"
+        )
+
+
 class TicketContent(BaseModel):
     model_config = ConfigDict(strict=True, extra="forbid", frozen=True)
 
@@ -54,6 +107,11 @@ class TicketContent(BaseModel):
     redaction: Redaction = Field(
         default_factory=Redaction,
         description="Named secret patterns masked in everything sent to the ticket system.",
+    )
+    # Brand protection (docs/security-context.md#brand-protection).
+    brand_gate: BrandGate = Field(
+        default_factory=BrandGate,
+        description="Which brand-protection detections file a ticket (severity and infringement).",
     )
 
 

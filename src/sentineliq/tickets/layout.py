@@ -1,6 +1,7 @@
 """What a ticket description says about an alert, as a neutral document.
 
-Order: the most decision-relevant first. A facts table (severity, source, time, and the link back to
+Order: the most decision-relevant first (a brand-protection detection opens with its brand
+section, see tickets.brand). A facts table (severity, source, time, and the link back to
 the alert, so it survives truncation of the tail), what happened (the alert text), the affected
 assets, then MITRE ATT&CK, observables, evidence with its chain of custody, and the link again at
 the end. Sections without data are left out, except the alert text. Every value from
@@ -42,6 +43,7 @@ from sentineliq.document.model import (
 )
 from sentineliq.lifecycle.fingerprint import fingerprint_of
 from sentineliq.mitre.catalog import AttackCatalog, Resolved, attack_url, default_catalog
+from sentineliq.tickets.brand import brand_section
 from sentineliq.tickets.content import DEFAULT_CONTENT, TicketContent
 from sentineliq.tickets.indicators import indicator
 
@@ -93,6 +95,8 @@ def build_description(
     (entries added later included) with their integrity status. None: the alert's own."""
     catalog = catalog or default_catalog()
     blocks: list[Block] = []
+    if alert.brand_protection is not None:  # a detection opens with the brand and infringement
+        blocks += brand_section(alert.brand_protection, content)
     panel = _SEVERITY_PANELS.get(alert.severity)
     if panel is not None:
         kind, headline, rest = panel

@@ -236,7 +236,10 @@ def _summarize(parsed: ParseResult, outcomes: Sequence[IngestOutcome]) -> _Summa
             held=list(outcome.held),
             warnings=[FieldWarning(field=w.field, message=w.message) for w in record.warnings],
             deliveries=outcome.deliveries,
-            without_delivery=outcome.status == "accepted" and outcome.deliveries == 0,
+            without_delivery=outcome.status == "accepted"
+            and outcome.deliveries == 0
+            and not outcome.not_ticketed,
+            not_ticketed=dict(outcome.not_ticketed),
         )
     for error in parsed.errors:
         refused = results.setdefault(
@@ -318,6 +321,7 @@ def get_alert(alert_id: AlertId, caller: Viewer) -> AlertOut:
             for t in stored.tickets
         ],
         deliveries=_deliveries_of(caller, stored.id),
+        not_ticketed=stored.not_ticketed or {},
         status=state.status,
         resolution=state.resolution,
         status_changed_at=state.status_changed_at,

@@ -62,6 +62,11 @@ class RecordResult(BaseModel):
         default=False,
         description="Stored, but no ticket will be filed until a provider is enabled.",
     )
+    not_ticketed: dict[str, str] = Field(
+        default_factory=dict,
+        description="Providers that file no ticket for it, and why (a brand-protection "
+        "detection below the workspace's gate): stored and listed, not ticketed.",
+    )
 
 
 class IngestTotals(BaseModel):
@@ -209,6 +214,11 @@ class AlertOut(BaseModel):
         default=None, description='Who last changed the status, e.g. "jira:Alex Analyst".'
     )
     notes: list[NoteOut] = Field(default_factory=list)
+    not_ticketed: dict[str, str] = Field(
+        default_factory=dict,
+        description="Providers that file no ticket for it, and why (a brand-protection "
+        "detection below the workspace's gate): stored and listed, not ticketed.",
+    )
     source_payload: dict[str, Any] | None = Field(
         default=None,
         description="What an input (e.g. .../inputs/alertmanager) was sent for the alert, "

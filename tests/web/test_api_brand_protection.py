@@ -1,0 +1,149 @@
+"""Brand-protection detections through the API: the gate files tickets only for what it admits
+(by default critical and high counterfeiting, impersonation and domain squatting); the rest are
+stored and shown with why they were not ticketed. The ticket lands in the Jira sandbox over real
+HTTP with the brand layout."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from fastapi.testclient import TestClient
+
+from sentineliq.delivery.worker import Worker
+from sentineliq.sandbox.jira import JiraSandbox
+from sentineliq.services.context import AppContext
+from sentineliq.services.identity import Role
+from sentineliq.services.providers import configure
+from sentineliq.web.app import create_app
+
+
+def detection(title: str, severity: str, infringement: str) -> dict[str, Any]:
+    return {
+        "title": title,
+        "severity": severity,
+        "source": "Eclipse",
+        "detected_at": "2026-11-27T08:00:00Z",
+        "module": "eclipse",
+        "brand_protection": {
+            "brand": "Acme",
+            "detection_type": "visual",
+            "infringement_type": infringement,
+            "url": "https://acme-outlet.example/sale",
+            "domain": "acme-outlet.example",
+            "screenshot_url": "https://captures.eclipse.example/ECL-1.png",
+            "confidence": 0.9,
+            "recommended_action": "Request a takedown from the host.",
+        },
+    }
+
+
+def _texts(node: Any) -> list[dict[str, Any]]:
+    if isinstance(node, dict):
+        found = [node] if node.get("type") == "text" else []
+        return found + [t for child in node.get("content", ()) for t in _texts(child)]
+    return []
+
+
+def _send(http: TestClient, base: str, key: str, records: list[dict[str, Any]]) -> Any:
+    answer = http.post(f"{base}/alerts", headers={"Authorization": f"Bearer {key}"}, json=records)
+    assert answer.status_code == 200, answer.text
+    return answer.json()
+
+
+def test_default_gate_tickets_the_counterfeit_and_stores_the_rest(
+    app_context: AppContext,
+    people: Any,
+    jira_sandbox: JiraSandbox,
+    jira_settings: Callable[..., dict[str, Any]],
+) -> None:
+    workspace = people.workspace("Brand")
+    key = people.api_key(workspace.id)
+    member = people.user("member@brand.test", {workspace.id: Role.MEMBER})
+    configure(app_context, workspace.id, "jira", jira_settings(), enabled=True, actor="t")
+    base = f"/api/v1/workspaces/{workspace.id}"
+    with TestClient(create_app(app_context)) as http:
+        body = _send(
+            http,
+            base,
+            key,
+            [
+                detection("Counterfeit Acme store", "critical", "counterfeiting"),
+                detection("Acme look-alike, medium", "medium", "counterfeiting"),
+                detection("Acme phishing kit", "high", "phishing"),
+            ],
+        )
+        ticketed, medium, phishing = body["results"]
+        assert (ticketed["deliveries"], ticketed["not_ticketed"]) == (1, {})
+        for held in (medium, phishing):
+            assert held["status"] == "accepted"
+            assert held["deliveries"] == 0
+            assert held["without_delivery"] is False  # a provider is enabled: gated, not lost
+            [(provider, reason)] = held["not_ticketed"].items()
+            assert provider == "jira"
+            assert reason.startswith("below the brand-protection gate")
+        assert "medium counterfeiting" in medium["not_ticketed"]["jira"]
+        assert "high phishing" in phishing["not_ticketed"]["jira"]
+        assert body["without_delivery"] == 0
+        assert body["warnings"] == []
+
+        # Stored and visible with the reason; no delivery queued for it.
+        shown = http.get(f"{base}/alerts/{medium['alert_id']}", headers=member.headers).json()
+        assert shown["alert"]["brand_protection"]["brand"] == "Acme"
+        assert shown["not_ticketed"] == medium["not_ticketed"]
+        assert shown["deliveries"] == []
+
+        worker = Worker(app_context)
+        try:
+            assert worker.run_once() == 1
+        finally:
+            worker.close()
+        [issue] = jira_sandbox.issues()
+        fields = issue["fields"]
+        assert fields["summary"] == "Counterfeit Acme store"
+        assert "infringement-counterfeiting" in fields["labels"]
+        heading, table, panel = fields["description"]["content"][:3]
+        assert _texts(heading)[0]["text"] == "Brand protection"
+        cells = [[_texts(cell) for cell in row["content"]] for row in table["content"]]
+        named = {name[0]["text"]: value for name, value in cells}
+        assert list(named)[:2] == ["Brand", "Infringement"]
+        assert named["Suspicious URL"][0] == {
+            "type": "text",
+            "text": "hxxps://acme-outlet[.]example/sale",
+            "marks": [{"type": "code"}],
+        }
+        assert named["Screenshot"][0]["marks"][0]["attrs"]["href"] == (
+            "https://captures.eclipse.example/ECL-1.png"
+        )
+        assert _texts(panel)[-1]["text"] == "Request a takedown from the host."
+
+
+def test_a_configured_gate_decides_instead(
+    app_context: AppContext,
+    people: Any,
+    jira_sandbox: JiraSandbox,
+    jira_settings: Callable[..., dict[str, Any]],
+) -> None:
+    workspace = people.workspace("Brand")
+    key = people.api_key(workspace.id)
+    gate = {"severities": ["high", "medium"], "infringements": ["phishing"]}
+    settings = jira_settings(content={"brand_gate": gate})
+    configure(app_context, workspace.id, "jira", settings, enabled=True, actor="t")
+    base = f"/api/v1/workspaces/{workspace.id}"
+    with TestClient(create_app(app_context)) as http:
+        body = _send(
+            http,
+            base,
+            key,
+            [
+                detection("Acme phishing kit", "medium", "phishing"),
+                detection("Counterfeit Acme store", "critical", "counterfeiting"),
+            ],
+        )
+    phishing, counterfeit = body["results"]
+    assert (phishing["deliveries"], phishing["not_ticketed"]) == (1, {})
+    assert counterfeit["deliveries"] == 0
+    assert counterfeit["not_ticketed"]["jira"] == (
+        "below the brand-protection gate: critical counterfeiting (tickets are filed for "
+        "severities high, medium and infringements phishing)"
+    )
