@@ -174,6 +174,7 @@ def _report(report: IngestReport, as_json: bool, extra: dict[str, Any] | None = 
                         "deliveries": o.outcome.deliveries,
                         "held": list(o.outcome.held),
                         "without_delivery": o.without_delivery,
+                        "not_ticketed": dict(o.outcome.not_ticketed),
                         "warnings": [w.to_json() for w in o.warnings],
                     }
                     for o in report.outcomes
@@ -194,6 +195,9 @@ def _report(report: IngestReport, as_json: bool, extra: dict[str, Any] | None = 
         )
         for warning in outcome.warnings:
             errors.print(f"[yellow]repaired[/yellow] {escape(f'{where}: {warning}')}", markup=True)
+        for provider, reason in outcome.outcome.not_ticketed:
+            line = f"{where}: no {provider} ticket: {reason}"
+            errors.print(f"[yellow]not ticketed[/yellow] {escape(line)}", markup=True)
     if stranded:
         errors.print(
             f"[yellow]warning:[/yellow] {escape(stranded)}: sentineliq provider configure jira "
@@ -255,6 +259,7 @@ def _show_json(
         "occurrences": [_occurrence_json(o) for o in repeats.latest],
         "alert": stored.alert.model_dump(mode="json"),
         "warnings": [w.to_json() for w in stored.warnings],
+        "not_ticketed": stored.not_ticketed or {},  # provider -> why it files no ticket
         "source_payload": stored.source_payload,  # what an input was sent, verbatim
         "tickets": [
             {"provider": t.provider, "issue_key": t.issue_key, "url": t.url} for t in stored.tickets
@@ -312,6 +317,8 @@ def _print_alert(
         )
         console.print(f"  status changed by {escape(state.status_changed_by)} at {changed}")
     console.print(f"tickets ({len(stored.tickets)}):")
+    for provider, reason in (stored.not_ticketed or {}).items():
+        console.print(f"  {escape(provider)}  not ticketed: {escape(reason)}")
     for ticket in stored.tickets:
         console.print(
             f"  {escape(ticket.provider)}  {escape(ticket.issue_key)}  {escape(ticket.url)}"

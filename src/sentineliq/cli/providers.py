@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from typing import Annotated, Any
 
 import typer
@@ -59,17 +60,39 @@ def _field_values(values: list[str] | None) -> dict[str, str | list[str]]:
     return out
 
 
-def _content(defang: bool, redact: list[str] | None) -> dict[str, Any]:
-    """The content settings given on the command line (defaults left out)."""
-    content: dict[str, Any] = {} if defang else {"defang": False}
-    switches: dict[str, bool] = {}
+def _content(
+    stored: Mapping[str, Any] | None,
+    defang: bool | None,
+    redact: list[str] | None,
+    gate_severities: list[str] | None,
+    gate_infringements: list[str] | None,
+) -> dict[str, Any]:
+    """The stored content settings with those given on the command line over them: a setting
+    not given keeps what was saved (by the panel or the API), never falls back silently."""
+    content: dict[str, Any] = dict(stored or {})
+    if defang is not None:
+        content["defang"] = defang
+    switches: dict[str, bool] = dict(content.get("redaction") or {})
     for name, state in _pairs(redact, "--redact").items():
         if state.lower() not in ("on", "off"):
             fail(f"--redact: {name}: expected on or off, got {state!r}")
         switches[name] = state.lower() == "on"
     if switches:
         content["redaction"] = switches  # an unknown name is refused by the config, by name
+    gate: dict[str, Any] = dict(content.get("brand_gate") or {})
+    if gate_severities is not None:
+        gate["severities"] = _listed(gate_severities)
+    if gate_infringements is not None:
+        gate["infringements"] = _listed(gate_infringements)
+    if gate:
+        content["brand_gate"] = gate  # unknown values are refused by the config, by name
     return content
+
+
+def _listed(values: list[str]) -> list[str]:
+    """Repeated or comma-separated; "none" for an empty list (a gate that files nothing)."""
+    items = [item.strip() for value in values for item in value.split(",") if item.strip()]
+    return [] if items == ["none"] else items
 
 
 @app.command("configure")
@@ -121,12 +144,13 @@ def configure(
         ),
     ] = False,
     defang: Annotated[
-        bool,
+        bool | None,
         typer.Option(
             "--defang/--no-defang",
-            help="Write indicators (URLs, domains, IPs, emails) defanged: hxxps://evil[.]example.",
+            help="Write indicators (URLs, domains, IPs, emails) defanged: hxxps://evil[.]example "
+            "(default on; not given: as saved).",
         ),
-    ] = True,
+    ] = None,
     redact: Annotated[
         list[str] | None,
         typer.Option(
@@ -141,10 +165,25 @@ def configure(
             'attack-T1566.002; "" for the bare id).'
         ),
     ] = None,
+    brand_gate_severity: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="Severities of brand-protection detections that file a ticket, repeatable or "
+            'comma-separated (default critical,high; "none": none).'
+        ),
+    ] = None,
+    brand_gate_infringement: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="Infringement types of brand-protection detections that file a ticket "
+            '(default counterfeiting,impersonation,domain_squatting; "none": none).'
+        ),
+    ] = None,
     disabled: Annotated[bool, typer.Option("--disabled", help="Store it switched off.")] = False,
     as_json: JsonOption = False,
 ) -> None:
-    """Validate and store a provider configuration; the token is encrypted at rest."""
+    """Validate and store a provider configuration; the token is encrypted at rest.
+    Ticket content settings not given keep what was saved."""
     _known(provider)
     if api_token and api_token_env:
         fail("give either --api-token or --api-token-env, not both")
@@ -155,10 +194,10 @@ def configure(
             fail(f"--api-token-env: environment variable {api_token_env} is not set or empty")
     with open_app() as context:
         ws = context.workspace(workspace)
+        existing = ProviderRepository(context.db, context.secrets).get(
+            ws.id, provider, decrypt=False
+        )
         if token is None:
-            existing = ProviderRepository(context.db, context.secrets).get(
-                ws.id, provider, decrypt=False
-            )
             if existing is None or not existing.has_secret:
                 fail("api_token: is required (use --api-token-env VAR or --api-token)")
             token = MASK  # keep the stored token
@@ -172,7 +211,14 @@ def configure(
         }
         if mirror_comments:
             raw["mirror_comments"] = True
-        content = _content(defang, redact)
+        stored = existing.config.get("content") if existing is not None else None
+        content = _content(
+            stored if isinstance(stored, Mapping) else None,
+            defang,
+            redact,
+            brand_gate_severity,
+            brand_gate_infringement,
+        )
         if content:
             raw["content"] = content
         if priority:
