@@ -19,6 +19,7 @@ from typing import Any, Literal
 import httpx2
 
 from sentineliq.alerts.model import Alert
+from sentineliq.errors import SentinelIQError
 
 Status = Literal["accepted", "occurrence", "duplicate", "refused"]
 RETRY_STATUSES = frozenset({429, 502, 503, 504})
@@ -65,7 +66,7 @@ class SendReport:
         return self.count("refused")
 
 
-class SendError(Exception):
+class SendError(SentinelIQError):
     """The service refused a request as a whole (401, 403, 404, 413, ...) or could not be
     reached after every retry; `errors` names the fields when it said which."""
 

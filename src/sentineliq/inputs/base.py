@@ -16,6 +16,7 @@ from typing import Any, ClassVar, Generic, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
+from sentineliq import errors
 from sentineliq.alerts.normalize import IngestWarning, normalize_alert
 from sentineliq.alerts.parse import ParsedRecord, ParseResult, RecordError
 
@@ -41,7 +42,7 @@ class InputResult:
         return ParseResult(accepted=list(self.accepted), errors=list(self.errors))
 
 
-class InputError(ValueError):
+class InputError(errors.InputError, ValueError):
     """A payload the adapter cannot read as a whole (not an object, no list of alerts...)."""
 
     def __init__(self, field_name: str, problem: str) -> None:
