@@ -147,3 +147,39 @@ def test_a_configured_gate_decides_instead(
         "below the brand-protection gate: critical counterfeiting (tickets are filed for "
         "severities high, medium and infringements phishing)"
     )
+
+
+def test_backfill_applies_the_gate(
+    app_context: AppContext,
+    people: Any,
+    jira_sandbox: JiraSandbox,
+    jira_settings: Callable[..., dict[str, Any]],
+) -> None:
+    workspace = people.workspace("Brand")
+    key = people.api_key(workspace.id)
+    admin = people.user("admin@brand.test", {workspace.id: Role.ADMIN})
+    base = f"/api/v1/workspaces/{workspace.id}"
+    with TestClient(create_app(app_context)) as http:
+        body = _send(
+            http,
+            base,
+            key,
+            [
+                detection("Counterfeit Acme store", "high", "counterfeiting"),
+                detection("Acme phishing kit", "critical", "phishing"),
+            ],
+        )
+        assert body["without_delivery"] == 2  # no provider yet
+        counterfeit, phishing = body["results"]
+        configure(app_context, workspace.id, "jira", jira_settings(), enabled=False, actor="t")
+        enabled = http.post(f"{base}/providers/jira/enable", headers=admin.headers)
+        assert enabled.status_code == 200, enabled.text
+        assert enabled.json()["backfilled"] == 1
+        held = http.get(f"{base}/alerts/{phishing['alert_id']}", headers=admin.headers).json()
+        assert held["deliveries"] == []
+        assert held["not_ticketed"]["jira"].startswith(
+            "below the brand-protection gate: critical phishing"
+        )
+        filed = http.get(f"{base}/alerts/{counterfeit['alert_id']}", headers=admin.headers).json()
+        assert [d["status"] for d in filed["deliveries"]] == ["pending"]
+        assert filed["not_ticketed"] == {}

@@ -12,17 +12,21 @@ ingest that read the provider as disabled is committed, and seen here, before th
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import exists, select
+from sqlalchemy.orm import Session
 
+from sentineliq.alerts.model import Alert, Module
 from sentineliq.storage.audit import add_audit
 from sentineliq.storage.db import Database
 from sentineliq.storage.deliveries import new_delivery
 from sentineliq.storage.errors import InvalidStateError, NotFoundError
 from sentineliq.storage.tables import AlertRow, DeliveryRow, TicketProviderRow, WorkspaceRow
 from sentineliq.storage.types import utcnow
+from sentineliq.tickets.content import BrandGate, content_from_config
 
 DEFAULT_BACKFILL_HOURS = 24
 MAX_BACKFILL_HOURS = 24 * 30
@@ -56,7 +60,8 @@ def backfill_deliveries(
     now: datetime | None = None,
 ) -> BackfillResult:
     """Queue a delivery to `provider` for each alert of the workspace received in the last
-    `hours` that has none, in one audited transaction.
+    `hours` that has none, in one audited transaction. A brand-protection detection below the
+    provider's gate gets no delivery, and its alert says why (`not_ticketed`), as at ingest.
 
     Raises NotFoundError if the provider is not configured, InvalidStateError if it is disabled.
     """
@@ -69,30 +74,35 @@ def backfill_deliveries(
         )
         if locked is None:
             raise NotFoundError(f"workspace {workspace_id} not found")
-        enabled = session.scalar(
-            select(TicketProviderRow.is_enabled).where(
+        found = session.execute(
+            select(TicketProviderRow.is_enabled, TicketProviderRow.config).where(
                 TicketProviderRow.workspace_id == workspace_id,
                 TicketProviderRow.provider == provider,
             )
-        )
-        if enabled is None:
+        ).one_or_none()
+        if found is None:
             raise NotFoundError(f"provider {provider!r} is not configured in this workspace")
-        if not enabled:
+        if not found.is_enabled:
             raise InvalidStateError(f"provider {provider!r} is disabled; enable it first")
         has_delivery = exists().where(
             DeliveryRow.alert_id == AlertRow.id, DeliveryRow.provider == provider
         )
-        alert_ids = tuple(
-            session.scalars(
-                select(AlertRow.id)
-                .where(
-                    AlertRow.workspace_id == workspace_id,
-                    AlertRow.created_at >= since,
-                    ~has_delivery,
-                )
-                .order_by(AlertRow.created_at, AlertRow.id)
-            ).all()
+        missed = session.execute(
+            select(AlertRow.id, AlertRow.module)
+            .where(
+                AlertRow.workspace_id == workspace_id,
+                AlertRow.created_at >= since,
+                ~has_delivery,
+            )
+            .order_by(AlertRow.created_at, AlertRow.id)
+        ).all()
+        declined = _below_gate(
+            session,
+            content_from_config(found.config).brand_gate,
+            [row.id for row in missed if row.module == Module.ECLIPSE.value],
+            provider,
         )
+        alert_ids = tuple(row.id for row in missed if row.id not in declined)
         session.add_all(new_delivery(a, workspace_id, provider, now) for a in alert_ids)
         add_audit(
             session,
@@ -105,7 +115,26 @@ def backfill_deliveries(
                 "hours": hours,
                 "since": since.isoformat(),
                 "created": len(alert_ids),
+                **({"not_ticketed": len(declined)} if declined else {}),
             },
             at=now,
         )
     return BackfillResult(provider, hours, since, len(alert_ids), alert_ids)
+
+
+def _below_gate(session: Session, gate: BrandGate, alert_ids: list[str], provider: str) -> set[str]:
+    """The brand-protection detections among `alert_ids` that the provider's gate keeps from
+    filing a ticket, each marked with why (as ingest does)."""
+    declined: set[str] = set()
+    if not alert_ids:
+        return declined
+    for row in session.scalars(select(AlertRow).where(AlertRow.id.in_(alert_ids))):
+        try:
+            alert = Alert.model_validate_json(json.dumps(row.payload))
+        except ValueError:  # unreadable: the delivery will say so, as for any other alert
+            continue
+        reason = gate.holds(alert)
+        if reason is not None:
+            declined.add(row.id)
+            row.not_ticketed = {**(row.not_ticketed or {}), provider: reason}
+    return declined
