@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 
 import admin_fixtures
@@ -11,6 +12,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import update
 
 from sentineliq.services.identity import IdentityService
+from sentineliq.services.ingest import ingest_text
 from sentineliq.services.providers import configure
 from sentineliq.storage.providers import ProviderRepository
 from sentineliq.storage.tables import WebSessionRow
@@ -447,3 +449,48 @@ def test_defanging_and_redaction_are_set_in_the_form_and_other_settings_kept(
         == 303
     )
     assert content()["defang"] is False  # type: ignore[index]
+
+
+def test_the_brand_gate_is_set_in_the_form_and_kept_by_posts_without_it(
+    admin_client: TestClient, admin_world: World
+) -> None:
+    raw = {**jira_raw(), "content": {"defang": False}}
+    configure(admin_world.app, admin_world.acme.id, "jira", raw, enabled=True, actor="t")
+    csrf = sign_in(admin_client, ADMIN)
+    page = admin_client.get(integrations(admin_world)).text
+    assert 'name="gate_sev_critical" value="on" checked' in page  # the defaults
+    assert 'name="gate_inf_counterfeiting" value="on" checked' in page
+    assert 'name="gate_inf_phishing" value="on">' in page
+    repository = ProviderRepository(admin_world.app.db, admin_world.app.secrets)
+
+    def gate() -> object:
+        record = repository.get(admin_world.acme.id, "jira", decrypt=False)
+        assert record is not None
+        return record.config["content"]["brand_gate"]
+
+    data = {**form_for(csrf, token=""), "brand_gate_form": "1"}
+    data.update({"gate_sev_medium": "on", "gate_inf_phishing": "on", "gate_inf_copyright": ""})
+    assert admin_client.post(integrations(admin_world) + "/jira", data=data).status_code == 303
+    assert gate() == {"severities": ["medium"], "infringements": ["phishing"]}
+    # A post without the fieldset (an older page) leaves the gate as saved.
+    plain = form_for(csrf, token="")
+    assert admin_client.post(integrations(admin_world) + "/jira", data=plain).status_code == 303
+    assert gate() == {"severities": ["medium"], "infringements": ["phishing"]}
+
+
+def test_the_alerts_list_says_why_a_detection_was_not_ticketed(
+    admin_client: TestClient, admin_world: World
+) -> None:
+    configure(admin_world.app, admin_world.acme.id, "jira", jira_raw(), enabled=True, actor="t")
+    detection = {
+        "title": "Acme look-alike shop",
+        "severity": "medium",
+        "source": "Eclipse",
+        "detected_at": "2026-11-27T08:00:00Z",
+        "brand_protection": {"brand": "Acme", "infringement_type": "counterfeiting"},
+    }
+    ingest_text(admin_world.app, admin_world.acme.id, json.dumps(detection), actor="t")
+    sign_in(admin_client, MEMBER)
+    page = admin_client.get(f"/w/{admin_world.acme.id}/alerts").text
+    assert "Acme look-alike shop" in page
+    assert "jira: below the brand-protection gate: medium counterfeiting" in page

@@ -8,9 +8,12 @@ from typing import Any
 
 from starlette.datastructures import FormData
 
+from sentineliq.alerts.model import InfringementType, Severity
 from sentineliq.providers.jira.config import ALERT_ATTRIBUTES, DEFAULT_PRIORITY_MAP
 from sentineliq.providers.jira.mapping import FieldMeta
 from sentineliq.storage.crypto import MASK
+from sentineliq.tickets.brand import INFRINGEMENTS
+from sentineliq.tickets.content import BrandGate
 from sentineliq.tickets.redaction import PATTERN_NAMES, Redaction
 
 PRIORITIES: tuple[str, ...] = tuple(DEFAULT_PRIORITY_MAP)
@@ -26,6 +29,14 @@ REDACTION_CHOICES: tuple[tuple[str, str], ...] = (
 )
 assert tuple(name for name, _ in REDACTION_CHOICES) == PATTERN_NAMES
 _DEFAULT_REDACTION = Redaction()
+_DEFAULT_GATE = BrandGate()
+# The brand gate's boxes: (name, label) per severity and per infringement type.
+GATE_SEVERITIES: tuple[tuple[str, str], ...] = tuple(
+    (s.value, s.value.capitalize()) for s in Severity
+)
+GATE_INFRINGEMENTS: tuple[tuple[str, str], ...] = tuple(
+    (kind.value, INFRINGEMENTS[kind]) for kind in InfringementType
+)
 BLANK_CUSTOM_ROWS = 2  # empty rows offered for new mappings, no JavaScript needed to add one
 MAX_CUSTOM_ROWS = 50
 MAX_VALUE_ROWS = 50
@@ -77,6 +88,8 @@ class JiraForm:
     redaction: dict[str, bool] = field(
         default_factory=lambda: {name: getattr(_DEFAULT_REDACTION, name) for name in PATTERN_NAMES}
     )
+    gate_severities: tuple[str, ...] = tuple(s.value for s in _DEFAULT_GATE.severities)
+    gate_infringements: tuple[str, ...] = tuple(k.value for k in _DEFAULT_GATE.infringements)
     # Settings the form does not edit (timeout_s, mirror_comments, lifecycle, the other content
     # sections) are carried over from the stored config.
     kept: dict[str, Any] = field(default_factory=dict)
@@ -89,6 +102,7 @@ class JiraForm:
         values = dict(config.get("field_values", {}))
         content = dict(config.get("content") or {})
         redaction = dict(content.get("redaction") or {})
+        gate = dict(content.get("brand_gate") or {})
         return cls(
             base_url=str(config.get("base_url", "")),
             email=str(config.get("email", "")),
@@ -103,6 +117,10 @@ class JiraForm:
                 name: bool(redaction.get(name, getattr(_DEFAULT_REDACTION, name)))
                 for name in PATTERN_NAMES
             },
+            gate_severities=tuple(str(v) for v in gate.get("severities", JiraForm.gate_severities)),
+            gate_infringements=tuple(
+                str(v) for v in gate.get("infringements", JiraForm.gate_infringements)
+            ),
             kept=_kept(config),
         )
 
@@ -133,10 +151,26 @@ class JiraForm:
             site_url=text("site_url"),
             kept=_kept(stored or {}),
         )
+        before = cls.from_stored(stored or {})
+        if text("brand_gate_form") == "1":
+            shown = replace(
+                shown,
+                gate_severities=tuple(
+                    n for n, _ in GATE_SEVERITIES if text(f"gate_sev_{n}") == "on"
+                ),
+                gate_infringements=tuple(
+                    n for n, _ in GATE_INFRINGEMENTS if text(f"gate_inf_{n}") == "on"
+                ),
+            )
+        else:  # a page without the fieldset leaves the stored gate alone
+            shown = replace(
+                shown,
+                gate_severities=before.gate_severities,
+                gate_infringements=before.gate_infringements,
+            )
         if text("content_form") != "1":
             # A form without the fieldset (an older page) leaves the stored choices alone:
             # unchecked boxes must not switch redaction off by accident.
-            before = cls.from_stored(stored or {})
             return replace(shown, defang=before.defang, redaction=before.redaction)
         return replace(
             shown,
@@ -148,6 +182,10 @@ class JiraForm:
         """The provider configuration to validate or save, with `api_token` as given."""
         content = dict(self.kept.get("content") or {})
         content.update(defang=self.defang, redaction=dict(self.redaction))
+        content["brand_gate"] = {
+            "severities": list(self.gate_severities),
+            "infringements": list(self.gate_infringements),
+        }
         return {
             **self.kept,
             "content": content,

@@ -30,6 +30,8 @@ from sentineliq.web.admin.errors import PageNotFound
 from sentineliq.web.admin.flash import flash_from
 from sentineliq.web.admin.jira_form import (
     ATTRIBUTES,
+    GATE_INFRINGEMENTS,
+    GATE_SEVERITIES,
     PRIORITIES,
     REDACTION_CHOICES,
     JiraForm,
@@ -92,6 +94,8 @@ def _page(
         "priorities": PRIORITIES,
         "attributes": ATTRIBUTES,
         "redaction_choices": REDACTION_CHOICES,
+        "gate_severities": GATE_SEVERITIES,
+        "gate_infringements": GATE_INFRINGEMENTS,
         "required": required,
     }
     if manage:
