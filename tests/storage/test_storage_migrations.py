@@ -33,6 +33,9 @@ from sentineliq.storage.migrate import alembic_config, head_revision
 from sentineliq.storage.tables import Base
 from sentineliq.storage.types import PortableJSON, UTCDateTime
 
+# These tests run the migrations themselves.
+pytestmark = pytest.mark.unmigrated
+
 TABLES = {
     "workspaces",
     "ticket_providers",
