@@ -55,6 +55,10 @@ def test_the_gate_is_set_kept_and_applied(cli: Cli, sandbox: JiraSandbox) -> Non
     assert record["not_ticketed"]["jira"].startswith(
         "below the brand-protection gate: critical counterfeiting"
     )
+    [listed] = cli.json("alerts", "list", "--workspace", workspace)
+    assert listed["not_ticketed"] == record["not_ticketed"]
+    table = cli("alerts", "list", "--workspace", workspace)
+    assert "below the brand-protection gate" in table.stdout
     shown = cli.json("alerts", "show", record["alert_id"])
     assert shown["not_ticketed"] == record["not_ticketed"]
     assert shown["alert"]["brand_protection"]["brand"] == "Acme"

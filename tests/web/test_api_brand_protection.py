@@ -87,6 +87,13 @@ def test_default_gate_tickets_the_counterfeit_and_stores_the_rest(
         assert body["without_delivery"] == 0
         assert body["warnings"] == []
 
+        # Listed, with the reason.
+        listed = http.get(f"{base}/alerts", headers=member.headers)
+        assert listed.status_code == 200, listed.text
+        reasons = {a["title"]: a["not_ticketed"] for a in listed.json()["alerts"]}
+        assert reasons["Counterfeit Acme store"] == {}
+        assert reasons["Acme look-alike, medium"] == medium["not_ticketed"]
+        assert reasons["Acme phishing kit"] == phishing["not_ticketed"]
         # Stored and visible with the reason; no delivery queued for it.
         shown = http.get(f"{base}/alerts/{medium['alert_id']}", headers=member.headers).json()
         assert shown["alert"]["brand_protection"]["brand"] == "Acme"

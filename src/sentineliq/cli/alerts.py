@@ -381,3 +381,44 @@ def show(
         print_json(_show_json(stored, repeats, deliveries, state, notes))
     else:
         _print_alert(stored, repeats, deliveries, state, notes)
+
+
+@app.command("list")
+def list_alerts(
+    workspace: WorkspaceOption,
+    limit: Annotated[int, typer.Option(min=1, max=1000, help="How many, newest first.")] = 100,
+    as_json: JsonOption = False,
+) -> None:
+    """The workspace's newest alerts, each with the providers that file no ticket for it and
+    why (brand-protection detections below the gate)."""
+    with open_app() as context:
+        ws = context.workspace(workspace)
+        rows = AlertRepository(context.db).list_for_workspace(ws.id, limit=limit)
+    if as_json:
+        print_json(
+            [
+                {
+                    "id": row.id,
+                    "title": row.title,
+                    "severity": row.severity,
+                    "status": row.status,
+                    "detected_at": row.detected_at,
+                    "created_at": row.created_at,
+                    "not_ticketed": row.not_ticketed or {},
+                }
+                for row in rows
+            ]
+        )
+        return
+    table = Table("id", "severity", "status", "detected", "title", "not ticketed")
+    for row in rows:
+        reasons = "; ".join(f"{p}: {r}" for p, r in (row.not_ticketed or {}).items())
+        table.add_row(
+            row.id,
+            row.severity,
+            row.status,
+            row.detected_at.isoformat(timespec="seconds"),
+            escape(row.title[:80]),
+            escape(reasons) or "-",
+        )
+    console.print(table)

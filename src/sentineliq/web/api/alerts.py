@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Annotated
 
 import anyio.from_thread
-from fastapi import APIRouter, Path, Request
+from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
@@ -29,6 +29,8 @@ from sentineliq.storage.ingestgroup import ingest_group
 from sentineliq.storage.occurrence_reads import OccurrenceSummary, occurrence_summary
 from sentineliq.web.api.auth import Caller, Ingester, Viewer
 from sentineliq.web.api.models import (
+    AlertList,
+    AlertListItem,
     AlertOut,
     DeliveryOut,
     FieldWarning,
@@ -283,6 +285,35 @@ def _deliveries_of(caller: Viewer, alert_id: str) -> list[DeliveryOut]:
         caller.workspace_id, alert_id=alert_id
     )
     return [DeliveryOut.from_view(view) for view in sorted(views, key=lambda v: v.provider)]
+
+
+@router.get(
+    "/workspaces/{workspace_id}/alerts",
+    summary="List alerts",
+    description="The workspace's newest alerts (`limit`, default 100), each with the providers "
+    "that file no ticket for it and why (brand-protection detections below the gate).",
+    response_model=AlertList,
+)
+def list_alerts(
+    caller: Viewer,
+    limit: Annotated[int, Query(ge=1, le=1000, description="How many, newest first.")] = 100,
+) -> AlertList:
+    rows = AlertRepository(caller.app.db).list_for_workspace(caller.workspace_id, limit=limit)
+    return AlertList(
+        alerts=[
+            AlertListItem(
+                id=row.id,
+                title=row.title,
+                severity=row.severity,
+                status=row.status,
+                fingerprint=row.fingerprint,
+                detected_at=row.detected_at,
+                created_at=row.created_at,
+                not_ticketed=row.not_ticketed or {},
+            )
+            for row in rows
+        ]
+    )
 
 
 @router.get(

@@ -184,6 +184,25 @@ class OccurrenceOut(BaseModel):
     new_assets: list[str] = Field(description="Affected assets no earlier record named.")
 
 
+class AlertListItem(BaseModel):
+    id: str
+    title: str
+    severity: str
+    status: str
+    fingerprint: str
+    detected_at: datetime
+    created_at: datetime
+    not_ticketed: dict[str, str] = Field(
+        default_factory=dict,
+        description="Providers that file no ticket for it, and why (a brand-protection "
+        "detection below the workspace's gate).",
+    )
+
+
+class AlertList(BaseModel):
+    alerts: list[AlertListItem] = Field(description="Newest first.")
+
+
 class AlertOut(BaseModel):
     id: str
     workspace_id: str
