@@ -10,6 +10,7 @@ from sentineliq.web.api import (
     assignees,
     custody,
     deliveries,
+    evidence_files,
     inputs,
     providers,
     webhooks,
@@ -29,3 +30,4 @@ router.include_router(assignees.router)
 router.include_router(webhooks.router)
 router.include_router(workspace_settings.router)
 router.include_router(inputs.router)
+router.include_router(evidence_files.router)
