@@ -11,6 +11,7 @@ from sentineliq.web.api import (
     custody,
     deliveries,
     inputs,
+    ocsf,
     providers,
     webhooks,
     workspace_settings,
@@ -28,4 +29,5 @@ router.include_router(deliveries.router)
 router.include_router(assignees.router)
 router.include_router(webhooks.router)
 router.include_router(workspace_settings.router)
+router.include_router(ocsf.router)  # before inputs: /inputs/ocsf is its own route
 router.include_router(inputs.router)
