@@ -11,6 +11,7 @@ from sentineliq.web.api import (
     custody,
     deliveries,
     inputs,
+    mappings,
     providers,
     webhooks,
     workspace_settings,
@@ -29,3 +30,5 @@ router.include_router(assignees.router)
 router.include_router(webhooks.router)
 router.include_router(workspace_settings.router)
 router.include_router(inputs.router)
+# After the built-in inputs: their own paths (.../inputs/alertmanager) are matched first.
+router.include_router(mappings.router)
