@@ -9,6 +9,7 @@ paths.
 
 from __future__ import annotations
 
+import json
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, Request
@@ -181,7 +182,7 @@ def _out(view: MappingView) -> MappingOut:
 
 
 def _dry_out(run: DryRun) -> DryRunOut:
-    return DryRunOut.model_validate(run.as_json())
+    return DryRunOut.model_validate_json(json.dumps(run.as_json()))
 
 
 def _known(caller: Caller, name: str) -> None:
