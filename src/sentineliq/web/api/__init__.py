@@ -11,6 +11,7 @@ from sentineliq.web.api import (
     custody,
     deliveries,
     inputs,
+    mappings,
     ocsf,
     providers,
     webhooks,
@@ -31,3 +32,5 @@ router.include_router(webhooks.router)
 router.include_router(workspace_settings.router)
 router.include_router(ocsf.router)  # before inputs: /inputs/ocsf is its own route
 router.include_router(inputs.router)
+# After the built-in inputs: their own paths (.../inputs/alertmanager) are matched first.
+router.include_router(mappings.router)
