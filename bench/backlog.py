@@ -30,7 +30,10 @@ from sentineliq.storage.tables import AlertRow, DeliveryRow
 PG_URL = os.environ.get(
     "SENTINELIQ_BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )
-T0 = datetime(2026, 12, 1, tzinfo=UTC)
+# A day before the run: older than what the bench ingests, so the backlog is delivered first,
+# and within the default maximum age (72 h). A fixed date aged out three days after it was
+# written, and the worker then dead-lettered the backlog instead of delivering it.
+T0 = datetime.now(UTC).replace(microsecond=0) - timedelta(days=1)
 CHUNK = 5000
 
 

@@ -15,6 +15,7 @@ from sentineliq.sandbox.jira import JiraSandbox
 from sentineliq.services.context import AppContext
 from sentineliq.services.identity import Role
 from sentineliq.services.providers import configure
+from sentineliq.storage.audit import AuditRepository
 from sentineliq.web.app import create_app
 
 
@@ -190,3 +191,62 @@ def test_backfill_applies_the_gate(
         filed = http.get(f"{base}/alerts/{counterfeit['alert_id']}", headers=admin.headers).json()
         assert [d["status"] for d in filed["deliveries"]] == ["pending"]
         assert filed["not_ticketed"] == {}
+
+
+def test_a_gated_detection_that_comes_back_past_the_gate_files_its_ticket(
+    app_context: AppContext,
+    people: Any,
+    jira_sandbox: JiraSandbox,
+    jira_settings: Callable[..., dict[str, Any]],
+) -> None:
+    """Stored below the gate as medium; the same detection comes back as critical: its ticket
+    is filed then, at the severity that passed, and the alert no longer says it is not ticketed.
+    A later repeat is reported on that ticket like any other repeat."""
+    workspace = people.workspace("Brand")
+    key = people.api_key(workspace.id)
+    member = people.user("member@brand.test", {workspace.id: Role.MEMBER})
+    configure(app_context, workspace.id, "jira", jira_settings(), enabled=True, actor="t")
+    base = f"/api/v1/workspaces/{workspace.id}"
+
+    def sighting(severity: str, at: str) -> dict[str, Any]:
+        record = detection("Acme look-alike store", severity, "counterfeiting")
+        return {**record, "external_id": "ECL-DET-77", "detected_at": at}
+
+    worker = Worker(app_context)
+    with TestClient(create_app(app_context)) as http:
+        try:
+            [first] = _send(http, base, key, [sighting("medium", "2026-11-27T08:00:00Z")])[
+                "results"
+            ]
+            assert (first["deliveries"], list(first["not_ticketed"])) == (0, ["jira"])
+            [below] = _send(http, base, key, [sighting("low", "2026-11-27T09:00:00Z")])["results"]
+            assert below["status"] == "occurrence"
+            assert (below["deliveries"], list(below["not_ticketed"])) == (0, ["jira"])
+            assert worker.run_once() == 0
+            assert jira_sandbox.issues() == []
+
+            [past] = _send(http, base, key, [sighting("critical", "2026-11-27T10:00:00Z")])[
+                "results"
+            ]
+            assert (past["status"], past["alert_id"]) == ("occurrence", first["alert_id"])
+            assert (past["deliveries"], past["not_ticketed"]) == (1, {})
+            shown = http.get(f"{base}/alerts/{first['alert_id']}", headers=member.headers).json()
+            assert shown["not_ticketed"] == {}
+            assert worker.run_once() == 1
+            [issue] = jira_sandbox.issues()
+            assert issue["fields"]["priority"]["name"] == "Highest"  # critical, not medium
+            assert issue["fields"]["summary"] == "Acme look-alike store"
+
+            # Once filed, the next repeat is a comment on that ticket, not a second ticket.
+            [again] = _send(http, base, key, [sighting("critical", "2026-11-27T11:00:00Z")])[
+                "results"
+            ]
+            assert (again["status"], again["deliveries"]) == ("occurrence", 0)
+        finally:
+            worker.close()
+    assert len(jira_sandbox.issues()) == 1
+    audit = AuditRepository(app_context.db).list(workspace.id, limit=50)
+    [passed] = [e for e in audit if e.action == "alert.gate_passed"]
+    assert passed.details["severity"] == "critical"
+    assert passed.details["occurrence"] == 2
+    assert passed.details["was"].startswith("below the brand-protection gate: medium")

@@ -15,10 +15,11 @@ from typing import Any
 
 from sentineliq.alerts.model import AlertStatus
 from sentineliq.inputs.base import InputRecord, InputResult
-from sentineliq.inputs.registry import adapter
+from sentineliq.inputs.registry import ADAPTERS, adapter
 from sentineliq.services.alertstatus import StatusOrigin, change_status
 from sentineliq.services.context import AppContext
 from sentineliq.services.ingest import IngestReport, RecordOutcome, held_by_provider, note_held
+from sentineliq.services.mappings import adapt_with, find_mapping
 from sentineliq.storage.alerts import AlertRepository, IngestOutcome
 from sentineliq.storage.alertstate import AlertStateRepository, QueuedTransition
 from sentineliq.storage.inputsettings import InputSettingsRepository
@@ -27,7 +28,12 @@ from sentineliq.storage.inputsettings import InputSettingsRepository
 def adapt(app: AppContext, workspace_id: str, name: str, payload: object) -> InputResult:
     """Input `name`'s records from `payload`, read with the workspace's settings for it.
 
-    KeyError for an unknown input; inputs.base.InputError for an unreadable payload."""
+    A name no built-in format has is a webhook mapping's (saved, or a preset): then
+    services.mappings.UnknownMapping when there is none. KeyError for an unknown input;
+    inputs.base.InputError for an unreadable payload."""
+    if name not in ADAPTERS:
+        view = find_mapping(app, workspace_id, name)
+        return adapt_with(view.name, view.mapping, payload)
     found = adapter(name)
     stored = InputSettingsRepository(app.db).get(workspace_id, name)
     return found.adapt(payload, found.settings(stored))

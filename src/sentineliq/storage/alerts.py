@@ -30,6 +30,7 @@ from sentineliq.storage.custody import verify_custody_chain as _verify
 from sentineliq.storage.custodylog import CustodyRepository
 from sentineliq.storage.db import Database
 from sentineliq.storage.deliveries import CREATE_ISSUE, TicketLinkRecord, link_record
+from sentineliq.storage.deliveries.enqueue import enqueue
 from sentineliq.storage.errors import NotFoundError
 from sentineliq.storage.occurrences import (
     OccurrenceRecord,
@@ -195,15 +196,85 @@ def _repeat(
     row: AlertRow,
     alert: Alert,
     providers: Sequence[_Provider],
+    actor: str,
     now: datetime,
 ) -> IngestOutcome:
     if is_resend(session, row, alert):
         return IngestOutcome(row.id, "duplicate", 0, row.fingerprint)
     seq = add_occurrence(session, row, alert, now)
+    filed, held = _file_past_gate(session, row, alert, providers, seq, actor, now)
     for provider in providers:
-        report_occurrence(session, row, provider.name, seq, provider.policy, now)
+        if provider.name not in filed:  # the new ticket tells of this repeat itself
+            report_occurrence(session, row, provider.name, seq, provider.policy, now)
     session.flush()
-    return IngestOutcome(row.id, "occurrence", 0, row.fingerprint, occurrence=seq)
+    return IngestOutcome(
+        row.id,
+        "occurrence",
+        len(filed),
+        row.fingerprint,
+        held,
+        occurrence=seq,
+        not_ticketed=tuple((row.not_ticketed or {}).items()),
+    )
+
+
+def _file_past_gate(
+    session: Session,
+    row: AlertRow,
+    alert: Alert,
+    providers: Sequence[_Provider],
+    seq: int,
+    actor: str,
+    now: datetime,
+) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """A detection stored below a provider's brand gate files its ticket once a repeat passes
+    the gate (say it comes back as critical): at the repeat's severity, which is what passed.
+    The providers it now files for, and those of them whose create the storm guard held."""
+    declined = dict(row.not_ticketed or {})
+    filed: list[str] = []
+    held: list[str] = []
+    for provider in providers:
+        if provider.name not in declined or provider.declines(alert) is not None:
+            continue
+        if provider.holds_next():
+            status = DeliveryStatus.HELD.value
+            held.append(provider.name)
+        else:
+            status = DeliveryStatus.PENDING.value
+            provider.recent_creates += 1
+        enqueue(
+            session,
+            alert_id=row.id,
+            workspace_id=row.workspace_id,
+            provider=provider.name,
+            operation=CREATE_ISSUE,
+            payload={"severity": alert.severity.value, "passed_gate_at": seq},
+            now=now,
+            status=status,
+        )
+        filed.append(provider.name)
+        session.connection().execute(
+            insert(AuditRow),
+            [
+                audit_values(
+                    "alert.gate_passed",
+                    actor=actor,
+                    workspace_id=row.workspace_id,
+                    target=f"alert:{row.id}",
+                    details={
+                        "provider": provider.name,
+                        "occurrence": seq,
+                        "severity": alert.severity.value,
+                        "was": declined.pop(provider.name),
+                        "held": status == DeliveryStatus.HELD.value,
+                    },
+                    at=now,
+                )
+            ],
+        )
+    if filed:
+        row.not_ticketed = declined or None
+    return tuple(filed), tuple(held)
 
 
 def _audit_storms(
@@ -470,7 +541,9 @@ class AlertRepository:
             for index, alert in enumerate(alerts):
                 outcome = outcomes[index]
                 if outcome is None:
-                    outcome = _repeat(session, stored[prints[index]], alert, providers, now)
+                    outcome = _repeat(
+                        session, stored[prints[index]], alert, providers, actors[index], now
+                    )
                 done.append(outcome)
             results: list[list[IngestOutcome]] = []
             entries = []

@@ -27,6 +27,15 @@ class InputSettingsRepository:
             found = (row.input_settings or {}).get(name)
             return dict(found) if isinstance(found, dict) else None
 
+    def all(self, workspace_id: str) -> dict[str, dict[str, Any]]:
+        """Every input's stored settings, by input name. NotFoundError for an unknown workspace."""
+        with self._db.session() as session:
+            row = session.get(WorkspaceRow, workspace_id)
+            if row is None:
+                raise NotFoundError(f"workspace {workspace_id} not found")
+            stored = row.input_settings or {}
+            return {name: dict(found) for name, found in stored.items() if isinstance(found, dict)}
+
     def put(
         self,
         workspace_id: str,

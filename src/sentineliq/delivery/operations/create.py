@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from sentineliq.alerts.model import Severity
 from sentineliq.delivery.operations.base import Done, Job, Operation
 from sentineliq.mitre.catalog import AttackCatalog
 from sentineliq.outbox import TicketRef
@@ -32,14 +33,19 @@ def ticket_to_file(
     """What a create delivery files (also one element of a bulk create), and the alert's
     severity the ticket's priority reflects."""
     stored = alerts.get(delivery.alert_id)
+    alert = stored.alert
+    # A detection filed when a repeat passed its brand gate is filed at that repeat's severity.
+    passed_at = delivery.payload.get("severity")
+    if isinstance(passed_at, str):
+        alert = alert.model_copy(update={"severity": Severity(passed_at)})
     draft = build_draft(
-        stored.alert,
+        alert,
         workspace_name=stored.workspace_name,
         fingerprint=stored.fingerprint,
         content=content,
         catalog=catalog,
         # Verified as the ticket is rendered, so it shows the chain's state at filing time.
-        custody=alerts.custody_checks(stored.id) if stored.alert.evidence else None,
+        custody=alerts.custody_checks(stored.id) if alert.evidence else None,
     )
     relates_to = delivery.payload.get("relates_to")
     item = BulkCreate(
@@ -47,7 +53,7 @@ def ticket_to_file(
         delivery.idempotency_key,
         relates_to=relates_to if isinstance(relates_to, str) else None,
     )
-    return item, stored.alert.severity.value
+    return item, alert.severity.value
 
 
 class CreateIssue(Operation):
