@@ -39,7 +39,14 @@ from sentineliq import metrics
 from sentineliq.delivery.attack_schedule import AttackSyncSchedule, Periodic
 from sentineliq.delivery.batch import ClaimedBatch, claim_batch
 from sentineliq.delivery.bulk import BulkCreates
-from sentineliq.delivery.operations import Done, Job, Operation, WaitFor, operation_for
+from sentineliq.delivery.operations import (
+    Done,
+    EvidenceAccess,
+    Job,
+    Operation,
+    WaitFor,
+    operation_for,
+)
 from sentineliq.delivery.reconcile_schedule import ReconcileSchedule
 from sentineliq.delivery.reports import DatabaseGoneError, Reporter, WorkerStats
 from sentineliq.delivery.retry import Action, RetryPolicy
@@ -65,12 +72,14 @@ from sentineliq.services.attack import CatalogSource
 from sentineliq.services.context import AppContext
 from sentineliq.services.providers import ProviderConfigError, open_provider
 from sentineliq.storage.alerts import AlertRepository
+from sentineliq.storage.blobs import LocalFolderStore
 from sentineliq.storage.deliveries import (
     DeliveryRecord,
     DeliveryRepository,
     connection_lost,
 )
 from sentineliq.storage.errors import LeaseLostError, NotFoundError
+from sentineliq.storage.evidencefiles import EvidenceFileRepository
 from sentineliq.storage.providers import ProviderRepository
 from sentineliq.storage.ratebudget import DatabaseRateLimiter
 from sentineliq.tickets.content import TicketContent, content_from_config
@@ -207,6 +216,11 @@ class Worker:
         self._alerts = AlertRepository(app.db)
         self._catalogs = CatalogSource(app)  # the ATT&CK catalog tickets are enriched from
         self._configs = ProviderRepository(app.db, app.secrets)
+        self._evidence = EvidenceAccess(
+            EvidenceFileRepository(app.db),
+            LocalFolderStore(app.settings.evidence_dir),
+            app.settings.evidence,
+        )
         # One provider per (workspace, provider) and config version: a new config opens a new one.
         self._providers: dict[tuple[str, str], _Opened] = {}
         # The batch in hand: its creates' alerts and its providers' config versions.
@@ -453,6 +467,7 @@ class Worker:
             now,
             content=opened.content,
             catalog=self._catalogs.current(),
+            evidence=self._evidence,
         )
         try:
             self._attempt(operation, job, provider, bound)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, BinaryIO, Protocol, runtime_checkable
 
 from sentineliq.errors import TicketSystemError
 from sentineliq.lifecycle.policy import LifecyclePolicy
@@ -17,6 +17,7 @@ __all__ = [
     "PAUSING",
     "RETRYABLE",
     "AssigneeDirectory",
+    "AttachmentProvider",
     "BulkCreate",
     "BulkTicketProvider",
     "CheckResult",
@@ -26,6 +27,7 @@ __all__ = [
     "IssueState",
     "ProviderError",
     "StatusCategory",
+    "TicketAttachment",
     "TicketOrError",
     "TicketProvider",
 ]
@@ -161,6 +163,35 @@ class BulkTicketProvider(Protocol):
 
         `before_send` runs once, right before the bulk request leaves. A failure of the whole
         call raises ProviderError (AMBIGUOUS when some tickets may have been filed)."""
+        ...
+
+
+@dataclass(frozen=True)
+class TicketAttachment:
+    id: str
+    filename: str
+    size: int  # bytes; -1 when the ticket system did not say
+
+
+@runtime_checkable
+class AttachmentProvider(Protocol):
+    """An optional capability: files attached to tickets."""
+
+    def attachments(self, issue_key: str) -> list[TicketAttachment]:
+        """The ticket's attachments, read directly (no search lag)."""
+        ...
+
+    def add_attachment(
+        self,
+        issue_key: str,
+        filename: str,
+        content: BinaryIO,
+        content_type: str,
+        *,
+        before_send: Callable[[], None] | None = None,
+    ) -> TicketAttachment:
+        """Attach one file. A lost answer is AMBIGUOUS: look at `attachments` before sending
+        it again. Too large for the ticket system: VALIDATION with status 413."""
         ...
 
 

@@ -129,7 +129,7 @@ class EvidenceFileRepository:
                 },
             )
             for provider in _ticketing_providers(session, alert_id):
-                _queue_attach(session, alert, provider, row.id, now)
+                _queue_attach(session, alert, provider, row.id, utcnow())
             return _file(row, _attachments(session, [row.id]).get(row.id, ())), True
 
     @staticmethod

@@ -20,9 +20,21 @@ from sentineliq.errors import SentinelIQError
 from sentineliq.mitre.catalog import AttackCatalog
 from sentineliq.outbox import FollowUp, TicketRef
 from sentineliq.providers.base import ErrorKind, ProviderError, TicketProvider
+from sentineliq.settings import EvidenceSettings
 from sentineliq.storage.alerts import AlertRepository
+from sentineliq.storage.blobs import EvidenceStore
 from sentineliq.storage.deliveries import DeliveryRecord
+from sentineliq.storage.evidencefiles import EvidenceFileRepository
 from sentineliq.tickets.content import DEFAULT_CONTENT, TicketContent
+
+
+@dataclass(frozen=True)
+class EvidenceAccess:
+    """Where evidence files are recorded and kept, and how they reach tickets."""
+
+    files: EvidenceFileRepository
+    store: EvidenceStore
+    settings: EvidenceSettings
 
 
 @dataclass(frozen=True)
@@ -37,6 +49,8 @@ class Job:
     content: TicketContent = DEFAULT_CONTENT
     # The installation's ATT&CK catalog (synced or embedded); None: the embedded one.
     catalog: AttackCatalog | None = None
+    # Evidence files (attach deliveries); None: a job that has none to do.
+    evidence: EvidenceAccess | None = None
 
 
 @dataclass(frozen=True)

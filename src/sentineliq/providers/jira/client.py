@@ -13,7 +13,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from typing import Any, BinaryIO
 from urllib.parse import quote, urlsplit
 
 import httpx2
@@ -40,6 +40,8 @@ _CONNECT_TIMEOUT_CAP = 10.0
 MAX_RATE_WAIT_S = 30.0
 # A bulk create refused as a whole answers 400 in CreatedIssues' shape when every element failed.
 _ALL_REFUSED = frozenset({400})
+# Jira's XSRF check answers a multipart request without X-Atlassian-Token: no-check with a 403.
+_XSRF_REFUSAL = frozenset({403})
 
 
 def _segment(value: str) -> str:
@@ -359,6 +361,51 @@ class JiraClient:
             action=f"read the comments of issue {issue}",
         )
 
+    def add_attachment(
+        self,
+        issue: str,
+        filename: str,
+        content: BinaryIO,
+        content_type: str,
+        *,
+        before_send: Callable[[], None] | None = None,
+    ) -> list[dict[str, Any]]:
+        """POST .../attachments: one multipart part named `file`, with the XSRF opt-out header
+        Jira requires for multipart requests. Jira answers 200 with a JSON array of the
+        attachments made. A lost answer is AMBIGUOUS: list the issue's attachments before
+        sending again. A 403 from the XSRF check (the header went missing on the way, e.g. a
+        proxy stripping it) is a configuration problem, not a permission: CONFIG."""
+        action = f"attach {filename!r} to issue {issue}"
+        response = self._request(
+            "POST",
+            f"{API}/issue/{_segment(issue)}/attachments",
+            action=action,
+            files={"file": (filename, content, content_type)},
+            headers={"X-Atlassian-Token": "no-check"},
+            non_idempotent=True,
+            before_send=before_send,
+            accept=_XSRF_REFUSAL,
+        )
+        if response.status_code in _XSRF_REFUSAL:
+            if "xsrf" in response.text[:500].lower():
+                raise ProviderError(
+                    ErrorKind.CONFIG,
+                    f"Jira's XSRF check refused the request to {action} (HTTP 403): the "
+                    "X-Atlassian-Token: no-check header did not arrive (a proxy removing it?)",
+                    status=403,
+                )
+            raise self._refusal(response, action, non_idempotent=True)
+        body = self._json(response, action=action, non_idempotent=True)
+        if not isinstance(body, list):
+            raise errors.unreadable_answer(response, action=action, non_idempotent=True)
+        return [item for item in body if isinstance(item, dict)]
+
+    def issue_attachments(self, issue: str) -> list[dict[str, Any]]:
+        """The issue's attachments (GET /issue/{key}?fields=attachment), read directly."""
+        fields = self.get_issue(issue, ("attachment",)).get("fields")
+        found = fields.get("attachment") if isinstance(fields, dict) else None
+        return [a for a in found if isinstance(a, dict)] if isinstance(found, list) else []
+
     def issue_link_types(self) -> list[dict[str, Any]]:
         body = self._object("GET", f"{API}/issueLinkType", action="list the issue link types")
         types = body.get("issueLinkTypes")
@@ -377,6 +424,8 @@ class JiraClient:
         non_idempotent: bool = False,
         before_send: Callable[[], None] | None = None,
         accept: frozenset[int] = frozenset(),
+        files: Mapping[str, tuple[str, BinaryIO, str]] | None = None,
+        headers: Mapping[str, str] | None = None,
     ) -> httpx2.Response:
         """The answer if 2xx (or its status is in `accept`), else the classified ProviderError."""
         secrets = (self._token.get_secret_value(),)
@@ -390,7 +439,9 @@ class JiraClient:
             json = self._redactor.json(json)
         started = time.monotonic()
         try:
-            response = self._http.request(method, path, params=params, json=json)
+            response = self._http.request(
+                method, path, params=params, json=json, files=files, headers=headers
+            )
         except BlockedTargetError as exc:
             raise errors.blocked_target(exc, action=action) from None
         except httpx2.TransportError as exc:

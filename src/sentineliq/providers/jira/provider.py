@@ -13,7 +13,7 @@ import logging
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, BinaryIO
 
 from sentineliq.lifecycle.policy import LifecyclePolicy
 from sentineliq.providers.base import (
@@ -25,6 +25,7 @@ from sentineliq.providers.base import (
     ErrorKind,
     IssueState,
     ProviderError,
+    TicketAttachment,
     TicketOrError,
 )
 from sentineliq.providers.jira import comments, links
@@ -405,6 +406,48 @@ class JiraProvider:
 
     def set_issue_property(self, issue_key: str, key: str, value: Mapping[str, Any]) -> None:
         self._client.set_issue_property(issue_key, key, value)
+
+    # --- attachments ----------------------------------------------------------------------------
+
+    def attachments(self, issue_key: str) -> list[TicketAttachment]:
+        """The issue's attachments, read from the issue itself (no search lag)."""
+        found = []
+        for item in self._client.issue_attachments(issue_key):
+            size = item.get("size")
+            found.append(
+                TicketAttachment(
+                    id=str(item.get("id", "")),
+                    filename=str(item.get("filename", "")),
+                    size=size if isinstance(size, int) else -1,
+                )
+            )
+        return found
+
+    def add_attachment(
+        self,
+        issue_key: str,
+        filename: str,
+        content: BinaryIO,
+        content_type: str,
+        *,
+        before_send: Callable[[], None] | None = None,
+    ) -> TicketAttachment:
+        """Attach one file (multipart, `X-Atlassian-Token: no-check`); what Jira made of it."""
+        made = self._client.add_attachment(
+            issue_key, filename, content, content_type, before_send=before_send
+        )
+        if not made:
+            raise ProviderError(
+                ErrorKind.UNAVAILABLE,
+                f"Jira answered the attachment of {filename!r} to {issue_key} with no attachment",
+            )
+        first = made[0]
+        size = first.get("size")
+        return TicketAttachment(
+            id=str(first.get("id", "")),
+            filename=str(first.get("filename", filename)),
+            size=size if isinstance(size, int) else -1,
+        )
 
     def _ticket(
         self, created: dict[str, Any], request: CreateRequest, site: str

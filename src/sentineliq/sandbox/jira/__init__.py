@@ -62,14 +62,16 @@ Endpoints
 issuetypes[/{id}], field, user/search, user/assignable/search, issue (POST), issue/bulk
 (POST, up to 50; refused elements by failedElementNumber), issue/{idOrKey} (GET, PUT edit),
 resolution, .../properties[/{key}] (GET, PUT), .../comment (GET, POST), .../comment/{id} (GET),
-.../transitions (GET, POST), issueLinkType (GET), issueLink (POST), search/jql (GET, POST; JQL
+.../transitions (GET, POST), .../attachments (POST, multipart), attachment/content/{id} (GET),
+issueLinkType (GET), issueLink (POST), search/jql (GET, POST; JQL
 subset in `jql`); the removed search (GET, POST) answers 410. Every other /rest call needs Basic
 `email:token` (401 otherwise).
-Pages: / and /browse list issues, /browse/KEY shows one as HTML. Control (no auth): /_sandbox/
-fault, rate-limit, search-lag, hold, release, captcha, description-rules, screen/remove,
-screen/require, gateway, users, emails-hidden, workflow, localize, webhooks, webhooks/enabled,
-webhooks/wait,
-webhooks/replay (POST); issues, requests, held, webhooks/deliveries (GET); reset (POST).
+Pages: / and /browse list issues, /browse/KEY shows one as HTML (attachments listed, served at
+/secure/attachment/{id}/{name}). Control (no auth): /_sandbox/
+fault, rate-limit, search-lag, attachment-limit, hold, release, captcha, description-rules,
+screen/remove, screen/require, gateway, users, emails-hidden, workflow, localize, webhooks,
+webhooks/enabled, webhooks/wait, webhooks/replay (POST); issues, requests, held,
+webhooks/deliveries (GET); reset (POST).
 
 Behaviour worth knowing
 -----------------------
@@ -109,6 +111,12 @@ Behaviour worth knowing
 - Comments (`api.comments`): `properties` [{key, value}] on create, returned only with
   `expand=properties`; pages by startAt/maxResults (larger than 5000 clamped), orderBy
   created/-created. A comment moves the issue's `updated`; setting an issue property does not.
+- Attachments (`api.attachments`): `POST .../attachments` needs `X-Atlassian-Token: no-check`
+  (else 403 "XSRF check failed", as Cloud's XSRF protection answers) and multipart parts named
+  `file`; it answers 200 with a JSON array of Attachment (id, filename, size, mimeType, created,
+  author, content). A file over the site's limit (`set_attachment_max_bytes`, default 10 MiB)
+  is 413. `fields.attachment` lists them on GET issue; `drop_after_create` drops the answer
+  of a stored attachment too (the ambiguous case).
 - Links (`links`): `fields.issuelinks` shows each link from the issue's side (`outwardIssue` on
   the source, `inwardIssue` on the target); a bad link refuses the whole create.
 - Webhooks (`webhooks`): `add_webhook(url, secret, events)` registers one as a Jira admin does;

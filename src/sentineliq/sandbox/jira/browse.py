@@ -160,6 +160,8 @@ def issue_page(snap: IssueSnapshot, users: UserLookup) -> str:
         definition = FIELDS_BY_ID.get(field_id)
         if definition is not None and definition.custom and definition.kind == "adf":
             sections.append(_section(definition.name, value))
+    if issue.attachments:
+        sections.append(f"<section><h2>Attachments</h2>{_attachments(issue, users)}</section>")
     if issue.links:
         sections.append(f"<section><h2>Issue links</h2>{_links(snap)}</section>")
     if issue.properties:
@@ -176,6 +178,26 @@ def issue_page(snap: IssueSnapshot, users: UserLookup) -> str:
         f'<h1 class="summary">{summary}</h1><table class="meta">{meta}</table>{"".join(sections)}'
     )
     return _page(f"[{issue.key}] {values.get('summary', '')}", body)
+
+
+def _size(size: int) -> str:
+    for unit, factor in (("MB", 1 << 20), ("kB", 1 << 10)):
+        if size >= factor:
+            return f"{size / factor:.1f} {unit}"
+    return f"{size} B"
+
+
+def _attachments(issue: Issue, users: UserLookup) -> str:
+    """Each attachment with its size, who added it and when, linked to its content."""
+    rows = "".join(
+        f'<tr><td><a class="attachment" href="/secure/attachment/{quote(a.id)}/'
+        f'{quote(a.filename)}">{escape(a.filename)}</a></td>'
+        f"<td>{escape(_size(a.size))}</td><td>{escape(a.mime_type)}</td>"
+        f"<td>{_user_name(a.author_id, users)}</td><td>{_when(a.created)}</td></tr>"
+        for a in issue.attachments
+    )
+    head = "<tr><th>File</th><th>Size</th><th>Type</th><th>Added by</th><th>Added</th></tr>"
+    return f'<table class="issues attachments"><thead>{head}</thead><tbody>{rows}</tbody></table>'
 
 
 def _links(snap: IssueSnapshot) -> str:
@@ -389,7 +411,18 @@ class BrowsePages:
             Route("GET", "/", self.issue_list, auth=False),
             Route("GET", "/browse", self.issue_list, auth=False),
             Route("GET", "/browse/{issueKey}", self.issue, auth=False),
+            Route("GET", "/secure/attachment/{id}/{filename}", self.attachment, auth=False),
         ]
+
+    def attachment(self, req: Request) -> Response:
+        """An attachment's content, as a download (never rendered in the sandbox's origin)."""
+        _snap, found = self._state.attachment(req.params["id"])
+        response = Response(200, found.content, "application/octet-stream")
+        response.headers["Content-Disposition"] = (
+            f"attachment; filename*=UTF-8''{quote(found.filename)}"
+        )
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        return response
 
     def issue_list(self, req: Request) -> Response:
         return Response.html(issue_list_page(self._state.all_issues()))

@@ -36,6 +36,8 @@ class Controls(Protocol):
 
     def set_search_lag(self, seconds: float) -> None: ...
 
+    def set_attachment_max_bytes(self, limit: int) -> None: ...
+
     def hold_requests(self, method: str | None = None, path: str | None = None) -> None: ...
 
     def release_requests(self) -> None: ...
@@ -138,6 +140,7 @@ class ControlApi:
             Route("POST", f"{PREFIX}/fault", self.fault, auth=False),
             Route("POST", f"{PREFIX}/rate-limit", self.rate_limit, auth=False),
             Route("POST", f"{PREFIX}/search-lag", self.search_lag, auth=False),
+            Route("POST", f"{PREFIX}/attachment-limit", self.attachment_limit, auth=False),
             Route("POST", f"{PREFIX}/hold", self.hold, auth=False),
             Route("POST", f"{PREFIX}/release", self.release, auth=False),
             Route("GET", f"{PREFIX}/held", self.held, auth=False),
@@ -193,6 +196,11 @@ class ControlApi:
     def search_lag(self, req: Request) -> Response:
         args = _args(req, {"seconds"}, {"seconds"})
         self._apply(self._c.set_search_lag, args["seconds"])
+        return Response.json(_OK)
+
+    def attachment_limit(self, req: Request) -> Response:
+        args = _args(req, {"max_bytes"}, {"max_bytes"})
+        self._apply(self._c.set_attachment_max_bytes, args["max_bytes"])
         return Response.json(_OK)
 
     def hold(self, req: Request) -> Response:

@@ -116,7 +116,8 @@ class Dispatcher:
         else:
             response, _ = self._handle(incoming, self._routers.pages)
 
-        dropped = response.status == 201 and self._faults.take_drop(incoming.method, incoming.path)
+        done = response.status in (200, 201)
+        dropped = done and self._faults.take_drop(incoming.method, incoming.path)
         applied = FaultMode.DROP_AFTER_CREATE if dropped else (fault.mode if fault else None)
         self._log.add(
             RecordedRequest(

@@ -2,7 +2,8 @@
 
 One fault is active at a time. `slow` and `error` apply to Jira API requests (`/rest/...`),
 optionally narrowed by method and path prefix; `drop_after_create` applies to successful creates,
-`POST /rest/api/3/issue` and `POST /rest/api/3/issue/bulk` (a 201: some were created); `down` is
+`POST /rest/api/3/issue` and `POST /rest/api/3/issue/bulk` (a 201: some were created), and to
+added attachments, `POST /rest/api/3/issue/{key}/attachments` (a 200: stored); `down` is
 carried out by the server (the listening socket closes). A fault with `count` applies to that
 many matching requests; one with `duration_s` clears itself after that many (real) seconds. An
 `error` answer carries `Retry-After: 1` when its status is 503 (or `retry_after` when given);
@@ -19,6 +20,17 @@ from enum import StrEnum
 
 CREATE_PATH = "/rest/api/3/issue"
 CREATE_PATHS = frozenset({CREATE_PATH, f"{CREATE_PATH}/bulk"})
+ATTACH_SUFFIX = "/attachments"  # POST /rest/api/3/issue/{key}/attachments (answers 200)
+
+
+def is_create(method: str, path: str) -> bool:
+    """A request `drop_after_create` applies to: a create, a bulk create, or an attachment."""
+    if method.upper() != "POST":
+        return False
+    path = path.rstrip("/")
+    return path in CREATE_PATHS or (
+        path.startswith(f"{CREATE_PATH}/") and path.endswith(ATTACH_SUFFIX)
+    )
 
 
 class FaultMode(StrEnum):
@@ -129,7 +141,7 @@ class FaultController:
             fault = self._live()
             if fault is None or fault.mode is not FaultMode.DROP_AFTER_CREATE:
                 return False
-            if method.upper() != "POST" or path.rstrip("/") not in CREATE_PATHS:
+            if not is_create(method, path):
                 return False
             if not fault.matches(method, path):
                 return False

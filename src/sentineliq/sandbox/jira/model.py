@@ -146,6 +146,17 @@ class Comment:
 
 
 @dataclass
+class Attachment:
+    id: str
+    filename: str
+    size: int
+    mime_type: str
+    created: datetime
+    author_id: str
+    content: bytes = field(repr=False)
+
+
+@dataclass
 class Issue:
     id: str
     key: str
@@ -164,3 +175,4 @@ class Issue:
     properties: dict[str, Any] = field(default_factory=dict)
     comments: list[Comment] = field(default_factory=list)
     links: list[IssueLink] = field(default_factory=list)  # on both of a link's issues
+    attachments: list[Attachment] = field(default_factory=list)

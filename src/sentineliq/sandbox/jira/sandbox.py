@@ -201,6 +201,16 @@ class JiraSandbox:
             if self._running:
                 self._bring_up()
 
+    def set_attachment_max_bytes(self, limit: int) -> None:
+        """The largest file an attachment may be (default 10 MiB, Cloud's); larger: 413."""
+        if not isinstance(limit, int) or isinstance(limit, bool):
+            raise TypeError("max_bytes must be a whole number")
+        self._state.set_attachment_max_bytes(limit)
+
+    def attachment_content(self, attachment_id: str) -> bytes:
+        """What was uploaded as the attachment (KeyError-like JiraError 404 when unknown)."""
+        return self._state.attachment(attachment_id)[1].content
+
     def hold_requests(self, method: str | None = None, path: str | None = None) -> None:
         """Hold the Jira requests with this method and path prefix before they are handled,
         until `release_requests` (see `hold`): how many a client has in flight at once shows

@@ -279,6 +279,14 @@ FIELDS: tuple[FieldDef, ...] = (
         _system("comments-page", "comment"),
         ("add", "edit", "remove"),
     ),
+    # Added by POST /issue/{key}/attachments (api/attachments.py), never through the create.
+    FieldDef(
+        "attachment",
+        "Attachment",
+        FieldKind.READONLY,
+        _system("array", "attachment", items="attachment"),
+        (),
+    ),
 )
 
 FIELDS_BY_ID = {f.id: f for f in FIELDS}

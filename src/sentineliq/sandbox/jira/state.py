@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 import hmac
 import threading
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -26,6 +26,7 @@ from sentineliq.sandbox.jira.links import (
     split_link_updates,
 )
 from sentineliq.sandbox.jira.model import (
+    Attachment,
     Comment,
     Issue,
     IssueType,
@@ -47,6 +48,8 @@ from sentineliq.sandbox.jira.seed import (
 from sentineliq.sandbox.jira.workflow import DEFAULT_RESOLUTION, Resolution, Workflow
 
 FIRST_ISSUE_ID = 10001
+# Jira Cloud's default per-file attachment limit (GET /rest/api/3/attachment/meta uploadLimit).
+DEFAULT_ATTACHMENT_MAX_BYTES = 10 * 1024 * 1024
 ISSUE_NOT_FOUND = "Issue does not exist or you do not have permission to see it."
 _T = TypeVar("_T")
 
@@ -101,6 +104,8 @@ class SandboxState:
         self._notifications: list[tuple[str, str]] = []  # (issue key, event) mails Jira sent
         self._link_types: tuple[LinkType, ...] = ()
         self._next_link_id = 10000
+        self._next_attachment_id = 10000
+        self._attachment_max_bytes = DEFAULT_ATTACHMENT_MAX_BYTES
         self._listeners: list[ChangeListener] = []  # kept across reset(): wiring, not data
         self._acting = threading.local()
         self.reset()
@@ -142,6 +147,8 @@ class SandboxState:
             self._next_comment_id = 10000
             self._link_types = seed_link_types()
             self._next_link_id = 10000
+            self._next_attachment_id = 10000
+            self._attachment_max_bytes = DEFAULT_ATTACHMENT_MAX_BYTES
             self._search_lag = 0.0
             self._content = ContentRules()
             self._workflow = Workflow()
@@ -400,6 +407,53 @@ class SandboxState:
 
         with self.acting_as(author):
             return self._update(ref, add, commented=True, touch=False)
+
+    # -- attachments ----------------------------------------------------------------------------
+
+    @property
+    def attachment_max_bytes(self) -> int:
+        with self._lock:
+            return self._attachment_max_bytes
+
+    def set_attachment_max_bytes(self, limit: int) -> None:
+        """The largest file an attachment may be (larger: 413), as a site admin sets it."""
+        if limit < 1:
+            raise ValueError("the attachment limit must be at least 1 byte")
+        with self._lock:
+            self._attachment_max_bytes = limit
+
+    def add_attachments(
+        self, ref: str, author: User, files: Sequence[tuple[str, str, bytes]]
+    ) -> list[Attachment]:
+        """Attach (filename, mime type, content) files to the issue, in one change."""
+
+        def attach(issue: Issue) -> list[Attachment]:
+            added = []
+            for filename, mime_type, content in files:
+                attachment = Attachment(
+                    str(self._next_attachment_id),
+                    filename,
+                    len(content),
+                    mime_type,
+                    utc_now(),
+                    author.account_id,
+                    content,
+                )
+                self._next_attachment_id += 1
+                issue.attachments.append(attachment)
+                added.append(copy.copy(attachment))
+            return added
+
+        with self.acting_as(author):
+            return self._update(ref, attach, commented=False)
+
+    def attachment(self, attachment_id: str) -> tuple[IssueSnapshot, Attachment]:
+        with self._lock:
+            for issue in self._issues.values():
+                for attachment in issue.attachments:
+                    if attachment.id == attachment_id:
+                        return self._snapshot(issue), attachment
+        raise JiraError(404, [f"The attachment with id '{attachment_id}' does not exist"])
 
     # -- comments, links ------------------------------------------------------------------------
 

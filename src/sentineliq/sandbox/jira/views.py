@@ -9,6 +9,7 @@ from urllib.parse import quote
 from sentineliq.sandbox.jira.clock import jira_timestamp
 from sentineliq.sandbox.jira.links import LinkedIssue, issue_links_json
 from sentineliq.sandbox.jira.model import (
+    Attachment,
     Comment,
     FieldDef,
     Issue,
@@ -283,8 +284,25 @@ def _field_value(
                 "total": len(comments),
                 "startAt": 0,
             }
+        case "attachment":
+            return [attachment_json(a, base, users) for a in issue.attachments]
         case _:
             return values.get(field_id)
+
+
+def attachment_json(attachment: Attachment, base: str, users: UserLookup) -> dict[str, Any]:
+    """Jira's Attachment: id, filename, size, mimeType, created, author, content, self."""
+    author = users(attachment.author_id)
+    return {
+        "self": f"{base}/rest/api/3/attachments/{attachment.id}",
+        "id": attachment.id,
+        "filename": attachment.filename,
+        "author": user_json(author, base) if author else None,
+        "created": jira_timestamp(attachment.created),
+        "size": attachment.size,
+        "mimeType": attachment.mime_type,
+        "content": f"{base}/rest/api/3/attachment/content/{attachment.id}",
+    }
 
 
 def issue_json(

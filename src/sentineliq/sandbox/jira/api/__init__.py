@@ -4,12 +4,13 @@ One module per area of the API, each a subclass of `base.ApiBase` over the same 
 `metadata` (project, createmeta, field), `users` (user and assignable search), `issues` (create,
 read, properties), `workflow` (transitions, resolutions, edit), `comments`, `links` (link
 types, issue links) and `search`
-(search/jql). `JiraApi` joins them and
+(search/jql), `attachments`. `JiraApi` joins them and
 wires them to paths; serverInfo and myself are here.
 """
 
 from __future__ import annotations
 
+from sentineliq.sandbox.jira.api.attachments import AttachmentApi
 from sentineliq.sandbox.jira.api.base import API, ApiBase
 from sentineliq.sandbox.jira.api.comments import CommentApi
 from sentineliq.sandbox.jira.api.issues import IssueApi
@@ -25,7 +26,9 @@ from sentineliq.sandbox.jira.wire import Request, Response, Route
 __all__ = ["API", "ApiBase", "JiraApi"]
 
 
-class JiraApi(MetadataApi, UserApi, IssueApi, WorkflowApi, CommentApi, LinkApi, SearchApi):
+class JiraApi(
+    MetadataApi, UserApi, IssueApi, WorkflowApi, CommentApi, LinkApi, SearchApi, AttachmentApi
+):
     """Request handlers over a SandboxState; `routes()` wires them to paths."""
 
     def routes(self) -> list[Route]:
@@ -56,6 +59,8 @@ class JiraApi(MetadataApi, UserApi, IssueApi, WorkflowApi, CommentApi, LinkApi, 
             Route("GET", f"{issue}/comment", self.get_comments),
             Route("POST", f"{issue}/comment", self.add_comment, validate_body=True),
             Route("GET", f"{issue}/comment/{{id}}", self.get_comment),
+            Route("POST", f"{issue}/attachments", self.add_attachments),
+            Route("GET", f"{API}/attachment/content/{{id}}", self.attachment_content),
             Route("GET", f"{API}/issueLinkType", self.link_types),
             Route("POST", f"{API}/issueLink", self.link_issues, validate_body=True),
             Route("GET", f"{issue}/transitions", self.get_transitions),
