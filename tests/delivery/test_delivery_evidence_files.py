@@ -104,10 +104,17 @@ def test_files_uploaded_before_the_ticket_are_attached_right_after_it(
     pipeline: Pipeline,
 ) -> None:
     alert_id = _alert(pipeline)
-    _upload(pipeline, alert_id, "first.log")
+    first = _upload(pipeline, alert_id, "first.log")
     _upload(pipeline, alert_id, "second.log", content=CONTENT + b"more\n")
     _run(pipeline)
     assert [a["filename"] for a in _attachments(pipeline)] == ["first.log", "second.log"]
+    # The description filed with them lists them with their hashes (validated as ADF by Jira).
+    [issue] = pipeline.sandbox.issues()
+    description = _text(issue["fields"]["description"])
+    assert "first.log" in description
+    assert first.sha256 in description
+    assert first.md5 in description
+    assert "Chain of custody verified at" in description
     assert all(d.status is DeliveryStatus.DELIVERED for d in _attach_deliveries(pipeline))
 
 

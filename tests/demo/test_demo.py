@@ -48,6 +48,13 @@ def test_demo_files_every_sample_and_each_issue_reads_well() -> None:
         assert "delivered 10, retry scheduled 0, dead 0" in output
         # The beacon fires twice more: one coalesced comment on its ticket, priority raised.
         assert "2 repeats of NDR-90211 arrived" in output
+        # One evidence file, uploaded for the beacon, attached to its ticket in the sandbox.
+        evidence = re.search(
+            r"Evidence file beacon-capture.txt \(SHA-256 [0-9a-f]{16}\.\.\.\) attached to (SEC-\d+)"
+            r": (http://\S+)",
+            output,
+        )
+        assert evidence is not None, output
         repeat = re.search(
             r"(SEC-\d+) got one comment for 2 repeats \(severity medium -> high\); "
             r"its priority is now High",
@@ -71,6 +78,9 @@ def test_demo_files_every_sample_and_each_issue_reads_well() -> None:
         links = BROWSE_URL.findall(output)
         assert len({key for _url, key in links}) == 10, output
         with httpx2.Client(timeout=10) as client:
+            page = client.get(evidence.group(2))
+            assert "<h2>Attachments</h2>" in page.text
+            assert "beacon-capture.txt" in page.text
             page = client.get(next(url for url, key in links if key == repeat.group(1)))
             assert "SentinelIQ: the alert fired 2 more times" in page.text
             assert "severity raised medium → high" in page.text

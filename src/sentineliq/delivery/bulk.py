@@ -38,7 +38,7 @@ import structlog
 from sentineliq.delivery.operations import Done
 from sentineliq.delivery.operations.create import filed, ticket_to_file
 from sentineliq.delivery.reports import DatabaseGoneError
-from sentineliq.outbox import AttemptInfo, Created, PossiblySent
+from sentineliq.outbox import AttemptInfo, Created, FollowUp, PossiblySent
 from sentineliq.providers.base import (
     MAX_BULK_CREATE,
     PAUSING,
@@ -108,6 +108,8 @@ class BulkCreates:
         self.threshold = worker.settings.bulk_threshold
         # (workspace, provider) -> monotonic time before which that site gets no bulk call.
         self._refused_until: dict[tuple[str, str], float] = {}
+        # Delivery id -> what its ticket calls for next (attaching its evidence files).
+        self._follow_ups: dict[str, tuple[FollowUp, ...]] = {}
 
     def take(
         self,
@@ -119,6 +121,7 @@ class BulkCreates:
         the one-by-one path and how many were handled here (topped-up ones included)."""
         if self.threshold <= 0:
             return claimed, 0
+        self._follow_ups.clear()  # of an earlier batch's refused or unsent creates
         rest: list[DeliveryRecord] = []
         groups: dict[tuple[str, str], list[DeliveryRecord]] = {}
         for delivery in claimed:
@@ -199,9 +202,10 @@ class BulkCreates:
                 worker._failed(delivery, error, _bound(delivery))
                 continue
             try:
-                item, severity = ticket_to_file(
+                item, severity, follow_ups = ticket_to_file(
                     delivery, worker._alerts, worker._content(delivery), worker._catalogs.current()
                 )
+                self._follow_ups[delivery.id] = follow_ups
             except Exception as exc:
                 if connection_lost(exc):
                     raise DatabaseGoneError(str(exc)) from None
@@ -279,7 +283,8 @@ class BulkCreates:
             if isinstance(outcome, ProviderError):
                 refusals.append((delivery, outcome))
             else:
-                filed_ones.append((delivery, filed(outcome, severity)))
+                follow_ups = self._follow_ups.pop(delivery.id, ())
+                filed_ones.append((delivery, filed(outcome, severity, follow_ups)))
         # The filed tickets first: an issue that exists is recorded before anything else can fail.
         if filed_ones:
             try:

@@ -18,6 +18,7 @@ from rich.table import Table
 
 from sentineliq.delivery.worker import Worker
 from sentineliq.sandbox.jira import JiraSandbox
+from sentineliq.services import evidencefiles
 from sentineliq.services.context import AppContext
 from sentineliq.services.ingest import ingest_text
 from sentineliq.services.inputs import ingest_payload
@@ -108,6 +109,7 @@ def run_demo(*, keep_running: bool = False, console: Console | None = None) -> i
             console.print(
                 f"delivered {stats.delivered}, retry scheduled {stats.retrying}, dead {stats.dead}"
             )
+            attached = _evidence_round(console, app, sandbox, workspace.id)
             repeats = ingest_text(app, workspace.id, repeated_alerts(), actor="demo")
             console.print(
                 f"{repeats.occurrences} repeats of {REPEATED} arrived; reporting them on its "
@@ -120,7 +122,7 @@ def run_demo(*, keep_running: bool = False, console: Console | None = None) -> i
                 _serve_panel(console, app, workspace.id, sandbox.url)
             filed = stats.delivered == ingested.accepted and stats.dead == 0
             reported = again.delivered == 1 and again.dead == 0
-            return 0 if filed and reported and prometheus else 1
+            return 0 if filed and reported and prometheus and attached else 1
     finally:
         shutil.rmtree(data_dir, ignore_errors=True)
 
@@ -187,6 +189,42 @@ def _print_repeats(
             f"(severity {repeated.severity} -> {context.peak_severity}); its priority is now "
             f"{issue['fields']['priority']['name']}: {link.url}"
         )
+
+
+DEMO_EVIDENCE = "beacon-capture.txt"
+
+
+def _evidence_round(
+    console: Console, app: AppContext, sandbox: JiraSandbox, workspace_id: str
+) -> bool:
+    """An analyst uploads the beacon's capture summary; the worker attaches it to its ticket."""
+    alerts = AlertRepository(app.db)
+    beacon = next(
+        a
+        for a in alerts.list_for_workspace(workspace_id, limit=1000)
+        if a.title.startswith("Periodic HTTPS beacon")
+    )
+    content = files("sentineliq.demo").joinpath(DEMO_EVIDENCE).read_bytes()
+    uploaded = evidencefiles.upload(
+        app,
+        workspace_id,
+        beacon.id,
+        iter([content]),
+        file_name=DEMO_EVIDENCE,
+        content_type="text/plain",
+        uploaded_by="analyst@sentineliq.test",
+    ).file
+    done = Worker(app, worker_id="demo-worker").run(until_idle=True)
+    [link] = alerts.get(beacon.id).tickets
+    issue = next(i for i in sandbox.issues() if i["key"] == link.issue_key)
+    names = [a["filename"] for a in issue["fields"].get("attachment") or []]
+    attached = DEMO_EVIDENCE in names and done.dead == 0
+    console.print(
+        f"Evidence file {DEMO_EVIDENCE} (SHA-256 {uploaded.sha256[:16]}...) "
+        + (f"attached to {link.issue_key}" if attached else "[red]not attached[/red]")
+        + f": {link.url}"
+    )
+    return attached
 
 
 def alertmanager_group(status: str = "firing") -> dict[str, Any]:

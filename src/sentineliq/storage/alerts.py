@@ -18,6 +18,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from sentineliq.alerts.custody import CustodyCheck
+from sentineliq.alerts.files import EvidenceFile
 from sentineliq.alerts.model import Alert
 from sentineliq.alerts.normalize import IngestWarning
 from sentineliq.lifecycle.fingerprint import DEFAULT_RECIPE, fingerprint_of
@@ -674,3 +675,9 @@ class AlertRepository:
     def custody_checks(self, alert_id: str) -> list[CustodyCheck]:
         """The alert's evidence chains as stored, recomputed now, in the alert's order."""
         return CustodyRepository(self._db).checks_for_alert(alert_id)
+
+    def evidence_files(self, alert_id: str) -> list[EvidenceFile]:
+        """The alert's uploaded evidence files that are not deleted, oldest first."""
+        from sentineliq.storage.evidencefiles import EvidenceFileRepository
+
+        return EvidenceFileRepository(self._db).for_alert(alert_id, with_deleted=False)

@@ -3,9 +3,9 @@
 An upload is one transaction: the file's row, an evidence row whose custody chain starts with a
 "collected" entry carrying the hashes (so `evidence verify` checks it like any evidence), the
 audit entry, and an attach delivery for every provider that files (or filed) the alert's
-ticket. A ticket filed later gets the files that have no attach delivery at its provider yet
-(`queue_missing_attachments`, called as its create is recorded). The alert row is locked by
-both, so a file is queued exactly once per provider whichever comes first.
+ticket. A ticket filed later with files (a provider enabled after the upload) calls for their
+attach deliveries as it is recorded; `without_queued_attachments` drops those an upload queued
+already, so a file is queued once per provider.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from sentineliq.alerts.files import Attachment, EvidenceFile
 from sentineliq.alerts.model import CustodyAction, CustodyEntry
-from sentineliq.outbox import DeliveryStatus
+from sentineliq.outbox import DeliveryStatus, FollowUp
 from sentineliq.storage.audit import add_audit
 from sentineliq.storage.blobs import Put
 from sentineliq.storage.custody import append_entry, genesis_hash
@@ -267,20 +267,14 @@ class EvidenceFileRepository:
             return found is not None
 
 
-def queue_missing_attachments(session: Session, alert_id: str, provider: str, now: datetime) -> int:
-    """Queue an attach delivery at `provider` for each of the alert's files that has none
-    there yet (its ticket was just filed); how many.
-
-    No lock is needed: an upload queues its own attach delivery whenever the alert has a create
-    delivery, which it has by the time that create is recorded; this catches only the files
-    uploaded before the alert had one (no provider enabled yet)."""
-    files = session.scalars(
-        select(EvidenceFileRow.id)
-        .where(EvidenceFileRow.alert_id == alert_id, EvidenceFileRow.deleted_at.is_(None))
-        .order_by(EvidenceFileRow.created_at, EvidenceFileRow.id)
-    ).all()
-    if not files:
-        return 0
+def without_queued_attachments(
+    session: Session, alert_id: str, provider: str, follow_ups: Sequence[FollowUp]
+) -> list[FollowUp]:
+    """`follow_ups` less the attach deliveries of files that have one at `provider` already
+    (queued by their upload, which queues one whenever the alert has a create delivery). Reads
+    only when there are attach follow-ups: a ticket filed with evidence files."""
+    if not any(f.operation == ATTACH_EVIDENCE for f in follow_ups):
+        return list(follow_ups)
     queued = {
         str(payload.get("file_id"))
         for payload in session.scalars(
@@ -292,13 +286,15 @@ def queue_missing_attachments(session: Session, alert_id: str, provider: str, no
         )
         if isinstance(payload, dict)
     }
-    missing = [file_id for file_id in files if file_id not in queued]
-    alert = session.get(AlertRow, alert_id) if missing else None
-    if alert is None:
-        return 0
-    for file_id in missing:
-        _queue_attach(session, alert, provider, file_id, now)
-    return len(missing)
+    kept = []
+    for follow_up in follow_ups:
+        file_id = str(follow_up.payload.get("file_id"))
+        if follow_up.operation == ATTACH_EVIDENCE:
+            if file_id in queued:
+                continue
+            queued.add(file_id)
+        kept.append(follow_up)
+    return kept
 
 
 def _ticketing_providers(session: Session, alert_id: str) -> list[str]:

@@ -6,6 +6,7 @@ import re
 from collections.abc import Sequence
 
 from sentineliq.alerts.custody import CustodyCheck
+from sentineliq.alerts.files import EvidenceFile
 from sentineliq.alerts.model import Alert, Severity
 from sentineliq.document.model import Document
 from sentineliq.lifecycle.fingerprint import fingerprint_of
@@ -39,11 +40,13 @@ def build_draft(
     fingerprint: str | None = None,
     content: TicketContent = DEFAULT_CONTENT,
     custody: Sequence[CustodyCheck] | None = None,
+    files: Sequence[EvidenceFile] = (),
 ) -> TicketDraft:
     """`fingerprint`: the one the alert is stored under (a workspace's recipe may derive it);
     by default the alert's own. `content`: the workspace's choices of what tickets show; its
     redaction masks secrets here, before providers measure and cut what they send.
-    `custody`: the evidence chains as verified just now (see build_description)."""
+    `custody`: the evidence chains as verified just now (see build_description); `files`: the
+    alert's uploaded evidence files."""
     fingerprint = fingerprint or fingerprint_of(alert)
     redact = Redactor(content.redaction)
     document: Document = build_description(
@@ -53,6 +56,7 @@ def build_draft(
         fingerprint=fingerprint,
         content=content,
         custody=custody,
+        files=files,
     )
     attributes = {
         name: redact.json(value) for name, value in _attributes(alert, fingerprint).items()

@@ -15,6 +15,7 @@ from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 
 from sentineliq.alerts.custody import CustodyCheck, CustodyLine
+from sentineliq.alerts.files import EvidenceFile
 from sentineliq.alerts.model import (
     Alert,
     CustodyEntry,
@@ -90,9 +91,12 @@ def build_description(
     fingerprint: str | None = None,
     content: TicketContent = DEFAULT_CONTENT,
     custody: Sequence[CustodyCheck] | None = None,
+    files: Sequence[EvidenceFile] = (),
 ) -> Document:
     """`custody`: the evidence chains as stored and verified just now; the ticket shows those
-    (entries added later included) with their integrity status. None: the alert's own."""
+    (entries added later included) with their integrity status. None: the alert's own.
+    `files`: the alert's uploaded evidence files (attached to the ticket by the outbox), listed
+    with their hashes and custody status under Evidence."""
     catalog = catalog or default_catalog()
     blocks: list[Block] = []
     if alert.brand_protection is not None:  # a detection opens with the brand and infringement
@@ -106,7 +110,7 @@ def build_description(
     blocks += _assets(alert.affected_assets)
     blocks += _mitre(alert.mitre, catalog)
     blocks += _observables(alert.observables, content)
-    blocks += _evidence(alert.evidence, custody)
+    blocks += _evidence(alert.evidence, custody, files)
     blocks += _link(alert)
     return Document(tuple(blocks))
 
@@ -287,8 +291,13 @@ def _assets(assets: Iterable[str]) -> list[Block]:
     return [_heading("Affected assets"), BulletList(items)] if items else []
 
 
-def _evidence(evidence: Iterable[Evidence], checks: Sequence[CustodyCheck] | None) -> list[Block]:
+def _evidence(
+    evidence: Iterable[Evidence],
+    checks: Sequence[CustodyCheck] | None,
+    files: Sequence[EvidenceFile] = (),
+) -> list[Block]:
     by_index = {check.evidence_index: check for check in checks or ()}
+    by_id = {check.evidence_id: check for check in checks or () if check.evidence_id}
     blocks: list[Block] = []
     for index, item in enumerate(evidence):
         check = by_index.get(index)
@@ -313,7 +322,32 @@ def _evidence(evidence: Iterable[Evidence], checks: Sequence[CustodyCheck] | Non
         elif item.custody:
             blocks.append(_para(Text("Chain of custody", strong=True)))
             blocks.append(_custody(item.custody))
+    for file in files:
+        blocks += _evidence_file(file, by_id.get(file.evidence_id or ""))
     return [_heading("Evidence"), *blocks] if blocks else []
+
+
+def _evidence_file(file: EvidenceFile, check: CustodyCheck | None) -> list[Block]:
+    """An uploaded file: its hashes as SentinelIQ computed them on upload, where it is (attached
+    to this issue; linked instead when too large), and its chain of custody's status."""
+    details = _fact_table(
+        [
+            ("Type", _plain("File (uploaded to SentinelIQ, attached to this issue)")),
+            ("Size", _plain(human_size(file.size_bytes))),
+            ("Content type", _plain(file.content_type)),
+            ("Uploaded at", _plain(iso_utc(file.created_at))),
+            ("Uploaded by", _plain(file.uploaded_by)),
+            ("MD5", _code(file.md5)),
+            ("SHA-1", _code(file.sha1)),
+            ("SHA-256", _code(file.sha256)),
+        ]
+    )
+    blocks: list[Block] = [_heading(file.file_name, level=3)]
+    if details is not None:
+        blocks.append(details)
+    if check is not None:
+        blocks += _checked_custody(check)
+    return blocks
 
 
 def _checked_custody(check: CustodyCheck) -> list[Block]:

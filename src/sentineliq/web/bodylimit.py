@@ -45,7 +45,8 @@ _INGEST_PATH = re.compile(r"^/api/v1/workspaces/[^/]+/(?:alerts|inputs/[^/]+)/?$
 _WEBHOOK_PATH = re.compile(r"^/api/v1/webhooks/[^/]+/[^/]+/?$")
 WEBHOOK_BODY_MAX_BYTES = 1024 * 1024
 # Evidence file uploads (multipart): the file's own limit plus room for the form's other parts.
-_EVIDENCE_PATH = re.compile(r"^/api/v1/workspaces/[^/]+/alerts/[^/]+/evidence-files/?$")
+# (the API's route and the admin panel's upload form).
+_EVIDENCE_PATH = re.compile(r"^/(?:api/v1/workspaces|w)/[^/]+/alerts/[^/]+/evidence-files/?$")
 EVIDENCE_SETTING = "SENTINELIQ_EVIDENCE_MAX_BYTES"
 MULTIPART_SLACK_BYTES = 64 * 1024
 _API_WORKSPACES = "/api/v1/workspaces/"

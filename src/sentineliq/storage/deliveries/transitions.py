@@ -54,7 +54,7 @@ from sentineliq.storage.deliveries.records import (
     record_from_row,
 )
 from sentineliq.storage.errors import LeaseLostError, NotFoundError, StorageError
-from sentineliq.storage.evidencefiles import queue_missing_attachments
+from sentineliq.storage.evidencefiles import without_queued_attachments
 from sentineliq.storage.providers import pause_provider
 from sentineliq.storage.tables import DeliveryAttemptRow, DeliveryRow, TicketLinkRow, new_id
 from sentineliq.storage.types import utcnow
@@ -478,10 +478,12 @@ def _after_effect(session: Session, record: DeliveryRecord, event: Created, now:
             .values(available_at=now)
             .execution_options(synchronize_session=False)
         )
-        if event.ticket is not None:
-            # Evidence files uploaded before the ticket existed are attached right after it.
-            queue_missing_attachments(session, record.alert_id, record.provider, now)
-    for follow_up in event.follow_ups:
+    # Attaching the evidence files a new ticket was filed with: each file once per provider
+    # (one its upload queued already is not queued again).
+    follow_ups = without_queued_attachments(
+        session, record.alert_id, record.provider, event.follow_ups
+    )
+    for follow_up in follow_ups:
         enqueue(
             session,
             alert_id=record.alert_id,
