@@ -71,7 +71,8 @@ def ingest(
         typer.Option(
             "--input",
             help="Read SOURCE as one payload of this input format (alertmanager: a webhook "
-            "notification) instead of SentinelIQ's own alerts.",
+            "notification; ocsf: an OCSF finding or a JSON array of them) instead of "
+            "SentinelIQ's own alerts.",
         ),
     ] = None,
 ) -> None:
