@@ -90,7 +90,7 @@ def show(
     """Print a mapping as YAML (--json: JSON): the start of a copy to adjust and save."""
     with open_app() as context:
         view = find_mapping(context, context.workspace(workspace).id, name)
-    document = view.mapping.model_dump(mode="json")
+    document = view.mapping.model_dump(mode="json", exclude_none=True)
     if as_json:
         print_json(document)
     else:
