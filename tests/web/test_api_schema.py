@@ -38,8 +38,8 @@ from sentineliq.web.api.problems import PROBLEM_MEDIA_TYPE
 from sentineliq.web.app import create_app
 
 SEED = 20261202
-OPERATIONS = 41  # + webhooks (3), held tickets and recipe (5), alert status (3), custody (3),
-# inputs (3), alert list (1), generic webhook and its mappings (7)
+OPERATIONS = 42  # + webhooks (3), held tickets and recipe (5), alert status (3), custody (3),
+# inputs (3), alert list (1), generic webhook and its mappings (7), OCSF input (1)
 MAX_EXAMPLES = 20  # per operation and phase; the whole run stays well under 90 s on 2 cores
 STATEFUL_STEPS = 10
 STATEFUL_EXAMPLES = 10
@@ -47,6 +47,7 @@ STATEFUL_EXAMPLES = 10
 ALERTS = ("POST", "/api/v1/workspaces/{workspace_id}/alerts")
 PROVIDER = ("PUT", "/api/v1/workspaces/{workspace_id}/providers/{name}")
 ALERTMANAGER = ("POST", "/api/v1/workspaces/{workspace_id}/inputs/alertmanager")
+OCSF = ("POST", "/api/v1/workspaces/{workspace_id}/inputs/ocsf")
 # What is left out, per operation, each with its one-line reason. Every other check and phase
 # runs on every operation.
 OVERRIDES: dict[tuple[str, str], dict[str, Any]] = {
@@ -70,6 +71,14 @@ OVERRIDES: dict[tuple[str, str], dict[str, Any]] = {
         # positive_data_acceptance: unknown fields are allowed (Alertmanager and its look-alikes
         # add their own), and an integer beyond 64 bits in one is refused as unreadable JSON,
         # as in alerts; JSON Schema cannot bound every integer of an open object.
+        "checks": {
+            "negative_data_rejection": {"enabled": False},
+            "positive_data_acceptance": {"enabled": False},
+        },
+    },
+    OCSF: {
+        # As for Alertmanager: each finding is judged on its own (one without finding_info.uid
+        # is refused in a 207 naming it), and OCSF findings are open objects.
         "checks": {
             "negative_data_rejection": {"enabled": False},
             "positive_data_acceptance": {"enabled": False},

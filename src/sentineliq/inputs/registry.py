@@ -7,9 +7,10 @@ from typing import Any
 
 from sentineliq.inputs.alertmanager import AlertmanagerAdapter
 from sentineliq.inputs.base import InputAdapter
+from sentineliq.inputs.ocsf import OcsfAdapter
 
 ADAPTERS: dict[str, InputAdapter[Any]] = {
-    adapter.name: adapter for adapter in (AlertmanagerAdapter(),)
+    adapter.name: adapter for adapter in (AlertmanagerAdapter(), OcsfAdapter())
 }
 
 

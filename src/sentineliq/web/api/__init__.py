@@ -12,6 +12,7 @@ from sentineliq.web.api import (
     deliveries,
     inputs,
     mappings,
+    ocsf,
     providers,
     webhooks,
     workspace_settings,
@@ -29,6 +30,7 @@ router.include_router(deliveries.router)
 router.include_router(assignees.router)
 router.include_router(webhooks.router)
 router.include_router(workspace_settings.router)
+router.include_router(ocsf.router)  # before inputs: /inputs/ocsf is its own route
 router.include_router(inputs.router)
 # After the built-in inputs: their own paths (.../inputs/alertmanager) are matched first.
 router.include_router(mappings.router)
