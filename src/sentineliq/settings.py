@@ -276,6 +276,46 @@ LIMIT_VARIABLES = {
 }
 
 
+DEFAULT_EVIDENCE_MAX_BYTES = 25 * 1024 * 1024
+# Jira Cloud's default attachment limit is 10 MB per file (GET /rest/api/3/attachment/meta
+# `uploadLimit`, changeable by a site admin): a larger file is linked instead.
+DEFAULT_ATTACH_MAX_BYTES = 10 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class EvidenceSettings:
+    """Evidence files (docs/security-context.md, "Evidence files"): where they are kept, the
+    largest upload, the largest file attached to a ticket (larger ones are linked), and the
+    address the links point at."""
+
+    dir: Path | None = None  # None: `evidence` in the data directory
+    max_bytes: int = DEFAULT_EVIDENCE_MAX_BYTES
+    attach_max_bytes: int = DEFAULT_ATTACH_MAX_BYTES
+    public_url: str | None = None  # e.g. https://sentineliq.example.org (no trailing slash)
+
+    def folder(self, data_dir: Path) -> Path:
+        return self.dir if self.dir is not None else data_dir / "evidence"
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> EvidenceSettings:
+        values = _positive_numbers(cls(), _EVIDENCE_VARIABLES, env)
+        folder = (env.get("SENTINELIQ_EVIDENCE_DIR") or "").strip()
+        if folder:
+            values["dir"] = Path(folder).expanduser()
+        public = (env.get("SENTINELIQ_PUBLIC_URL") or "").strip().rstrip("/")
+        if public:
+            if not public.startswith(("https://", "http://")):
+                raise SettingsError("SENTINELIQ_PUBLIC_URL: must be an http(s) URL")
+            values["public_url"] = public
+        return cls(**values)
+
+
+_EVIDENCE_VARIABLES = {
+    "max_bytes": "SENTINELIQ_EVIDENCE_MAX_BYTES",
+    "attach_max_bytes": "SENTINELIQ_ATTACH_MAX_BYTES",
+}
+
+
 @dataclass(frozen=True)
 class Settings:
     data_dir: Path
@@ -292,6 +332,12 @@ class Settings:
     limits: LimitSettings = field(default_factory=LimitSettings)
     sync: SyncSettings = field(default_factory=SyncSettings)
     mitre: MitreSettings = field(default_factory=MitreSettings)
+    evidence: EvidenceSettings = field(default_factory=EvidenceSettings)
+
+    @property
+    def evidence_dir(self) -> Path:
+        """Where evidence files are kept (SENTINELIQ_EVIDENCE_DIR, default data_dir/evidence)."""
+        return self.evidence.folder(self.data_dir)
 
     def __repr__(self) -> str:
         return (
@@ -335,4 +381,5 @@ class Settings:
             limits=LimitSettings.from_env(env),
             sync=SyncSettings.from_env(env),
             mitre=MitreSettings.from_env(env),
+            evidence=EvidenceSettings.from_env(env),
         )

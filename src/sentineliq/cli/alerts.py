@@ -72,8 +72,8 @@ def ingest(
         typer.Option(
             "--input",
             help="Read SOURCE as one payload of this input format (alertmanager: a webhook "
-            "notification; or a webhook mapping's name, e.g. splunk) instead of SentinelIQ's "
-            "own alerts.",
+            "notification; ocsf: an OCSF finding or a JSON array of them; or a webhook "
+            "mapping's name, e.g. splunk) instead of SentinelIQ's own alerts.",
         ),
     ] = None,
 ) -> None:

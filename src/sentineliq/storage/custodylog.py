@@ -21,7 +21,7 @@ from sentineliq.storage.audit import add_audit
 from sentineliq.storage.custody import append_entry, custody_check
 from sentineliq.storage.db import Database
 from sentineliq.storage.errors import InvalidStateError, NotFoundError
-from sentineliq.storage.tables import AlertRow, CustodyEntryRow, EvidenceRow
+from sentineliq.storage.tables import AlertRow, CustodyEntryRow, EvidenceFileRow, EvidenceRow
 from sentineliq.storage.types import utcnow
 
 CHUNK = 500  # evidence rows verified per round trip for their entries
@@ -134,9 +134,11 @@ def _evidence_listed(db: Database) -> ColumnElement[int]:
 
 
 def _evidence_rows() -> ScalarSelect[int]:
+    # Uploaded evidence files have evidence rows of their own, beyond the alert's list.
+    uploaded = select(EvidenceFileRow.id).where(EvidenceFileRow.evidence_id == EvidenceRow.id)
     return (
         select(func.count(EvidenceRow.id))
-        .where(EvidenceRow.alert_id == AlertRow.id)
+        .where(EvidenceRow.alert_id == AlertRow.id, ~uploaded.exists())
         .correlate(AlertRow)
         .scalar_subquery()
     )

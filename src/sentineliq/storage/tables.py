@@ -285,6 +285,31 @@ class CustodyEntryRow(Base):
     entry_hash: Mapped[str] = mapped_column(String(64))
 
 
+class EvidenceFileRow(Base):
+    """An uploaded evidence file: its hashes as computed on upload, where its content is kept
+    (the store's key), and its custody chain (`evidence_id`: an evidence row of the alert,
+    whose chain starts with the upload's "collected" entry). Never removed: a deletion marks it."""
+
+    __tablename__ = "evidence_files"
+    __table_args__ = (Index(None, "alert_id", "created_at"),)
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True, default=new_id)
+    workspace_id: Mapped[str] = mapped_column(ID, _fk("workspaces.id"))
+    alert_id: Mapped[str] = mapped_column(ID, _fk("alerts.id"))
+    evidence_id: Mapped[str | None] = mapped_column(ID, _fk("evidence.id"))
+    file_name: Mapped[str] = mapped_column(Text)
+    content_type: Mapped[str] = mapped_column(String(255))
+    size_bytes: Mapped[int] = mapped_column(BigInteger)
+    md5: Mapped[str] = mapped_column(String(32))
+    sha1: Mapped[str] = mapped_column(String(40))
+    sha256: Mapped[str] = mapped_column(String(64))
+    storage_key: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    uploaded_by: Mapped[str] = mapped_column(Text)
+    deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    deleted_by: Mapped[str | None] = mapped_column(Text)
+
+
 class DeliveryRow(Base):
     """The outbox: one row per piece of work for an alert at a provider (its ticket's create, a
     comment reporting repeats, a transition), numbered per operation by `sequence`."""

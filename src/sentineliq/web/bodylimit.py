@@ -34,7 +34,7 @@ from sentineliq.services.context import AppContext
 from sentineliq.web.admin.errors import LoginRequired
 from sentineliq.web.admin.session import clear_session_cookie, current_session
 from sentineliq.web.api.auth import authenticate
-from sentineliq.web.api.problems import ApiProblem, problem_response
+from sentineliq.web.api.problems import ApiProblem, FieldError, problem_response
 
 BODY_SETTING = "SENTINELIQ_MAX_BODY_BYTES"
 INGEST_SETTING = "SENTINELIQ_MAX_INGEST_BODY_BYTES"
@@ -44,6 +44,10 @@ _INGEST_PATH = re.compile(r"^/api/v1/workspaces/[^/]+/(?:alerts|inputs/[^/]+)/?$
 # times, and the sender cannot be asked to send less. Signed, so refused unread if forged.
 _WEBHOOK_PATH = re.compile(r"^/api/v1/webhooks/[^/]+/[^/]+/?$")
 WEBHOOK_BODY_MAX_BYTES = 1024 * 1024
+# Evidence file uploads (multipart): the file's own limit plus room for the form's other parts.
+_EVIDENCE_PATH = re.compile(r"^/api/v1/workspaces/[^/]+/alerts/[^/]+/evidence-files/?$")
+EVIDENCE_SETTING = "SENTINELIQ_EVIDENCE_MAX_BYTES"
+MULTIPART_SLACK_BYTES = 64 * 1024
 _API_WORKSPACES = "/api/v1/workspaces/"
 _SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 # What the JSON API and /docs add to every answer (web.app): a refusal made here carries it too.
@@ -62,11 +66,20 @@ def _size(limit: int) -> str:
 
 
 def _too_large(limit: int, setting: str) -> Response:
+    headers = {**_PROBLEM_HEADERS, "connection": "close"}
+    if setting == EVIDENCE_SETTING:
+        file_limit = limit - MULTIPART_SLACK_BYTES
+        message = (
+            f"the file is larger than {_size(file_limit)}, the limit for evidence files "
+            f"(set by {setting})"
+        )
+        errors = [FieldError(field="body.file", message=message)]
+        return problem_response(413, f"file: {message}", errors=errors, headers=headers)
     detail = (
         f"the request body is larger than {_size(limit)}, the limit for this route "
         f"(set by {setting})"
     )
-    return problem_response(413, detail, headers={**_PROBLEM_HEADERS, "connection": "close"})
+    return problem_response(413, detail, headers=headers)
 
 
 class BodyLimit:
@@ -87,6 +100,9 @@ class BodyLimit:
             limit, setting = limits.ingest_body_max_bytes, INGEST_SETTING
         elif method == "POST" and _WEBHOOK_PATH.match(path):
             limit, setting = WEBHOOK_BODY_MAX_BYTES, "the webhook receiver (fixed)"
+        elif method == "POST" and _EVIDENCE_PATH.match(path):
+            limit = self.context.settings.evidence.max_bytes + MULTIPART_SLACK_BYTES
+            setting = EVIDENCE_SETTING
         else:
             limit, setting = limits.body_max_bytes, BODY_SETTING
         headers = Headers(scope=scope)

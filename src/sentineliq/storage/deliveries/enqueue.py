@@ -17,6 +17,7 @@ from sentineliq.storage.tables import DeliveryRow
 # Operation kinds (sentineliq.delivery.operations implements them).
 REPORT_OCCURRENCES = "report_occurrences"
 TRANSITION_ISSUE = "transition_issue"
+ATTACH_EVIDENCE = "attach_evidence"  # payload {"file_id": ...}
 
 
 def next_sequence(session: Session, alert_id: str, provider: str, operation: str) -> int:

@@ -54,6 +54,7 @@ from sentineliq.storage.deliveries.records import (
     record_from_row,
 )
 from sentineliq.storage.errors import LeaseLostError, NotFoundError, StorageError
+from sentineliq.storage.evidencefiles import queue_missing_attachments
 from sentineliq.storage.providers import pause_provider
 from sentineliq.storage.tables import DeliveryAttemptRow, DeliveryRow, TicketLinkRow, new_id
 from sentineliq.storage.types import utcnow
@@ -477,6 +478,9 @@ def _after_effect(session: Session, record: DeliveryRecord, event: Created, now:
             .values(available_at=now)
             .execution_options(synchronize_session=False)
         )
+        if event.ticket is not None:
+            # Evidence files uploaded before the ticket existed are attached right after it.
+            queue_missing_attachments(session, record.alert_id, record.provider, now)
     for follow_up in event.follow_ups:
         enqueue(
             session,

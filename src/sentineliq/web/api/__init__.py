@@ -10,6 +10,7 @@ from sentineliq.web.api import (
     assignees,
     custody,
     deliveries,
+    evidence_files,
     inputs,
     mappings,
     ocsf,
@@ -34,3 +35,4 @@ router.include_router(ocsf.router)  # before inputs: /inputs/ocsf is its own rou
 router.include_router(inputs.router)
 # After the built-in inputs: their own paths (.../inputs/alertmanager) are matched first.
 router.include_router(mappings.router)
+router.include_router(evidence_files.router)
