@@ -67,6 +67,12 @@ def test_demo_files_every_sample_and_each_issue_reads_well() -> None:
             r"412 failed logins in 5 minutes\); resolved at the source, it is now Done",
             output,
         ), output
+        # One OCSF Detection Finding, as AWS Security Hub forwards GuardDuty's: its ATT&CK ids.
+        assert re.search(
+            r"OCSF finding: SEC-\d+ filed \(High: Trojan:EC2/DNSDataExfiltration on\s+"
+            r"build-runner-3\) with ATT&CK TA0010, T1048, T1048\.003, TA0011, T1071, T1071\.004",
+            output,
+        ), output
         panel = re.search(
             r"Admin panel: (http://127\.0\.0\.1:\d+)/  sign in as (\S+) / (\S+)", output
         )

@@ -262,9 +262,9 @@ def test_a_finding_without_its_identity_or_title_is_refused_naming_the_field() -
     compliance = fixture("guardduty_detection_finding")
     compliance["class_uid"] = 2003
     no_time = fixture("guardduty_detection_finding")
-    for key in ("created_time", "first_seen_time"):
+    for key in ("created_time", "first_seen_time", "created_time_dt"):
         del no_time["finding_info"][key]
-    del no_time["time"]
+    del no_time["time"], no_time["time_dt"]
     good = fixture("guardduty_detection_finding")
     result = ADAPTER.adapt(
         [no_uid, no_title, old, compliance, "not a finding", no_time, {"severity_id": 3}, good],
@@ -331,3 +331,54 @@ def test_the_openapi_example_is_the_fixture_and_is_read() -> None:
 def test_stored_settings_that_no_longer_validate_fall_back_to_the_defaults() -> None:
     assert ADAPTER.settings({"default_severity": "urgent"}) == OcsfSettings()
     assert ADAPTER.settings({"module": "eclipse"}).module is Module.ECLIPSE
+
+
+def test_times_in_seconds_and_datetime_strings_are_read() -> None:
+    finding = fixture("guardduty_detection_finding")
+    finding["finding_info"]["created_time"] = 1764836593  # seconds
+    record = one(finding)
+    assert record.alert.detected_at.isoformat() == "2025-12-04T08:23:13+00:00"
+    assert [(w.field, w.message) for w in record.warnings] == [
+        ("finding_info.created_time", "read as seconds (OCSF says milliseconds)")
+    ]
+    for key in ("created_time", "first_seen_time"):
+        del finding["finding_info"][key]
+    finding["time"] = "not a number"
+    alert = one(finding).alert  # the datetime profile's created_time_dt
+    assert alert.detected_at.isoformat() == "2025-12-04T08:23:13+00:00"
+
+
+def test_odd_values_in_mapped_attributes_are_left_out_not_fatal() -> None:
+    finding = fixture("guardduty_detection_finding")
+    finding["finding_info"]["uid"] = 591  # a number where OCSF says string
+    finding["finding_info"]["types"] = "Backdoor"  # not a list
+    finding["remediation"]["references"] = "https://example.org/fix"  # not a list
+    finding["metadata"] = ["not", "an", "object"]
+    finding["resources"] = [{"uid": 42, "name": "db-1"}, "res", None]
+    finding["vulnerabilities"] = [
+        {"cve": {"uid": "not a cve id"}},
+        {"cve": {"uid": "CVE-2024-3094"}},
+    ]
+    finding["finding_info"]["attacks"] = [
+        {"technique": {"uid": f"T{1000 + n}", "name": "x"}} for n in range(120)
+    ]
+    record = one(finding)
+    alert = record.alert
+    assert alert.external_id == "591"
+    assert alert.source == "OCSF"
+    assert alert.fingerprint == "ocsf:591"
+    assert alert.category == "Detection Finding"
+    assert alert.affected_assets == ["db-1"]
+    assert alert.tags == ["ocsf-detection-finding", "CVE-2024-3094"]
+    assert len(alert.mitre) == 100
+    assert "Remediation\nIsolate the instance" in alert.description
+    assert {"finding_info.types", "resources[0].uid"} <= {w.field for w in record.warnings}
+
+
+def test_a_finding_info_that_is_not_an_object_is_named() -> None:
+    finding = fixture("guardduty_detection_finding")
+    finding["finding_info"]["title"] = ["a", "list"]
+    result = ADAPTER.adapt(finding, SETTINGS)
+    assert [(e.field, e.problem) for e in result.errors] == [
+        ("finding_info.title", "is required: its summary")
+    ]

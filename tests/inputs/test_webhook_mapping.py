@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +14,7 @@ import pytest
 
 from sentineliq.alerts.model import ObservableType, Severity
 from sentineliq.inputs.base import InputError
-from sentineliq.inputs.presets import ELASTIC, PRESETS, SPLUNK, WAZUH
+from sentineliq.inputs.presets import ELASTIC, ELASTIC_BODY, PRESETS, SPLUNK, WAZUH
 from sentineliq.inputs.webhook import WebhookAdapter, WebhookMapping
 from sentineliq.services.mappings import MappingError, check_name, dry_run, parse_mapping
 
@@ -326,3 +327,24 @@ def test_the_adapter_leaves_its_inputs_alone() -> None:
     before = copy.deepcopy(payload)
     adapt(payload, SPLUNK, "splunk")
     assert payload == before
+
+
+def _render(template: str, variables: dict[str, Any]) -> str:
+    """Kibana's Mustache for the variables the body uses: {{{x}}} as JSON, {{x}} as text
+    escaped for a JSON string, `.asJSON` of an array as JSON."""
+
+    def value(path: str) -> Any:
+        found: Any = variables
+        for part in path.removesuffix(".asJSON").split("."):
+            found = found[part]
+        return found
+
+    text = re.sub(r"\{\{\{([\w.]+)\}\}\}", lambda m: json.dumps(value(m.group(1))), template)
+    return re.sub(r"\{\{([\w.]+)\}\}", lambda m: json.dumps(str(value(m.group(1))))[1:-1], text)
+
+
+def test_the_documented_elastic_body_renders_to_the_fixture_the_preset_reads() -> None:
+    docs = (Path(__file__).parents[2] / "docs" / "inputs.md").read_text()
+    assert ELASTIC_BODY in docs
+    payload = fixture("elastic_webhook.json")
+    assert json.loads(_render(ELASTIC_BODY, payload)) == payload

@@ -175,3 +175,28 @@ def test_the_document_shows_the_input_with_a_real_example(receiver: Receiver) ->
     answer = receiver.post(example)
     assert answer.status_code == 200, answer.text
     assert answer.json()["totals"]["accepted"] == 1
+
+
+def test_security_hubs_eventbridge_event_is_posted_as_eventbridge_sends_it(
+    receiver: Receiver,
+) -> None:
+    # The "Findings Imported V2" event an EventBridge API destination posts as is.
+    event = {
+        "version": "0",
+        "id": "5b2c8a9e-1f0d-4e3b-9c7a-6d5e4f3a2b1c",
+        "detail-type": "Findings Imported V2",
+        "source": "aws.securityhub",
+        "account": "123456789012",
+        "time": "2025-12-04T08:23:14Z",
+        "region": "us-east-1",
+        "resources": [],
+        "detail": {"findings": [fixture("guardduty_detection_finding")]},
+    }
+    answer = receiver.post(event)
+    assert answer.status_code == 200, answer.text
+    (result,) = answer.json()["results"]
+    assert result["status"] == "accepted"
+    shown = receiver.http.get(
+        f"{receiver.base}/alerts/{result['alert_id']}", headers=receiver.owner
+    )
+    assert shown.json()["source_payload"] == fixture("guardduty_detection_finding")

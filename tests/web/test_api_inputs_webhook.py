@@ -266,3 +266,25 @@ def test_the_document_carries_real_examples_that_post_as_they_are(hook: Hook) ->
     (shown,) = document["components"]["schemas"]["WebhookMapping"]["examples"]
     put = hook.http.put(f"{hook.base}/input-mappings/example", json=shown, headers=hook.owner)
     assert put.status_code == 200, put.text
+
+
+def test_elastics_recovered_action_resolves_the_alert_and_its_ticket(hook: Hook) -> None:
+    firing = fixture("elastic_webhook.json")
+    answer = hook.post("elastic", firing)
+    assert answer.status_code == 200, answer.text
+    alert_id = answer.json()["results"][0]["alert_id"]
+    hook.work()
+    fields = hook.issue(alert_id)["fields"]
+    assert fields["summary"] == "rule 'esq' matched query for group host-2"
+    assert fields["priority"]["name"] == "Medium"
+
+    recovered = fixture("elastic_webhook.json")
+    recovered["alert"]["actionGroup"] = "recovered"
+    recovered["date"] = "2023-04-27T22:45:34.153Z"
+    body = hook.post("elastic", recovered).json()
+    assert body["results"][0]["alert_id"] == alert_id  # the same alert (alert.uuid)
+    assert [(c["alert_id"], c["status"]) for c in body["source_changes"]] == [
+        (alert_id, "resolved")
+    ]
+    hook.work()
+    assert hook.issue(alert_id)["fields"]["status"]["statusCategory"]["key"] == "done"

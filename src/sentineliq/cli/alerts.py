@@ -25,6 +25,7 @@ from sentineliq.services.ingest import (
     no_delivery_warning,
 )
 from sentineliq.services.inputs import ingest_payload
+from sentineliq.services.mappings import UnknownMapping, find_mapping
 from sentineliq.storage.alerts import AlertRepository, StoredAlert
 from sentineliq.storage.alertstate import AlertNote, AlertState, AlertStateRepository
 from sentineliq.storage.deliveries import DeliveryRepository, DeliveryView
@@ -71,7 +72,8 @@ def ingest(
         typer.Option(
             "--input",
             help="Read SOURCE as one payload of this input format (alertmanager: a webhook "
-            "notification) instead of SentinelIQ's own alerts.",
+            "notification; ocsf: an OCSF finding or a JSON array of them; or a webhook "
+            "mapping's name, e.g. splunk) instead of SentinelIQ's own alerts.",
         ),
     ] = None,
 ) -> None:
@@ -116,8 +118,11 @@ def _exit_for(report: IngestReport) -> None:
 
 def _ingest_input(source: str, text: str, workspace: str, name: str, as_json: bool) -> None:
     """One payload of input `name`: adapted, stored, and the source's resolves applied."""
-    if name not in ADAPTERS:
-        fail(f"unknown input {name!r} (known: {', '.join(sorted(ADAPTERS))})")
+    if name not in ADAPTERS and not _is_mapping(workspace, name):
+        fail(
+            f"unknown input {name!r} (known: {', '.join(sorted(ADAPTERS))}), and no webhook "
+            "mapping has that name (sentineliq inputs list)"
+        )
     decoded, problem = decode(text.encode("utf-8", "surrogatepass"), MAX_DEPTH)
     if decoded is None or decoded.problem is not None:
         where = f"{decoded.field}: " if decoded is not None and decoded.field else ""
@@ -150,6 +155,16 @@ def _ingest_input(source: str, text: str, workspace: str, name: str, as_json: bo
                 "source: set back to new"
             )
     _exit_for(done.report)
+
+
+def _is_mapping(workspace: str, name: str) -> bool:
+    """Whether `name` is a webhook mapping (saved, or a preset) of the workspace."""
+    with open_app() as context:
+        try:
+            find_mapping(context, context.workspace(workspace).id, name)
+        except UnknownMapping:
+            return False
+    return True
 
 
 def _report(report: IngestReport, as_json: bool, extra: dict[str, Any] | None = None) -> None:

@@ -15,6 +15,7 @@ from sentineliq.cli import (
     assignees,
     deliveries,
     evidence,
+    inputs,
     mitre,
     providers,
     sandbox,
@@ -57,6 +58,7 @@ app.add_typer(users.app, name="user")
 app.add_typer(apikeys.app, name="apikey")
 app.add_typer(assignees.app, name="assignee")
 app.add_typer(mitre.app, name="mitre")
+app.add_typer(inputs.app, name="inputs")
 app.command("worker")(worker.worker)
 app.command("schema")(alerts.schema)
 app.command("demo")(worker.demo)

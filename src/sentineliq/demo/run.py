@@ -118,11 +118,12 @@ def run_demo(*, keep_running: bool = False, console: Console | None = None) -> i
             again = Worker(app, worker_id="demo-worker").run(until_idle=True)
             _print_repeats(console, app, sandbox, workspace.id)
             prometheus = _alertmanager_round(console, app, sandbox, workspace.id)
+            finding = _ocsf_round(console, app, sandbox, workspace.id)
             if keep_running:
                 _serve_panel(console, app, workspace.id, sandbox.url)
             filed = stats.delivered == ingested.accepted and stats.dead == 0
             reported = again.delivered == 1 and again.dead == 0
-            return 0 if filed and reported and prometheus and attached else 1
+            return 0 if filed and reported and prometheus and finding and attached else 1
     finally:
         shutil.rmtree(data_dir, ignore_errors=True)
 
@@ -264,6 +265,29 @@ def _alertmanager_round(
         and filed.delivered == 1
         and moved.delivered == 1
     )
+
+
+def ocsf_finding() -> dict[str, Any]:
+    """An OCSF Detection Finding (2004) as AWS Security Hub forwards GuardDuty's."""
+    finding: dict[str, Any] = json.loads(
+        files("sentineliq.demo").joinpath("ocsf.json").read_text("utf-8")
+    )
+    return finding
+
+
+def _ocsf_round(console: Console, app: AppContext, sandbox: JiraSandbox, workspace_id: str) -> bool:
+    """An OCSF finding, sent as the SIEM emits it, becomes a ticket with its ATT&CK ids."""
+    sent = ingest_payload(app, workspace_id, "ocsf", ocsf_finding(), actor="demo")
+    filed = Worker(app, worker_id="demo-worker").run(until_idle=True)
+    (outcome,) = sent.report.outcomes
+    stored = AlertRepository(app.db).get(outcome.outcome.alert_id)
+    for link in stored.tickets:
+        issue = next(i for i in sandbox.issues() if i["key"] == link.issue_key)["fields"]
+        console.print(
+            f"OCSF finding: {link.issue_key} filed ({issue['priority']['name']}: "
+            f"{escape(issue['summary'])}) with ATT&CK {', '.join(stored.alert.mitre)}"
+        )
+    return sent.report.accepted == 1 and filed.delivered == 1
 
 
 def _wait_for_interrupt() -> None:

@@ -19,6 +19,7 @@ Suppressed (3) or Resolved (4) resolves the alert: OCSF 1.1+'s `status_id`, OCSF
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime
 from typing import Any, ClassVar
@@ -89,6 +90,9 @@ HASH_TYPES = {length: kind for kind, length in HASH_OBSERVABLE_LENGTH.items()}
 HASH_ALGORITHMS = {1: "md5", 2: "sha1", 3: "sha256"}
 # Timestamps are epoch milliseconds; senders that write micro- or nanoseconds are read as such.
 _MAX_MS = 10**14  # the year 5138
+_MIN_MS = 10**11  # 1973-03-03: a smaller number is seconds
+MAX_ATTACK_IDS = 100  # the alert model's
+CVE = re.compile(r"^CVE-\d{4}-\d{4,}$", re.IGNORECASE)
 MAX_ASSETS = 1000
 MAX_OBSERVABLES = 1000
 MAX_EVIDENCE = 100
@@ -116,6 +120,10 @@ def _int(value: object) -> int | None:
 
 def _object(value: object) -> Json:
     return value if isinstance(value, dict) else {}
+
+
+def _list(value: object) -> list[Any]:
+    return value if isinstance(value, list) else []
 
 
 def _objects(value: object) -> Iterator[tuple[int, Json]]:
@@ -150,13 +158,13 @@ class _Reader:
 
     def time(self, value: object, path: str) -> str | None:
         number = _int(value)
-        if number is None or number < 0:
+        if number is None or number <= 0:
             return None
-        divisor = 1000
+        divisor = 1 if number < _MIN_MS else 1000
         while number // divisor * 1000 >= _MAX_MS and divisor < 10**9:
             divisor *= 1000
-        if divisor > 1000:
-            unit = "microseconds" if divisor == 10**6 else "nanoseconds"
+        if divisor != 1000:
+            unit = {1: "seconds", 10**6: "microseconds"}.get(divisor, "nanoseconds")
             self.warnings.append(IngestWarning(path, f"read as {unit} (OCSF says milliseconds)"))
         try:
             return datetime.fromtimestamp(number / divisor, UTC).isoformat()
@@ -247,6 +255,8 @@ class OcsfAdapter(InputAdapter[OcsfSettings]):
         # OCSF 1.0 names the finding's information `finding`; 1.1 and later `finding_info`.
         key = "finding" if "finding_info" not in item and "finding" in item else "finding_info"
         raw_info = _object(item.get(key))
+        if _int(raw_info.get("uid")) is not None:  # a number where OCSF says string: kept
+            raw_info = {**raw_info, "uid": str(raw_info["uid"])}
         read = _Reader()
         fields = ("uid", "title", "desc", "src_url", "created_time", "first_seen_time", "types")
         info = read.model(FindingInformation, raw_info, fields, key)
@@ -256,12 +266,16 @@ class OcsfAdapter(InputAdapter[OcsfSettings]):
             if _text(raw_info.get(name)) is None
         ]
         if missing or info is None:
-            result.errors.extend(missing or [RecordError(number, key, "is not a finding_info")])
+            refused = RecordError(number, key, "must be an object with uid and title as text")
+            result.errors.extend(missing or [refused])
             return
         detected = (
             read.time(info.created_time, f"{key}.created_time")
             or read.time(info.first_seen_time, f"{key}.first_seen_time")
             or read.time(item.get("time"), "time")
+            # The datetime profile's strings, read like native detected_at values.
+            or _text(raw_info.get("created_time_dt"))
+            or _text(item.get("time_dt"))
         )
         if detected is None:
             result.errors.append(
@@ -313,7 +327,7 @@ class OcsfAdapter(InputAdapter[OcsfSettings]):
             "link": link,
             "module": settings.module.value,
             "observables": observables[:MAX_OBSERVABLES],
-            "mitre": self._attacks(read, raw_info, item),
+            "mitre": self._attacks(read, raw_info, item)[:MAX_ATTACK_IDS],
             "evidence": self._evidence(item)[:MAX_EVIDENCE],
         }
         warnings = [*read.warnings] + ([severity_warning] if severity_warning else [])
@@ -499,7 +513,7 @@ class OcsfAdapter(InputAdapter[OcsfSettings]):
         tags = [f"ocsf-{CLASSES[class_uid].lower().replace(' ', '-')}"]
         for _index, vulnerability in _objects(item.get("vulnerabilities")):
             cve = _text(_object(vulnerability.get("cve")).get("uid"))
-            if cve and cve not in tags:
+            if cve and CVE.match(cve) and cve not in tags:
                 tags.append(cve)
         return tags[:100]
 
@@ -508,9 +522,9 @@ class OcsfAdapter(InputAdapter[OcsfSettings]):
         remediation = _object(item.get("remediation")) or _object(info.get("remediation"))
         desc = _text(remediation.get("desc"))
         links = [
-            str(ref)
+            ref
             for key in ("references", "kb_articles")
-            for ref in (remediation.get(key) or [])
+            for ref in _list(remediation.get(key))
             if isinstance(ref, str)
         ]
         body = "\n".join([*([desc] if desc else []), *links])

@@ -21,6 +21,7 @@ from sentineliq.web.admin.pages import (
     audit,
     deliveries,
     held,
+    inputs,
     integrations,
     login,
 )
@@ -35,6 +36,7 @@ def install(app: FastAPI) -> None:
     # The held list before the deliveries: /deliveries/held is not a delivery's id.
     pages = (
         login, integrations, held, deliveries, alerts, alert_status, api_keys, audit, assignees,
+        inputs,
     )  # fmt: skip
     for page in pages:
         app.include_router(page.router)

@@ -25,6 +25,10 @@ MESSAGES = {
     "revoked": Flash("info", "The API key was revoked. Requests using it are refused from now on."),
     "assignee_mapped": Flash("success", "Mapping saved: the next tickets for it are assigned."),
     "assignee_unmapped": Flash("info", "Mapping removed: Jira's user search decides again."),
+    "mapping_saved": Flash("success", "Mapping saved: senders can post to its endpoint."),
+    "mapping_deleted": Flash(
+        "info", "Mapping deleted: its endpoint answers 404 (a preset is back)."
+    ),
     "held_none": Flash("error", "Select at least one held ticket first."),
     "held_changed": Flash(
         "error",

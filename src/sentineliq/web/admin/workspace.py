@@ -30,6 +30,7 @@ _SECTION_PATHS = {
     "alerts": "/alerts",
     "deliveries": "/deliveries",
     "integrations": "/settings/integrations",
+    "inputs": "/settings/inputs",
     "api-keys": "/api-keys",
     "assignees": "/assignees",
     "audit": "/audit",

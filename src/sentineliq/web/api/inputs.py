@@ -184,7 +184,8 @@ def _receive(caller: Caller, name: str, body: bytes) -> tuple[InputIngestResult,
         raise ApiProblem(
             413,
             f"at most {limits.ingest_max_records} alerts per request "
-            "(SENTINELIQ_MAX_INGEST_RECORDS); lower the receiver's max_alerts",
+            "(SENTINELIQ_MAX_INGEST_RECORDS); send fewer per request (Alertmanager: the receiver's "
+            "max_alerts)",
             kind="too-many-records",
         )
     done = _store(caller, name, adapted)

@@ -104,6 +104,27 @@ ELASTIC_EXAMPLE: dict[str, Any] = {
         "hits": [{"_source": {"host": {"name": "host-2"}, "source": {"ip": "198.51.100.23"}}}],
     },
 }
+# A Wazuh alert as its integrator posts it (constructed values): tests/inputs/fixtures.
+WAZUH_EXAMPLE: dict[str, Any] = {
+    "timestamp": "2026-12-04T05:12:44.316+0000",
+    "rule": {
+        "level": 10,
+        "description": "sshd: brute force trying to get access to the system. Non existent user.",
+        "id": "5712",
+        "mitre": {"id": ["T1110"], "tactic": ["Credential Access"]},
+        "groups": ["syslog", "sshd", "authentication_failures"],
+    },
+    "agent": {"id": "001", "name": "web-01", "ip": "10.0.4.21"},
+    "id": "1796361164.1548213",
+    "full_log": "Dec  4 05:12:42 web-01 sshd[21144]: Invalid user admin from 192.0.2.77",
+    "data": {"srcip": "192.0.2.77", "srcuser": "admin"},
+}
+# A sample of each preset's payload: the examples here, the panel's "Try it" default.
+PRESET_SAMPLES: dict[str, dict[str, Any]] = {
+    "splunk": SPLUNK_EXAMPLE,
+    "elastic": ELASTIC_EXAMPLE,
+    "wazuh": WAZUH_EXAMPLE,
+}
 PAYLOAD_BODY = {
     "required": True,
     "description": "The tool's JSON as it sends it: one payload, or a JSON array of payloads.",
@@ -118,6 +139,7 @@ PAYLOAD_BODY = {
             "examples": {
                 "splunk": {"summary": "Splunk's webhook alert action", "value": SPLUNK_EXAMPLE},
                 "elastic": {"summary": "Kibana's webhook connector", "value": ELASTIC_EXAMPLE},
+                "wazuh": {"summary": "A Wazuh alert", "value": WAZUH_EXAMPLE},
             },
         }
     },

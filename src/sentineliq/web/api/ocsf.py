@@ -99,6 +99,7 @@ _FINDING: dict[str, Any] = {
         "vulnerabilities": {"type": "array", "items": {"type": "object"}},
     },
 }
+_FINDINGS = {"type": "array", "minItems": 1, "maxItems": MAX_RECORDS, "items": _FINDING}
 OCSF_BODY = {
     "required": True,
     "description": "One OCSF finding, a JSON array of them, or AWS Security Hub's EventBridge "
@@ -106,9 +107,22 @@ OCSF_BODY = {
     "content": {
         "application/json": {
             "schema": {
-                "oneOf": [
+                "anyOf": [
                     _FINDING,
-                    {"type": "array", "minItems": 1, "maxItems": MAX_RECORDS, "items": _FINDING},
+                    _FINDINGS,
+                    {
+                        "type": "object",
+                        "description": "AWS Security Hub's EventBridge event",
+                        "required": ["detail"],
+                        "properties": {
+                            "detail-type": {"type": "string"},
+                            "detail": {
+                                "type": "object",
+                                "required": ["findings"],
+                                "properties": {"findings": _FINDINGS},
+                            },
+                        },
+                    },
                 ]
             },
             "example": OCSF_EXAMPLE,

@@ -1,0 +1,204 @@
+"""`sentineliq inputs ...`: the generic webhook's mappings (list, show, save, delete) and the
+dry run of a sample payload through a mapping, saved or from a file (nothing is stored)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+import yaml
+from rich.markup import escape
+from rich.table import Table
+
+from sentineliq.alerts.jsonread import decode
+from sentineliq.alerts.parse import MAX_DEPTH
+from sentineliq.cli.common import CLI_ACTOR, JsonOption, WorkspaceOption, open_app
+from sentineliq.cli.output import ExitCode, console, errors, fail, print_json
+from sentineliq.inputs.base import InputError
+from sentineliq.inputs.registry import ADAPTERS
+from sentineliq.inputs.webhook import WebhookMapping
+from sentineliq.services.inputs import adapt
+from sentineliq.services.mappings import (
+    DryRun,
+    MappingError,
+    adapt_with,
+    delete_mapping,
+    dry_run,
+    find_mapping,
+    list_mappings,
+    parse_mapping,
+    save_mapping,
+)
+
+app = typer.Typer(
+    help="Inputs: the generic webhook's mappings (JMESPath to alert fields), and dry runs.",
+    no_args_is_help=True,
+)
+
+MappingFileArgument = Annotated[
+    Path, typer.Argument(help="The mapping as YAML or JSON (see docs/inputs.md).", dir_okay=False)
+]
+
+
+def _load(path: Path, what: str) -> Any:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        fail(f"{path}: no such file")
+    except (OSError, UnicodeDecodeError) as exc:
+        fail(f"{path}: cannot read {what} ({exc})")
+    try:
+        return yaml.safe_load(text)  # JSON is YAML too
+    except yaml.YAMLError as exc:
+        fail(f"{path}: not YAML or JSON ({' '.join(str(exc).split())})")
+
+
+def mapping_from_file(path: Path) -> WebhookMapping:
+    try:
+        return parse_mapping(_load(path, "the mapping"))
+    except MappingError as exc:
+        fail(f"{path}: {exc}")
+
+
+@app.command("list")
+def list_command(workspace: WorkspaceOption, as_json: JsonOption = False) -> None:
+    """The workspace's mappings, then the presets it has not replaced."""
+    with open_app() as context:
+        views = list_mappings(context, context.workspace(workspace).id)
+    if as_json:
+        print_json(
+            [
+                {"name": v.name, "origin": v.origin, "description": v.mapping.description}
+                for v in views
+            ]
+        )
+        return
+    table = Table("name", "origin", "source", "description")
+    for view in views:
+        table.add_row(view.name, view.origin, view.mapping.source, view.mapping.description)
+    console.print(table)
+
+
+@app.command("show")
+def show(
+    name: Annotated[str, typer.Argument(help="A saved mapping's or a preset's name.")],
+    workspace: WorkspaceOption,
+    as_json: JsonOption = False,
+) -> None:
+    """Print a mapping as YAML (--json: JSON): the start of a copy to adjust and save."""
+    with open_app() as context:
+        view = find_mapping(context, context.workspace(workspace).id, name)
+    document = view.mapping.model_dump(mode="json", exclude_none=True)
+    if as_json:
+        print_json(document)
+    else:
+        typer.echo(f"# {view.name}: {view.origin}")
+        typer.echo(yaml.safe_dump(document, sort_keys=False, allow_unicode=True).rstrip())
+
+
+@app.command("save")
+def save(
+    name: Annotated[str, typer.Argument(help="The mapping's name (a slug): .../inputs/NAME.")],
+    mapping_file: MappingFileArgument,
+    workspace: WorkspaceOption,
+) -> None:
+    """Save (create or replace) a mapping, checked first: every expression must compile, and
+    fields.title and fields.fingerprint are required."""
+    mapping = mapping_from_file(mapping_file)
+    with open_app() as context:
+        ws = context.workspace(workspace)
+        changed = save_mapping(context, ws.id, name, mapping, actor=CLI_ACTOR)
+    console.print(
+        f"mapping {name} {'saved' if changed else 'unchanged'}: "
+        f"POST /api/v1/workspaces/{ws.id}/inputs/{name}"
+    )
+
+
+@app.command("delete")
+def delete(
+    name: Annotated[str, typer.Argument(help="A saved mapping's name.")],
+    workspace: WorkspaceOption,
+) -> None:
+    """Delete a saved mapping (a preset it replaced comes back)."""
+    with open_app() as context:
+        removed = delete_mapping(context, context.workspace(workspace).id, name, actor=CLI_ACTOR)
+    if not removed:
+        fail(f"no saved mapping is named {name!r}")
+    console.print(f"mapping {name} deleted")
+
+
+@app.command("dry-run")
+def dry_run_command(
+    sample: Annotated[Path, typer.Argument(help="A payload as the tool sends it (JSON).")],
+    workspace: WorkspaceOption,
+    mapping: Annotated[
+        str | None,
+        typer.Option("--mapping", help="A saved mapping's or a preset's name (or alertmanager)."),
+    ] = None,
+    mapping_file: Annotated[
+        Path | None,
+        typer.Option("--mapping-file", help="An unsaved mapping, YAML or JSON.", dir_okay=False),
+    ] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Show the alerts SAMPLE would become, and why any record would be refused; nothing is
+    stored. Exit 0: every record accepted; 3: some refused; 2: none, or unreadable."""
+    if (mapping is None) == (mapping_file is None):
+        fail("give --mapping NAME or --mapping-file FILE")
+    try:
+        raw = sample.read_bytes()
+    except OSError as exc:
+        fail(f"{sample}: cannot read ({exc.strerror})")
+    decoded, problem = decode(raw, MAX_DEPTH)
+    if decoded is None or decoded.problem is not None:
+        where = f"{decoded.field}: " if decoded is not None and decoded.field else ""
+        fail(f"{sample}: {where}{decoded.problem if decoded is not None else problem}")
+    try:
+        if mapping_file is not None:
+            run = dry_run(
+                adapt_with("unsaved", mapping_from_file(mapping_file), decoded.value), "unsaved"
+            )
+        else:
+            assert mapping is not None
+            with open_app() as context:
+                ws = context.workspace(workspace)
+                if mapping not in ADAPTERS:
+                    find_mapping(context, ws.id, mapping)  # unknown: named, exit 2
+                run = dry_run(adapt(context, ws.id, mapping, decoded.value), mapping)
+    except InputError as exc:
+        fail(f"{sample}: {exc}")
+    _show_run(run, as_json)
+    accepted = sum(1 for r in run.records if r.alert is not None)
+    if accepted == 0:
+        raise typer.Exit(ExitCode.USAGE)
+    if accepted < len(run.records):
+        raise typer.Exit(ExitCode.PARTIAL)
+
+
+def _show_run(run: DryRun, as_json: bool) -> None:
+    if as_json:
+        print_json(run.as_json())
+        return
+    for warning in run.warnings:
+        errors.print(f"[yellow]warning:[/yellow] {escape(warning)}", markup=True)
+    for record in run.records:
+        if record.alert is None:
+            for error in record.errors:
+                line = f"record {record.record}: {error.field}: {error.problem}"
+                errors.print(f"[red]refused[/red] {escape(line)}", markup=True)
+            continue
+        console.print(
+            f"[bold]record {record.record}[/bold]" + (" (resolves)" if record.resolved else "")
+        )
+        shown = record.alert.model_dump(mode="json", exclude_defaults=True)
+        console.print_json(json.dumps(shown, ensure_ascii=False))
+        for said in record.warnings:
+            line = f"record {record.record}: {said['field']}: {said['message']}"
+            errors.print(f"[yellow]warning[/yellow] {escape(line)}", markup=True)
+    accepted = sum(1 for r in run.records if r.alert is not None)
+    console.print(
+        f"dry run with {run.mapping}: {accepted} would be accepted, "
+        f"{len(run.records) - accepted} refused; nothing stored"
+    )
