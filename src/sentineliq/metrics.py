@@ -61,6 +61,7 @@ _JIRA_ROUTES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (r"^/rest/api/3/issue/[^/]+/properties/[^/]+$", "issue/{issue}/properties/{key}"),
         (r"^/rest/api/3/issue/[^/]+/comment$", "issue/{issue}/comment"),
         (r"^/rest/api/3/issue/[^/]+/transitions$", "issue/{issue}/transitions"),
+        (r"^/rest/api/3/issue/[^/]+/attachments$", "issue/{issue}/attachments"),
         (r"^/rest/api/3/issue/bulk$", "issue/bulk"),  # before issue/{issue}, which it matches
         (r"^/rest/api/3/issue/[^/]+$", "issue/{issue}"),
         (r"^/rest/api/3/project/[^/]+$", "project/{key}"),

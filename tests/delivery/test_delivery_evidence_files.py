@@ -10,10 +10,12 @@ import hashlib
 from dataclasses import replace
 from typing import Any
 
+import pytest
 from delivery_harness import Pipeline
 
 from sentineliq.delivery.worker import Worker
-from sentineliq.services import evidencefiles
+from sentineliq.providers.jira.client import JiraClient
+from sentineliq.services import custody, evidencefiles
 from sentineliq.services.backfill import enable_provider
 from sentineliq.storage.alerts import AlertRepository
 from sentineliq.storage.deliveries import DeliveryStatus
@@ -22,6 +24,7 @@ from sentineliq.storage.providers import ProviderRepository
 
 CONTENT = b'203.0.113.9 - - [27/Nov/2026:08:00:01 +0000] "GET /wp-login.php HTTP/1.1" 200\n' * 30
 ATTACHMENTS = "/rest/api/3/issue/SEC-1/attachments"
+XSRF = "X-Atlassian-Token"
 
 
 def _alert(pipeline: Pipeline) -> str:
@@ -232,3 +235,72 @@ def test_a_file_whose_stored_content_changed_is_never_sent(pipeline: Pipeline) -
     assert dead.status is DeliveryStatus.DEAD
     assert "no longer matches its SHA-256" in str(dead.last_error)
     assert hashlib.sha256(b"tampered").hexdigest() != file.sha256
+
+
+def test_a_lost_xsrf_header_is_a_dead_letter_naming_it(
+    pipeline: Pipeline, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A proxy dropping X-Atlassian-Token on the way: Jira's XSRF check refuses (403), which no
+    retry can cure, so the delivery is dead-lettered at once with the reason, not retried."""
+    alert_id = _alert(pipeline)
+    _run(pipeline)
+    _upload(pipeline, alert_id)
+    sent = JiraClient._request
+
+    def without_token(self: JiraClient, method: str, path: str, **kw: Any) -> Any:
+        headers = {k: v for k, v in (kw.pop("headers", None) or {}).items() if k != XSRF}
+        return sent(self, method, path, headers=headers, **kw)
+
+    monkeypatch.setattr(JiraClient, "_request", without_token)
+    _run(pipeline)
+    assert _attachments(pipeline) == []
+    [dead] = _attach_deliveries(pipeline)
+    assert dead.status is DeliveryStatus.DEAD
+    assert dead.attempts == 1
+    assert dead.error_kind == "config"
+    assert "XSRF" in str(dead.last_error)
+    assert "X-Atlassian-Token: no-check" in str(dead.last_error)
+    [refused] = [r for r in pipeline.sandbox.requests() if r.path == ATTACHMENTS]
+    assert refused.status == 403
+
+
+def test_a_deleted_file_is_not_attached_and_its_chain_is_closed(pipeline: Pipeline) -> None:
+    alert_id = _alert(pipeline)
+    _run(pipeline)
+    file = _upload(pipeline, alert_id)
+    stored = pipeline.app.settings.evidence_dir / file.storage_key
+    assert stored.exists()
+    evidencefiles.delete(
+        pipeline.app, pipeline.workspace_id, file.id, actor="analyst", reason="wrong alert"
+    )
+    assert not stored.exists()  # no other file has this content
+    _run(pipeline)
+    assert _attachments(pipeline) == []
+    [listed] = evidencefiles.files_of(pipeline.app, pipeline.workspace_id, alert_id)
+    assert listed.deleted_at is not None
+    assert "was deleted before it was attached" in str(listed.attachments[0].outcome)
+    [chain] = [
+        c
+        for c in custody.verify(pipeline.app, pipeline.workspace_id, alert_id)
+        if c.evidence_id == file.evidence_id
+    ]
+    assert chain.ok
+    assert [line.action for line in chain.lines] == ["collected", "deleted"]
+
+
+def test_deleting_a_files_evidence_deletes_the_file(pipeline: Pipeline) -> None:
+    alert_id = _alert(pipeline)
+    file = _upload(pipeline, alert_id)
+    assert file.evidence_id is not None
+    custody.delete_evidence(
+        pipeline.app,
+        pipeline.workspace_id,
+        file.evidence_id,
+        actor="analyst",
+        reason="retention",
+        recorded_by="test",
+    )
+    [listed] = evidencefiles.files_of(pipeline.app, pipeline.workspace_id, alert_id)
+    assert listed.deleted_at is not None
+    _run(pipeline)
+    assert _attachments(pipeline) == []

@@ -13,6 +13,7 @@ import httpx2
 import pytest
 from pydantic import SecretStr
 
+from sentineliq.metrics import jira_endpoint
 from sentineliq.providers.base import ErrorKind, ProviderError
 from sentineliq.providers.jira.client import JiraClient
 from sentineliq.providers.net import guarded_transport
@@ -139,3 +140,9 @@ def test_our_client_reads_the_xsrf_refusal_as_configuration(
 
 def _bytes(content: bytes) -> io.BytesIO:
     return io.BytesIO(content)
+
+
+def test_attachment_requests_are_counted_by_route_not_by_issue() -> None:
+    assert jira_endpoint("POST", "/rest/api/3/issue/SEC-1/attachments") == (
+        "POST /rest/api/3/issue/{issue}/attachments"
+    )

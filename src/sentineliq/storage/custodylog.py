@@ -98,6 +98,15 @@ class CustodyRepository:
                     f"{before.deleted.at.isoformat()}: its chain takes no further entries"
                 )
             number = append_entry(session, evidence, entry)
+            if entry.action == CustodyAction.DELETED:
+                # An uploaded file's evidence: the file is deleted with it (never attached now).
+                for file in session.scalars(
+                    select(EvidenceFileRow).where(
+                        EvidenceFileRow.evidence_id == evidence.id,
+                        EvidenceFileRow.deleted_at.is_(None),
+                    )
+                ):
+                    file.deleted_at, file.deleted_by = entry.at, entry.actor
             add_audit(
                 session,
                 "evidence.deleted" if entry.action == CustodyAction.DELETED else "custody.appended",

@@ -21,7 +21,7 @@ from sentineliq.alerts.model import CustodyAction, CustodyEntry
 from sentineliq.outbox import DeliveryStatus, FollowUp
 from sentineliq.storage.audit import add_audit
 from sentineliq.storage.blobs import Put
-from sentineliq.storage.custody import append_entry, genesis_hash
+from sentineliq.storage.custody import append_entry, custody_check, genesis_hash
 from sentineliq.storage.db import Database
 from sentineliq.storage.deliveries.enqueue import ATTACH_EVIDENCE, enqueue
 from sentineliq.storage.deliveries.records import CREATE_ISSUE
@@ -239,7 +239,8 @@ class EvidenceFileRepository:
             row.deleted_at, row.deleted_by = now, actor[:ACTOR_MAX]
             if row.evidence_id is not None:
                 evidence = session.get(EvidenceRow, row.evidence_id, with_for_update=True)
-                if evidence is not None:
+                closed = evidence is None or custody_check(session, evidence, now).deleted
+                if evidence is not None and not closed:
                     entry = CustodyEntry(
                         action=CustodyAction.DELETED, actor=actor[:ACTOR_MAX], at=now, notes=reason
                     )
