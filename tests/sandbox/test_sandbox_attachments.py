@@ -10,6 +10,7 @@ from collections.abc import Callable
 from typing import Any
 
 import httpx2
+import jsonschema
 import pytest
 from pydantic import SecretStr
 
@@ -18,6 +19,7 @@ from sentineliq.providers.base import ErrorKind, ProviderError
 from sentineliq.providers.jira.client import JiraClient
 from sentineliq.providers.net import guarded_transport
 from sentineliq.sandbox.jira import ADMIN_EMAIL, ADMIN_TOKEN, JiraSandbox
+from sentineliq.sandbox.jira.openapi import load_spec
 
 NO_CHECK = {"X-Atlassian-Token": "no-check"}
 URL = "/rest/api/3/issue/SEC-1/attachments"
@@ -146,3 +148,19 @@ def test_attachment_requests_are_counted_by_route_not_by_issue() -> None:
     assert jira_endpoint("POST", "/rest/api/3/issue/SEC-1/attachments") == (
         "POST /rest/api/3/issue/{issue}/attachments"
     )
+
+
+def test_the_answer_has_the_shape_of_atlassians_openapi_document(
+    client: httpx2.Client, issue: str
+) -> None:
+    """POST .../attachments answers 200 with an array of Attachment (addAttachment in the
+    official Jira Cloud v3 document, the sandbox's copy of /work/shared/jira)."""
+    spec = load_spec()
+    operation = spec["paths"]["/rest/api/3/issue/{issueIdOrKey}/attachments"]["post"]
+    answer = operation["responses"]["200"]["content"]["application/json"]["schema"]
+    assert answer == {"items": {"$ref": "#/components/schemas/Attachment"}, "type": "array"}
+    schema = {**answer, "components": spec["components"]}
+    made = _attach(client, "a.txt", b"x").json()
+    jsonschema.Draft7Validator(schema).validate(made)
+    fields = client.get(f"/rest/api/3/issue/{issue}", params={"fields": "attachment"}).json()
+    jsonschema.Draft7Validator(schema).validate(fields["fields"]["attachment"])

@@ -6,16 +6,20 @@ workspace's alert looking missing."""
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+import httpx2
 import pytest
 from fastapi.testclient import TestClient
+from live_support import wait_for
 
+from sentineliq.sandbox.jira import JiraSandbox
 from sentineliq.services.context import AppContext
 from sentineliq.services.identity import Role
+from sentineliq.services.providers import configure
 from sentineliq.settings import EvidenceSettings
 from sentineliq.storage.audit import AuditRepository
 from sentineliq.web.app import create_app
@@ -187,3 +191,45 @@ def test_access(api: Api) -> None:
     [file] = api.listed().json()
     url = file["download"].replace(file["id"], "00000000-0000-0000-0000-000000000000")
     assert api.client.get(url, headers=api.headers["member"]).status_code == 404
+
+
+def test_over_the_wire_with_the_services_worker_the_file_reaches_the_ticket(
+    app_context: AppContext,
+    people: Any,
+    jira_sandbox: JiraSandbox,
+    jira_settings: Callable[..., dict[str, Any]],
+    serve: Callable[..., Any],
+) -> None:
+    """`sentineliq serve` as deployed: the upload streams through uvicorn, the service's worker
+    files the ticket and attaches the file, and the list says so."""
+    ws = people.workspace("SOC")
+    member = people.user("member@soc.test", {ws.id: Role.MEMBER})
+    key = people.api_key(ws.id)
+    configure(app_context, ws.id, "jira", jira_settings(), actor="test")
+    live = serve(run_worker=True)
+    base = f"{live.url}/api/v1/workspaces/{ws.id}"
+    with httpx2.Client(timeout=30) as http:
+        sent = http.post(f"{base}/alerts", headers={"Authorization": f"Bearer {key}"}, json=ALERT)
+        alert_id = sent.json()["results"][0]["alert_id"]
+        uploaded = http.post(
+            f"{base}/alerts/{alert_id}/evidence-files",
+            headers={"Authorization": f"Bearer {key}"},
+            files={"file": ("sample.exe", CONTENT, "application/x-msdownload")},
+            data={"sha256": DIGESTS["sha256"]},
+        )
+        assert uploaded.status_code == 201, uploaded.text
+
+        def attached() -> Any:
+            [file] = http.get(
+                f"{base}/alerts/{alert_id}/evidence-files", headers=member.headers
+            ).json()
+            done = [a for a in file["attachments"] if a["status"] == "delivered"]
+            return done or None
+
+        [status] = wait_for(attached)
+        assert status["provider"] == "jira"
+        assert status["outcome"].startswith("attached to SEC-1 as sample.exe")
+    [issue] = jira_sandbox.issues()
+    [attachment] = issue["fields"]["attachment"]
+    assert jira_sandbox.attachment_content(attachment["id"]) == CONTENT
+    assert DIGESTS["sha256"] in str(issue["fields"]["description"])

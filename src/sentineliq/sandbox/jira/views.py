@@ -293,11 +293,15 @@ def _field_value(
 def attachment_json(attachment: Attachment, base: str, users: UserLookup) -> dict[str, Any]:
     """Jira's Attachment: id, filename, size, mimeType, created, author, content, self."""
     author = users(attachment.author_id)
+    # UserDetails, as Cloud gives an attachment's author: a user without `locale`.
+    details = (
+        {k: v for k, v in user_json(author, base).items() if k != "locale"} if author else None
+    )
     return {
         "self": f"{base}/rest/api/3/attachments/{attachment.id}",
         "id": attachment.id,
         "filename": attachment.filename,
-        "author": user_json(author, base) if author else None,
+        "author": details,
         "created": jira_timestamp(attachment.created),
         "size": attachment.size,
         "mimeType": attachment.mime_type,
