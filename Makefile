@@ -29,7 +29,7 @@ typecheck: $(BIN)/.installed
 	$(BIN)/mypy src
 
 unit: $(BIN)/.installed
-	$(BIN)/pytest -n 3
+	$(BIN)/pytest -n 4
 
 test: lint typecheck unit
 
