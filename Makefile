@@ -29,7 +29,7 @@ typecheck: $(BIN)/.installed
 	$(BIN)/mypy src
 
 unit: $(BIN)/.installed
-	$(BIN)/pytest -n 4
+	$(BIN)/pytest -n 4 --dist worksteal
 
 test: lint typecheck unit
 

@@ -140,8 +140,9 @@ def database(database_url: str) -> Iterator[Database]:
         db.dispose()
 
 
-# Long tests first. xdist hands tests out in collection order, so a 100 s test collected last
-# keeps one worker busy long after the others are done (the tail was a fifth of the run). These
+# Long tests first, and idle workers steal queued tests (`--dist worksteal`, Makefile): xdist
+# hands tests out in collection order, so a 100 s test collected last keeps one worker busy
+# long after the others are done (the tail was a fifth of the run). These
 # run real executables as subprocesses, crash workers on purpose, fuzz every operation or drive
 # a browser; within each group, and for the rest, collection order is kept.
 _LONG_RUNNING = (
@@ -154,5 +155,12 @@ _LONG_RUNNING = (
 )
 
 
+def _longest_first(item: pytest.Item) -> int:
+    for rank, prefix in enumerate(_LONG_RUNNING):  # the longest kinds are listed first
+        if item.nodeid.startswith(prefix):
+            return rank
+    return len(_LONG_RUNNING)
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    items.sort(key=lambda item: not item.nodeid.startswith(_LONG_RUNNING))
+    items.sort(key=_longest_first)
