@@ -19,6 +19,8 @@ _SECRET_VALUE = re.compile(
     r"(Basic|Bearer)\s+[A-Za-z0-9+/=._-]{8,}"  # Authorization header values
     r"|gAAAAA[A-Za-z0-9_=-]{20,}"  # Fernet tokens (our encrypted secrets)
     r"|ATAT[A-Za-z0-9_=-]{20,}"  # Atlassian API tokens
+    r"|siqh_[A-Za-z0-9_-]{8,}"  # input URL tokens (sender URLs), wherever they appear
+    r"|(?<=/hooks/)[^/\s\"'?#]+"  # the token part of a sender URL's path, whatever its shape
 )
 MASK = "********"
 

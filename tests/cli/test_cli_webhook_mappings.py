@@ -81,3 +81,44 @@ def test_dry_runs_show_the_alert_and_store_nothing(cli: Cli, tmp_path: Path) -> 
     stored = cli("alerts", "ingest", "--workspace", workspace, "--input", "splunk", str(SPLUNK))
     assert stored.returncode == 0, stored.stderr
     assert "accepted 1" in stored.stdout
+
+
+def test_sender_urls_are_created_once_listed_by_prefix_and_revoked(cli: Cli) -> None:
+    workspace = cli.json("workspace", "create", "--name", "SOC")["id"]
+    tokens = ("inputs", "url-token")
+    unknown = cli(*tokens, "create", "--workspace", workspace, "nagios")
+    assert unknown.returncode != 0
+    assert "nagios" in unknown.stderr
+
+    made = cli(*tokens, "create", "--workspace", workspace, "splunk")
+    assert made.returncode == 0, made.stderr
+    url = made.stdout.strip().splitlines()[-1]
+    assert url.startswith("/api/v1/hooks/siqh_")
+    assert "cannot be shown again" in made.stderr
+    created = cli.json(
+        *tokens, "create", "--workspace", workspace, "splunk", "--public-url", "https://siq.test/"
+    )
+    assert created["url"].startswith("https://siq.test/api/v1/hooks/siqh_" + created["prefix"])
+    assert created["input"] == "splunk"
+
+    listed = cli.json(*tokens, "list", "--workspace", workspace, "splunk")
+    assert listed[0]["prefix"] == created["prefix"]
+    assert len(listed) == 2
+    assert created["url"].rsplit("/", 1)[1] not in json.dumps(listed)
+    table = cli(*tokens, "list", "--workspace", workspace, "splunk").stdout
+    assert created["prefix"] in table
+    assert "siqh_" not in table
+
+    done = cli(*tokens, "revoke", "--workspace", workspace, "splunk", created["prefix"])
+    assert done.returncode == 0, done.stderr
+    assert "revoked" in done.stdout
+    again = cli(*tokens, "revoke", "--workspace", workspace, "splunk", created["id"])
+    assert "already revoked" in again.stdout
+    revoked = {
+        t["id"]: t["revoked_at"]
+        for t in cli.json(*tokens, "list", "--workspace", workspace, "splunk")
+    }
+    assert revoked[created["id"]] is not None
+    assert (
+        cli(*tokens, "revoke", "--workspace", workspace, "elastic", created["id"]).returncode != 0
+    )

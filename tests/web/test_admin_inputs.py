@@ -5,12 +5,15 @@ another workspace's people see none of it."""
 from __future__ import annotations
 
 import json
+from dataclasses import replace
+from unittest.mock import ANY
 
 import admin_fixtures
 from admin_fixtures import ADMIN, MEMBER, OUTSIDER, World, sign_in
 from fastapi.testclient import TestClient
 
 from sentineliq.services.mappings import find_mapping, list_mappings
+from sentineliq.services.urltokens import UrlTokens
 from sentineliq.web.api.mappings import SPLUNK_EXAMPLE
 
 admin_world = admin_fixtures.admin_world
@@ -110,3 +113,38 @@ def test_an_admin_saves_field_by_field_and_deletes(
 def test_another_workspace_sees_nothing(admin_client: TestClient, admin_world: World) -> None:
     sign_in(admin_client, OUTSIDER)
     assert admin_client.get(f"/w/{admin_world.acme.id}/settings/inputs").status_code == 404
+
+
+def test_an_admin_creates_a_sender_url_once_and_revokes_it(
+    admin_client: TestClient, admin_world: World
+) -> None:
+    csrf = sign_in(admin_client, ADMIN)
+    base = f"/w/{admin_world.acme.id}/settings/inputs"
+    page = admin_client.get(base).text
+    assert "Create sender URL" in page
+    unknown = admin_client.post(f"{base}/url-tokens", data={"csrf_token": csrf, "name": "nagios"})
+    assert unknown.status_code == 404
+    made = admin_client.post(f"{base}/url-tokens", data={"csrf_token": csrf, "name": "splunk"})
+    assert made.status_code == 201
+    assert "/api/v1/hooks/siqh_" in made.text
+    (record,) = UrlTokens(admin_world.app).list(admin_world.acme.id)
+    token = made.text.split("/api/v1/hooks/", 1)[1].split('"', 1)[0]
+    assert UrlTokens(admin_world.app).verify(token) == replace(record, last_used_at=ANY)
+    listed = admin_client.get(base).text
+    assert record.prefix in listed
+    assert token not in listed
+    revoked = admin_client.post(
+        f"{base}/url-tokens/revoke", data={"csrf_token": csrf, "name": "splunk", "id": record.id}
+    )
+    assert revoked.status_code == 303
+    assert "The sender URL was revoked" in admin_client.get(revoked.headers["location"]).text
+    assert UrlTokens(admin_world.app).verify(token) is None
+
+
+def test_a_member_cannot_create_a_sender_url(admin_client: TestClient, admin_world: World) -> None:
+    csrf = sign_in(admin_client, MEMBER)
+    base = f"/w/{admin_world.acme.id}/settings/inputs"
+    assert "Create sender URL" not in admin_client.get(base).text
+    made = admin_client.post(f"{base}/url-tokens", data={"csrf_token": csrf, "name": "splunk"})
+    assert made.status_code == 403
+    assert UrlTokens(admin_world.app).list(admin_world.acme.id) == []

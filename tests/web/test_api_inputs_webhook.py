@@ -5,6 +5,7 @@ workspace's API key gets in."""
 
 from __future__ import annotations
 
+import io
 import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -288,3 +289,121 @@ def test_elastics_recovered_action_resolves_the_alert_and_its_ticket(hook: Hook)
     ]
     hook.work()
     assert hook.issue(alert_id)["fields"]["status"]["statusCategory"]["key"] == "done"
+
+
+def _actions(hook: Hook, prefix: str) -> list[str]:
+    return [
+        e.action for e in AuditRepository(hook.app.db).list(hook.workspace_id) if prefix in e.action
+    ]
+
+
+def test_a_sender_url_files_the_splunk_alert_without_any_header_and_never_logs_its_token(
+    json_logs: io.StringIO, hook: Hook
+) -> None:
+    tokens = f"{hook.base}/inputs/splunk/url-tokens"
+    # The ingest key cannot make one; an owner can, for a known input only.
+    assert (
+        hook.http.post(tokens, headers={"Authorization": f"Bearer {hook.key}"}).status_code == 403
+    )
+    unknown = f"{hook.base}/inputs/nagios/url-tokens"
+    assert hook.http.post(unknown, headers=hook.owner).status_code == 404
+    made = hook.http.post(tokens, headers=hook.owner)
+    assert made.status_code == 201, made.text
+    created = made.json()
+    url, prefix = created["url"], created["prefix"]
+    token = url.rsplit("/", 1)[1]
+    assert url == f"{hook.base.split('/api/')[0]}/api/v1/hooks/{token}"
+    assert token.startswith(f"siqh_{prefix}_")
+    assert created["input"] == "splunk"
+    assert created["created_by"] == "owner@soc.test"
+
+    payload = fixture("splunk_webhook_detection.json")
+    answer = hook.http.post(url, json=payload)  # no header at all, as Splunk sends it
+    assert answer.status_code == 200, answer.text
+    (result,) = answer.json()["results"]
+    assert result["status"] == "accepted"
+    hook.work()
+    fields = hook.issue(result["alert_id"])["fields"]
+    assert fields["summary"] == "Brute force against a domain controller"
+    assert fields["priority"]["name"] == "High"
+    shown = hook.http.get(f"{hook.base}/alerts/{result['alert_id']}", headers=hook.owner).json()
+    assert shown["source_payload"] == payload
+    (ingested,) = [
+        e
+        for e in AuditRepository(hook.app.db).list(hook.workspace_id)
+        if e.action == "api.inputs.ingested"
+    ]
+    assert ingested.actor == f"url_token:{prefix}"
+    assert ingested.details["input"] == "splunk"
+
+    (listed,) = hook.http.get(tokens, headers=hook.owner).json()["url_tokens"]
+    assert listed["prefix"] == prefix
+    assert listed["last_used_at"] is not None
+    assert listed["revoked_at"] is None
+    assert "url" not in listed
+
+    # Only a sender URL: not a Bearer key, not the dry run, not another path.
+    bearer = {"Authorization": f"Bearer {token}"}
+    for path in ("/inputs/splunk", "/inputs/splunk/dry-run", "/alerts"):
+        assert hook.http.post(f"{hook.base}{path}", json=payload, headers=bearer).status_code == 401
+    assert hook.http.post(f"{url}/dry-run", json=payload).status_code == 404
+
+    # A wrong secret under a real prefix and a made-up token answer alike.
+    wrong = hook.http.post(
+        url[:-4] + ("AAAA" if not url.endswith("AAAA") else "BBBB"), json=payload
+    )
+    made_up = hook.http.post(url.rsplit("/", 1)[0] + "/siqh_zzzzzzzz_" + "x" * 43, json=payload)
+    for refused in (wrong, made_up):
+        assert refused.status_code == 401
+        assert refused.json()["detail"] == "the sender URL is unknown or revoked"
+        assert token not in refused.text
+
+    gone = hook.http.delete(f"{tokens}/{created['id']}", headers=hook.owner)
+    assert gone.status_code == 204
+    revoked = hook.http.post(url, json=payload)
+    assert revoked.status_code == 401
+    assert revoked.json()["detail"] == "the sender URL is unknown or revoked"
+    assert hook.http.delete(f"{tokens}/{created['id']}", headers=hook.owner).status_code == 204
+    assert _actions(hook, "input_url_token.") == [
+        "input_url_token.revoked",
+        "input_url_token.created",
+    ]
+    audit = json.dumps([e.details for e in AuditRepository(hook.app.db).list()], default=str)
+    assert prefix in audit
+    assert token not in audit
+
+    logs = json_logs.getvalue()
+    assert '"logger": "uvicorn.access"' in logs
+    assert "/api/v1/hooks/********" in logs  # the posts were logged, masked
+    assert token not in logs
+    assert token.split("_", 2)[2] not in logs  # nor its secret part alone
+
+
+def test_a_sender_url_posts_to_its_own_input_and_workspace_only(hook: Hook, people: Any) -> None:
+    scanner = hook.http.put(f"{hook.base}/input-mappings/scanner", json=SCANNER, headers=hook.owner)
+    assert scanner.status_code == 200, scanner.text
+    made = hook.http.post(f"{hook.base}/inputs/splunk/url-tokens", headers=hook.owner).json()
+    url = made["url"]
+    # The scanner's finding goes through the splunk mapping it was made for: refused, not mapped
+    # as a scanner alert.
+    answer = hook.http.post(url, json=FINDING)
+    assert answer.status_code == 207, answer.text
+    assert answer.json()["results"][0]["status"] == "refused"
+    assert hook.http.post(f"{url}/scanner", json=FINDING).status_code == 404
+    assert hook.counts()[0] == 0
+
+    # Another input's and another workspace's listings do not show it, nor can they revoke it.
+    other = people.workspace("Other")
+    other_owner = people.user("owner@other.test", {other.id: Role.OWNER}).headers
+    other_base = hook.base.rsplit("/", 1)[0] + f"/{other.id}"
+    for base, headers, name in (
+        (hook.base, hook.owner, "scanner"),
+        (other_base, other_owner, "splunk"),
+    ):
+        tokens = f"{base}/inputs/{name}/url-tokens"
+        assert hook.http.get(tokens, headers=headers).json() == {"url_tokens": []}
+        assert hook.http.delete(f"{tokens}/{made['id']}", headers=headers).status_code == 404
+    # Nor can the other workspace's owner reach this one's.
+    mine = f"{hook.base}/inputs/splunk/url-tokens"
+    assert hook.http.get(mine, headers=other_owner).status_code == 404
+    assert hook.http.post(url, json=fixture("splunk_webhook.json")).status_code == 200

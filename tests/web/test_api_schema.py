@@ -38,9 +38,9 @@ from sentineliq.web.api.problems import PROBLEM_MEDIA_TYPE
 from sentineliq.web.app import create_app
 
 SEED = 20261202
-OPERATIONS = 45  # + webhooks (3), held tickets and recipe (5), alert status (3), custody (3),
+OPERATIONS = 49  # + webhooks (3), held tickets and recipe (5), alert status (3), custody (3),
 # inputs (3), alert list (1), generic webhook and its mappings (7), OCSF input (1),
-# evidence files (3)
+# evidence files (3), sender URLs (4)
 MAX_EXAMPLES = 20  # per operation and phase; the whole run stays well under 90 s on 2 cores
 STATEFUL_STEPS = 10
 STATEFUL_EXAMPLES = 10

@@ -242,8 +242,8 @@ def test_docs_is_a_self_contained_reference_of_every_operation(app_context: AppC
     assert "http://" not in html.replace("http://testserver", "")  # no external assets
     operations = [(method, path) for path, item in document["paths"].items() for method in item]
     # + webhooks (3), held and recipe (5), alert status (3), custody (3), inputs (3), alert list,
-    # generic webhook and its mappings (7), OCSF input (1), evidence files (3)
-    assert len(operations) == 45
+    # generic webhook and its mappings (7), OCSF input (1), evidence files (3), sender URLs (4)
+    assert len(operations) == 49
     for method, path in operations:
         assert f'<span class="m {method}">{method}</span>' in html
         assert f'<span class="path">{path}</span>' in html

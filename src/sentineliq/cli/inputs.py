@@ -31,6 +31,8 @@ from sentineliq.services.mappings import (
     parse_mapping,
     save_mapping,
 )
+from sentineliq.services.urltokens import UrlTokens
+from sentineliq.storage.urltokens import UrlTokenRecord
 
 app = typer.Typer(
     help="Inputs: the generic webhook's mappings (JMESPath to alert fields), and dry runs.",
@@ -202,3 +204,106 @@ def _show_run(run: DryRun, as_json: bool) -> None:
         f"dry run with {run.mapping}: {accepted} would be accepted, "
         f"{len(run.records) - accepted} refused; nothing stored"
     )
+
+
+url_token_app = typer.Typer(
+    help="Sender URLs: a per-input URL (/api/v1/hooks/<token>) for tools that can only be given "
+    "a URL, no header (Splunk's webhook alert action). Shown once; rotate by revoke + create.",
+    no_args_is_help=True,
+)
+app.add_typer(url_token_app, name="url-token")
+
+URL_ONCE_NOTE = (
+    "Store this URL now: it cannot be shown again. It is a secret: anyone who has it can post "
+    "alerts to this input."
+)
+InputArgument = Annotated[
+    str, typer.Argument(help="The input (a saved mapping or a preset, e.g. splunk).")
+]
+
+
+def _token_json(record: UrlTokenRecord) -> dict[str, Any]:
+    return {
+        "id": record.id,
+        "input": record.input_name,
+        "prefix": record.prefix,
+        "created_by": record.created_by,
+        "created_at": record.created_at,
+        "last_used_at": record.last_used_at,
+        "revoked_at": record.revoked_at,
+    }
+
+
+@url_token_app.command("create")
+def url_token_create(
+    name: InputArgument,
+    workspace: WorkspaceOption,
+    public_url: Annotated[
+        str | None,
+        typer.Option(
+            "--public-url",
+            help="The service's address as the sender reaches it, e.g. https://siq.example.org "
+            "(default: SENTINELIQ_PUBLIC_URL; without either, only the path is printed).",
+        ),
+    ] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Create a sender URL for input NAME and print it once."""
+    with open_app() as context:
+        ws = context.workspace(workspace)
+        try:
+            created = UrlTokens(context).create(ws.id, name, actor=CLI_ACTOR)
+        except MappingError as exc:
+            fail(str(exc))
+        base = public_url or context.settings.evidence.public_url or ""
+    url = base.rstrip("/") + created.path
+    if as_json:
+        print_json({**_token_json(created.record), "url": url, "note": URL_ONCE_NOTE})
+        return
+    console.print(
+        f"Created sender URL {created.record.prefix} for input {name!r} in {ws.name!r}:",
+        markup=False,
+    )
+    typer.echo(url)
+    errors.print(URL_ONCE_NOTE, markup=False)
+
+
+@url_token_app.command("list")
+def url_token_list(
+    name: InputArgument, workspace: WorkspaceOption, as_json: JsonOption = False
+) -> None:
+    """List input NAME's sender URLs by id and prefix (never the token)."""
+    with open_app() as context:
+        records = UrlTokens(context).list(context.workspace(workspace).id, name)
+    if as_json:
+        print_json([_token_json(record) for record in records])
+        return
+    table = Table("id", "prefix", "created", "by", "last used", "revoked")
+    for record in records:
+        table.add_row(
+            record.id,
+            record.prefix,
+            record.created_at.isoformat(timespec="seconds"),
+            escape(record.created_by),
+            record.last_used_at.isoformat(timespec="seconds") if record.last_used_at else "never",
+            record.revoked_at.isoformat(timespec="seconds") if record.revoked_at else "",
+        )
+    console.print(table)
+
+
+@url_token_app.command("revoke")
+def url_token_revoke(
+    name: InputArgument,
+    token_id: Annotated[str, typer.Argument(metavar="ID", help="The token's id or prefix.")],
+    workspace: WorkspaceOption,
+) -> None:
+    """Revoke a sender URL: it stops working at once (401)."""
+    with open_app() as context:
+        ws = context.workspace(workspace)
+        tokens = UrlTokens(context)
+        record = next((r for r in tokens.list(ws.id, name) if token_id in (r.id, r.prefix)), None)
+        if record is None:
+            fail(f"no sender URL {token_id!r} for input {name!r} in workspace {ws.name!r}")
+        revoked = tokens.revoke(ws.id, name, record.id, actor=CLI_ACTOR)
+    state = "revoked" if revoked else "was already revoked"
+    console.print(f"sender URL {record.prefix} for input {name} {state}", markup=False)

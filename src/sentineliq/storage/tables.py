@@ -516,6 +516,24 @@ class ApiKeyRow(Base):
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
+class InputUrlTokenRow(Base):
+    """A sender URL's token for one input of one workspace: `siqh_<prefix>_<secret>`, kept as a
+    SHA-256 of the whole (as API keys are); it authorizes posting to that input only."""
+
+    __tablename__ = "input_url_tokens"
+    __table_args__ = (Index(None, "workspace_id", "input_name"),)
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True, default=new_id)
+    workspace_id: Mapped[str] = mapped_column(ID, _fk("workspaces.id"))
+    input_name: Mapped[str] = mapped_column(String(64))
+    prefix: Mapped[str] = mapped_column(String(8), unique=True)  # the lookup handle, not secret
+    token_hash: Mapped[str] = mapped_column(String(64))
+    created_by: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
 class AssigneeMappingRow(Base):
     """An operator's fix for an assignee email the ticket system cannot resolve by search."""
 

@@ -5,9 +5,10 @@ reads it whole: without this, anyone who can reach the port can make the server 
 large as they like. This middleware, in front of every route:
 
 1. answers 413 at once when `Content-Length` is over the route's limit, reading nothing;
-2. answers a body-bearing request without valid credentials, on an API workspace route or a
-   signed-in panel POST, exactly as the route would (401 problem+json, or the redirect to the
-   login page), before reading its body: the credentials are checked with the same code;
+2. answers a body-bearing request without valid credentials, on an API workspace route, a
+   sender URL (/api/v1/hooks/<token>) or a signed-in panel POST, exactly as the route would
+   (401 problem+json, or the redirect to the login page), before reading its body: the
+   credentials are checked with the same code;
 3. counts a chunked or streamed body as it arrives, and answers 413 as soon as it passes the
    limit.
 
@@ -35,11 +36,14 @@ from sentineliq.web.admin.errors import LoginRequired
 from sentineliq.web.admin.session import clear_session_cookie, current_session
 from sentineliq.web.api.auth import authenticate
 from sentineliq.web.api.problems import ApiProblem, FieldError, problem_response
+from sentineliq.web.api.url_tokens import hook_caller
 
 BODY_SETTING = "SENTINELIQ_MAX_BODY_BYTES"
 INGEST_SETTING = "SENTINELIQ_MAX_INGEST_BODY_BYTES"
 # Alert ingest, native or through an input (an Alertmanager group can be large).
 _INGEST_PATH = re.compile(r"^/api/v1/workspaces/[^/]+/(?:alerts|inputs/[^/]+)/?$")
+# A sender URL (/api/v1/hooks/<token>): ingest through an input, its token the credential.
+_HOOK_PATH = re.compile(r"^/api/v1/hooks/(?P<token>[^/]+)$")
 # Jira's webhook payloads carry the whole issue (description included): more than 64 KiB at
 # times, and the sender cannot be asked to send less. Signed, so refused unread if forged.
 _WEBHOOK_PATH = re.compile(r"^/api/v1/webhooks/[^/]+/[^/]+/?$")
@@ -97,7 +101,7 @@ class BodyLimit:
         limits = self.context.settings.limits
         method = scope["method"]
         path = scope["path"]
-        if method == "POST" and _INGEST_PATH.match(path):
+        if method == "POST" and (_INGEST_PATH.match(path) or _HOOK_PATH.match(path)):
             limit, setting = limits.ingest_body_max_bytes, INGEST_SETTING
         elif method == "POST" and _WEBHOOK_PATH.match(path):
             limit, setting = WEBHOOK_BODY_MAX_BYTES, "the webhook receiver (fixed)"
@@ -134,6 +138,13 @@ async def _refusal(scope: Scope, method: str, path: str) -> Response | None:
         try:
             await run_in_threadpool(authenticate, request)
         except ApiProblem as problem:  # 401, or 403 for a session call without its CSRF header
+            return await _handled(request, problem)
+        return None
+    hook = _HOOK_PATH.match(path) if method == "POST" else None
+    if hook is not None:
+        try:
+            await run_in_threadpool(hook_caller, request, hook["token"])
+        except ApiProblem as problem:  # 401: unknown or revoked, alike
             return await _handled(request, problem)
         return None
     if method in _SAFE_METHODS or path == "/login":

@@ -46,8 +46,8 @@ API_KEY_PERMISSIONS: frozenset[Permission] = frozenset({Permission.INGEST, Permi
 
 @dataclass(frozen=True)
 class Principal:
-    kind: Literal["user", "api_key"]
-    id: str  # user id or API key id
+    kind: Literal["user", "api_key", "url_token"]
+    id: str  # user id, API key id or input URL token id
     name: str  # email or key name
     user_id: str | None
     workspace_id: str | None  # an API key is bound to one workspace; users have None
@@ -55,6 +55,8 @@ class Principal:
     @property
     def actor(self) -> str:
         """How this principal is named in the audit log."""
+        if self.kind == "url_token":
+            return f"url_token:{self.name}"[:200]
         return self.name if self.kind == "user" else f"api_key:{self.name}"[:200]
 
 

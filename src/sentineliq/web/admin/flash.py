@@ -29,6 +29,9 @@ MESSAGES = {
     "mapping_deleted": Flash(
         "info", "Mapping deleted: its endpoint answers 404 (a preset is back)."
     ),
+    "url_token_revoked": Flash(
+        "info", "The sender URL was revoked. Posts to it are refused from now on (401)."
+    ),
     "held_none": Flash("error", "Select at least one held ticket first."),
     "held_changed": Flash(
         "error",

@@ -15,6 +15,7 @@ from sentineliq.web.api import (
     mappings,
     ocsf,
     providers,
+    url_tokens,
     webhooks,
     workspace_settings,
 )
@@ -36,3 +37,4 @@ router.include_router(inputs.router)
 # After the built-in inputs: their own paths (.../inputs/alertmanager) are matched first.
 router.include_router(mappings.router)
 router.include_router(evidence_files.router)
+router.include_router(url_tokens.router)

@@ -34,6 +34,8 @@ from sentineliq.services.mappings import (
     parse_mapping,
     save_mapping,
 )
+from sentineliq.services.urltokens import UrlTokens
+from sentineliq.storage.errors import NotFoundError
 from sentineliq.web.admin.csrf import VerifiedForm
 from sentineliq.web.admin.errors import PageNotFound
 from sentineliq.web.admin.flash import flash_from
@@ -77,6 +79,7 @@ def input_list(request: Request, page: Page) -> Response:
             "endpoint": base,
             "presets": tuple(PRESETS),
             "manage": page.can(Permission.MANAGE_PROVIDERS),
+            "url_tokens": UrlTokens(page.app).list(page.workspace.id),
         },
     )
 
@@ -262,3 +265,45 @@ def delete_posted(page: Page, posted: VerifiedForm) -> Response:
     if not removed:
         raise PageNotFound("No saved mapping has this name in this workspace.")
     return RedirectResponse(page.url("/settings/inputs?done=mapping_deleted"), status_code=303)
+
+
+@router.post("/w/{workspace_id}/settings/inputs/url-tokens")
+def create_url_token(request: Request, page: Page, posted: VerifiedForm) -> Response:
+    """A sender URL for the posted input, shown this once (the response is never cached)."""
+    page.require(Permission.MANAGE_PROVIDERS)
+    origin = page.origin
+    try:
+        created = UrlTokens(page.app).create(
+            page.workspace.id,
+            _text(posted, "name"),
+            actor=page.actor,
+            ip=origin["ip"],
+            user_agent=origin["user_agent"],
+        )
+    except MappingError:
+        raise PageNotFound("No mapping or preset has this name in this workspace.") from None
+    url = str(request.base_url).rstrip("/") + created.path
+    return render(
+        request,
+        "input_url_created.html",
+        {"title": "Sender URL created", "page": page, "record": created.record, "url": url},
+        status_code=201,
+    )
+
+
+@router.post("/w/{workspace_id}/settings/inputs/url-tokens/revoke")
+def revoke_url_token(page: Page, posted: VerifiedForm) -> Response:
+    page.require(Permission.MANAGE_PROVIDERS)
+    origin = page.origin
+    try:
+        UrlTokens(page.app).revoke(
+            page.workspace.id,
+            _text(posted, "name"),
+            _text(posted, "id"),
+            actor=page.actor,
+            ip=origin["ip"],
+            user_agent=origin["user_agent"],
+        )
+    except NotFoundError:
+        raise PageNotFound("There is no such sender URL in this workspace.") from None
+    return RedirectResponse(page.url("/settings/inputs?done=url_token_revoked"), status_code=303)
