@@ -7,6 +7,8 @@ import time
 from datetime import UTC, datetime
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from sentineliq.alerts.model import Alert
 from sentineliq.document.adf import render_adf
@@ -182,3 +184,28 @@ def test_huge_hostile_text_is_redacted_in_linear_time(shape: str) -> None:
     assert len(ALL.text(text)) > 0
     assert len(defang(text)) >= len(text)
     assert time.process_time() - started < 10
+
+
+def _every_rule(redactor: Redactor, text: str) -> str:
+    """What the rules do without the one-scan shortcut in front of them."""
+    for pattern, replacement in redactor._rules:
+        text = pattern.sub(replacement, text)
+    return text
+
+
+@pytest.mark.parametrize("text", [t for _, t, _ in POSITIVES] + [t for _, t in NEAR_MISSES])
+def test_the_one_scan_shortcut_changes_nothing(text: str) -> None:
+    for redactor in (ALL, *(only(name) for name in PATTERN_NAMES)):
+        assert redactor.text(text) == _every_rule(redactor, text)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.sampled_from([t for _, t, _ in POSITIVES] + [t for _, t in NEAR_MISSES])
+        | st.text(max_size=60),
+        max_size=5,
+    ).map(" ".join)
+)
+def test_the_one_scan_shortcut_changes_nothing_on_any_text(text: str) -> None:
+    assert ALL.text(text) == _every_rule(ALL, text)

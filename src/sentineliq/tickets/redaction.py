@@ -160,8 +160,19 @@ class Redactor:
         # Order matters: a private key block may contain anything, so it goes first.
         on = set(settings.enabled())
         self._rules = [rule for name, rules in _PATTERNS.items() if name in on for rule in rules]
+        # One scan says whether any rule can match: most strings hold no secret, and one search
+        # of the alternation costs a fraction of eight substitutions (a fifth of a bulk
+        # create's CPU went to them). A rule's match is a match of the alternation at the
+        # same place, so text that fails the scan is left exactly as the rules would leave it.
+        self._any = (
+            re.compile("|".join(f"(?:{_scoped(pattern)})" for pattern, _ in self._rules))
+            if self._rules
+            else None
+        )
 
     def text(self, value: str) -> str:
+        if self._any is None or self._any.search(value) is None:
+            return value
         for pattern, replacement in self._rules:
             value = pattern.sub(replacement, value)
         return value
@@ -178,6 +189,15 @@ class Redactor:
 
     def document(self, document: Document) -> Document:
         return Document(tuple(_map_block(block, self.text) for block in document.blocks))
+
+
+def _scoped(pattern: re.Pattern[str]) -> str:
+    """The pattern's source with its flags scoped to it, so it can join an alternation."""
+    flags = "".join(
+        letter for flag, letter in ((re.IGNORECASE, "i"), (re.DOTALL, "s")) if pattern.flags & flag
+    )
+    source = pattern.pattern.removeprefix("(?i)")  # now carried by the scoped flags
+    return f"(?{flags}:{source})" if flags else source
 
 
 def _map_inline(inline: Inline, text: Callable[[str], str]) -> Inline:
