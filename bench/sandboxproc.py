@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import re
+import select
 import signal
 import socket
 import subprocess
@@ -72,24 +73,33 @@ class SandboxProcess:
     """`sentineliq sandbox jira` on a free loopback port; stop() ends it (SIGTERM)."""
 
     def __init__(self) -> None:
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
+        # The sandbox binds port 0 and says which port it got. A port probed free here and
+        # handed over could be taken by another test's server before the child binds it; the
+        # child then failed to start and this object drove the other test's sandbox.
         self._process = subprocess.Popen(
-            cli("sandbox", "jira", "--port", str(self.port)),
+            cli("sandbox", "jira", "--port", "0"),
             env=child_env({"SENTINELIQ_LOG_LEVEL": "WARNING"}),
-            stdout=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,
+            text=True,
         )
+        self.url = self._announced_url(deadline=time.monotonic() + 60)
+        self.port = int(self.url.rsplit(":", 1)[1])
         self._control = httpx2.Client(base_url=self.url, timeout=60.0)
-        deadline = time.monotonic() + 60
+        self._control.get("/_sandbox/requests").raise_for_status()  # not logged
+
+    def _announced_url(self, deadline: float) -> str:
+        """The URL from the sandbox's first line ("... listening on http://127.0.0.1:N")."""
+        assert self._process.stdout is not None
         while True:
-            try:
-                self._control.get("/_sandbox/requests").raise_for_status()  # not logged
-                break
-            except httpx2.TransportError:
-                if self._process.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError("the sandbox did not start") from None
-                time.sleep(0.1)
+            remaining = deadline - time.monotonic()
+            ready, _, _ = select.select([self._process.stdout], [], [], max(0.0, remaining))
+            line = self._process.stdout.readline() if ready else ""
+            if "listening on " in line:
+                return line.rsplit("listening on ", 1)[1].strip()
+            if (ready and not line) or time.monotonic() > deadline:
+                self._process.kill()
+                raise RuntimeError("the sandbox did not start")
 
     def _post(self, path: str, body: dict[str, Any]) -> None:
         self._control.post(f"/_sandbox/{path}", json=body).raise_for_status()
@@ -121,6 +131,8 @@ class SandboxProcess:
 
     def stop(self) -> None:
         self._control.close()
+        if self._process.stdout is not None:
+            self._process.stdout.close()
         if self._process.poll() is None:
             self._process.send_signal(signal.SIGTERM)
             try:
