@@ -29,7 +29,7 @@ typecheck: $(BIN)/.installed
 	$(BIN)/mypy src
 
 unit: $(BIN)/.installed
-	$(BIN)/pytest -n 4 --dist worksteal
+	$(BIN)/pytest -n 3
 
 test: lint typecheck unit
 

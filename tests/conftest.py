@@ -138,29 +138,3 @@ def database(database_url: str) -> Iterator[Database]:
         yield db
     finally:
         db.dispose()
-
-
-# Long tests first, and idle workers steal queued tests (`--dist worksteal`, Makefile): xdist
-# hands tests out in collection order, so a 100 s test collected last keeps one worker busy
-# long after the others are done (the tail was a fifth of the run). These
-# run real executables as subprocesses, crash workers on purpose, fuzz every operation or drive
-# a browser; within each group, and for the rest, collection order is kept.
-_LONG_RUNNING = (
-    "tests/web/test_api_schema.py",
-    "tests/delivery/test_delivery_scenarios.py",
-    "tests/cli/",
-    "tests/e2e/",
-    "tests/demo/",
-    "tests/bench/",
-)
-
-
-def _longest_first(item: pytest.Item) -> int:
-    for rank, prefix in enumerate(_LONG_RUNNING):  # the longest kinds are listed first
-        if item.nodeid.startswith(prefix):
-            return rank
-    return len(_LONG_RUNNING)
-
-
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    items.sort(key=_longest_first)
